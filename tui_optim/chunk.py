@@ -1,0 +1,43 @@
+"""The chunk: the one thing that crosses from the runner to every consumer, live or replayed.
+
+A chunk carries `n` consecutive records of one run. Record k is the state at parameters θ_k,
+*before* update k+1: `loss[k] = f(θ_k)`, `grad_norm[k] = ‖∇f(θ_k)‖`, `x.i[k] = θ_k[i]`,
+`lr[k]` the rate update k+1 uses. A run of N steps therefore yields N records, 0..N-1.
+Series names are dotted and stable (`loss`, `layer.3.grad_norm`); a pane is a choice of names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+import numpy as np
+
+
+class Status(str, Enum):
+    RUNNING = "running"
+    DONE = "done"
+    DIVERGED = "diverged"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True, eq=False)
+class Chunk:
+    run: int
+    start: int
+    n: int
+    series: dict[str, np.ndarray]
+    snapshots: dict[str, np.ndarray] = field(default_factory=dict)
+    status: Status = Status.RUNNING
+    # For DIVERGED: the index of the first non-finite record (it is the chunk's last record).
+    diverged_at: int | None = None
+
+    @property
+    def stop(self) -> int:
+        """One past the last record index in this chunk."""
+        return self.start + self.n
+
+    def __post_init__(self) -> None:
+        for name, values in self.series.items():
+            if len(values) != self.n:
+                raise ValueError(f"series {name!r} has {len(values)} values, chunk has n={self.n}")
