@@ -1,0 +1,274 @@
+"""The bounded in-memory history the dashboard panes read.
+
+The worker thread `ingest`s chunks; the UI thread reads `view`s. Memory per series is fixed
+(`capacity` buckets) however long a run lasts: when the buckets are full, neighbouring pairs
+merge and the bucket width doubles. Each bucket keeps count, sum, min, max and last value, so
+a decimated view still knows where the spikes were. Version counters let a pane skip redrawing
+when nothing it shows has changed. No textual import here: headless tools may use it too.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tui_optim.chunk import Chunk, Status
+
+DEFAULT_CAPACITY = 2048
+
+
+@dataclass(frozen=True)
+class View:
+    """A decimated series: what a pane hands to the plotter (at most `max_points` long)."""
+
+    steps: np.ndarray   # centre step of each point
+    mean: np.ndarray    # average over the point's records (the drawn line)
+    lo: np.ndarray      # min over the point's records (bands, spikes)
+    hi: np.ndarray      # max over the point's records
+    last: float         # the most recent value (nan if none)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+
+EMPTY_VIEW = View(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0), float("nan"))
+
+
+class Series:
+    """One series of one run in fixed memory: `capacity` buckets of `width` records each."""
+
+    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
+        if capacity < 2 or capacity % 2:
+            raise ValueError("capacity must be an even number >= 2")
+        self.capacity = capacity
+        self.width = 1            # records per full bucket
+        self.used = 0             # buckets in use (the last may be partial)
+        self.count = np.zeros(capacity, np.int64)
+        self.first = np.zeros(capacity, np.int64)   # step of each bucket's first record
+        self.sum = np.zeros(capacity)
+        self.min = np.zeros(capacity)
+        self.max = np.zeros(capacity)
+        self.last_in = np.zeros(capacity)
+        self.n = 0                # records seen
+        self.last = float("nan")
+
+    def _merge_pairs(self) -> None:
+        h = self.used // 2
+        for arr, how in ((self.count, "sum"), (self.sum, "sum"), (self.min, "min"),
+                         (self.max, "max"), (self.first, "first"), (self.last_in, "last")):
+            pairs = arr[: 2 * h].reshape(h, 2)
+            if how == "sum":
+                merged = pairs.sum(axis=1)
+            elif how == "min":
+                merged = np.fmin(pairs[:, 0], pairs[:, 1])
+            elif how == "max":
+                merged = np.fmax(pairs[:, 0], pairs[:, 1])
+            elif how == "first":
+                merged = pairs[:, 0].copy()
+            else:
+                merged = pairs[:, 1].copy()
+            arr[:h] = merged
+        self.used = h
+        self.width *= 2
+
+    def append(self, start: int, values: np.ndarray) -> None:
+        """Add consecutive records starting at step `start` (vectorized, no per-record loop)."""
+        v = np.asarray(values, dtype=np.float64)
+        i = 0
+        n = len(v)
+        while i < n:
+            if self.used and self.count[self.used - 1] < self.width:
+                b = self.used - 1
+                k = min(self.width - int(self.count[b]), n - i)
+                part = v[i: i + k]
+                self.count[b] += k
+                self.sum[b] += part.sum()
+                self.min[b] = np.fmin(self.min[b], np.fmin.reduce(part))
+                self.max[b] = np.fmax(self.max[b], np.fmax.reduce(part))
+                self.last_in[b] = part[-1]
+                i += k
+                continue
+            if self.used == self.capacity:
+                self._merge_pairs()
+                continue
+            w = self.width
+            full = min((n - i) // w, self.capacity - self.used)
+            if full:
+                block = v[i: i + full * w].reshape(full, w)
+                sl = slice(self.used, self.used + full)
+                self.count[sl] = w
+                self.first[sl] = start + i + np.arange(full) * w
+                self.sum[sl] = block.sum(axis=1)
+                with np.errstate(invalid="ignore"):
+                    self.min[sl] = np.fmin.reduce(block, axis=1)
+                    self.max[sl] = np.fmax.reduce(block, axis=1)
+                self.last_in[sl] = block[:, -1]
+                self.used += full
+                i += full * w
+            else:   # fewer than `width` records left: open a partial bucket
+                b = self.used
+                part = v[i:]
+                self.count[b] = len(part)
+                self.first[b] = start + i
+                self.sum[b] = part.sum()
+                self.min[b] = np.fmin.reduce(part)
+                self.max[b] = np.fmax.reduce(part)
+                self.last_in[b] = part[-1]
+                self.used += 1
+                i = n
+        if n:
+            self.n = start + n
+            self.last = float(v[-1])
+
+    def view(self, max_points: int) -> View:
+        """Average groups of buckets down to at most `max_points` points (min/max kept)."""
+        u = self.used
+        if u == 0 or max_points < 1:
+            return View(EMPTY_VIEW.steps, EMPTY_VIEW.mean, EMPTY_VIEW.lo, EMPTY_VIEW.hi, self.last)
+        g = -(-u // max_points)     # buckets per point
+        m = -(-u // g)
+        pad = m * g - u
+        cnt = self.count[:u]
+        s = self.sum[:u]
+        if pad:
+            cnt = np.concatenate([cnt, np.zeros(pad, np.int64)])
+            s = np.concatenate([s, np.zeros(pad)])
+        cnt = cnt.reshape(m, g).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = s.reshape(m, g).sum(axis=1) / np.maximum(cnt, 1)
+        first = self.first[:u:g]
+        steps = first + (cnt - 1) / 2.0
+        lo_src, hi_src = self.min[:u], self.max[:u]
+        if pad:
+            lo_src = np.concatenate([lo_src, np.full(pad, np.nan)])
+            hi_src = np.concatenate([hi_src, np.full(pad, np.nan)])
+        with np.errstate(invalid="ignore"):
+            lo = np.fmin.reduce(lo_src.reshape(m, g), axis=1)
+            hi = np.fmax.reduce(hi_src.reshape(m, g), axis=1)
+        return View(steps.astype(np.float64), mean, lo, hi, self.last)
+
+
+@dataclass
+class RunTrace:
+    """Everything the panes know about one run."""
+
+    series: dict[str, Series] = field(default_factory=dict)
+    snapshots: dict[str, np.ndarray] = field(default_factory=dict)
+    status: Status = Status.RUNNING
+    diverged_at: int | None = None
+    records: int = 0            # records received (the current step count)
+    version: int = 0
+
+
+class Trace:
+    """Per run: bounded series, latest snapshots, status. Thread-safe: one writer, many readers."""
+
+    def __init__(self, n_runs: int = 0, capacity: int = DEFAULT_CAPACITY) -> None:
+        self.capacity = capacity
+        self._lock = threading.Lock()
+        self._runs: list[RunTrace] = [RunTrace() for _ in range(n_runs)]
+        self.version = 0
+
+    # -- writing (worker thread) -------------------------------------------------------------
+    def _run(self, i: int) -> RunTrace:
+        while len(self._runs) <= i:
+            self._runs.append(RunTrace())
+        return self._runs[i]
+
+    def ingest(self, chunk: Chunk) -> None:
+        """Fold one chunk into the history of its run."""
+        with self._lock:
+            rt = self._run(chunk.run)
+            if chunk.start < rt.records and chunk.start == 0 and chunk.n:
+                # The run started over (restart or seek back to 0): forget its history.
+                rt.series.clear()
+                rt.snapshots.clear()
+            for name, values in chunk.series.items():
+                s = rt.series.get(name)
+                if s is None:
+                    s = rt.series[name] = Series(self.capacity)
+                s.append(chunk.start, values)
+            for name, arr in chunk.snapshots.items():
+                rt.snapshots[name] = np.array(arr, copy=True)
+            rt.records = chunk.start + chunk.n
+            rt.status = Status(chunk.status)
+            if chunk.status == Status.DIVERGED:
+                rt.diverged_at = chunk.diverged_at if chunk.diverged_at is not None else chunk.stop - 1
+            self.version += 1
+            rt.version = self.version
+
+    def reset(self, n_runs: int | None = None) -> None:
+        with self._lock:
+            n = len(self._runs) if n_runs is None else n_runs
+            self._runs = [RunTrace() for _ in range(n)]
+            self.version += 1
+
+    # -- reading (UI thread) -----------------------------------------------------------------
+    @property
+    def n_runs(self) -> int:
+        return len(self._runs)
+
+    def run_version(self, run: int) -> int:
+        with self._lock:
+            return self._runs[run].version if run < len(self._runs) else 0
+
+    def view(self, run: int, name: str, max_points: int) -> View:
+        with self._lock:
+            if run >= len(self._runs):
+                return EMPTY_VIEW
+            s = self._runs[run].series.get(name)
+            return s.view(max_points) if s is not None else EMPTY_VIEW
+
+    def last(self, run: int, name: str) -> float:
+        with self._lock:
+            if run >= len(self._runs):
+                return float("nan")
+            s = self._runs[run].series.get(name)
+            return s.last if s is not None else float("nan")
+
+    def names(self, run: int) -> list[str]:
+        with self._lock:
+            return list(self._runs[run].series) if run < len(self._runs) else []
+
+    def snapshot(self, run: int, name: str) -> np.ndarray | None:
+        with self._lock:
+            if run >= len(self._runs):
+                return None
+            return self._runs[run].snapshots.get(name)
+
+    def snapshot_names(self, run: int) -> list[str]:
+        with self._lock:
+            return list(self._runs[run].snapshots) if run < len(self._runs) else []
+
+    def status(self, run: int) -> tuple[Status, int | None]:
+        with self._lock:
+            if run >= len(self._runs):
+                return Status.RUNNING, None
+            rt = self._runs[run]
+            return rt.status, rt.diverged_at
+
+    def records(self, run: int) -> int:
+        with self._lock:
+            return self._runs[run].records if run < len(self._runs) else 0
+
+    def layers(self, run: int, series: str) -> list[int]:
+        """Layer indices i for which `layer.i.<series>` exists (series or snapshot), sorted."""
+        out = set()
+        with self._lock:
+            if run >= len(self._runs):
+                return []
+            rt = self._runs[run]
+            for name in list(rt.series) + list(rt.snapshots):
+                parts = name.split(".")
+                if len(parts) == 3 and parts[0] == "layer" and parts[2] == series and parts[1].isdigit():
+                    out.add(int(parts[1]))
+        return sorted(out)
+
+
+def status_text(status: Status, diverged_at: int | None) -> str:
+    """How a run's status reads to a user: `diverged at step 13`."""
+    if status == Status.DIVERGED:
+        return f"diverged at step {diverged_at}" if diverged_at is not None else "diverged"
+    return status.value
