@@ -1,0 +1,27 @@
+# Two entry points a fresh machine needs: `make demo` and `make test`. Both set up .venv first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SCENARIO ?= 03_momentum_ravine
+
+.PHONY: demo test bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+demo: $(VENV)/.installed
+	$(BIN)/tui-optim run $(SCENARIO)
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest -q -n 2
+
+bench: $(VENV)/.installed
+	$(BIN)/python bench/bench_surfaces.py
+	$(BIN)/python bench/bench_network.py
+	$(BIN)/python bench/bench_ui.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache

@@ -1,0 +1,167 @@
+"""`tui-optim`: the command line. Exit status 0 ok, 1 an [expect] claim failed, 2 bad input.
+
+Bad input (a scenario with problems, a missing file, an unwritable output) is reported in one
+message per problem and never as a traceback. The Textual UI is imported only when a screen is
+wanted, so headless use never loads textual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+EXIT_BAD_INPUT = 2
+
+
+class BadInput(Exception):
+    """Reported as `tui-optim: <message>` with exit status 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="tui-optim",
+        description="Watch optimizers and small networks learn, live in the terminal. "
+                    "With no command, opens the scenario browser.",
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run a scenario file or built-in (dashboard, or --headless)")
+    run.add_argument("scenario", metavar="FILE|NAME")
+    run.add_argument("--headless", action="store_true", help="no screen: report and check claims")
+    run.add_argument("--record", metavar="FILE", type=Path, help="record the run for replay")
+    run.add_argument("--seed", type=int, metavar="N", help="master seed (overrides the file's)")
+    run.add_argument("--steps", type=int, metavar="N", help="steps per run (overrides the file's)")
+    run.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a key, e.g. lr=0.1, runs[1].momentum=0.5 (repeatable)")
+    _report_options(run)
+
+    rep = sub.add_parser("replay", help="replay a recorded run")
+    rep.add_argument("file", type=Path, metavar="FILE")
+    rep.add_argument("--headless", action="store_true", help="no screen: report and check claims")
+    _report_options(rep)
+
+    sub.add_parser("list", help="list the built-in scenarios")
+
+    chk = sub.add_parser("check", help="validate scenario files")
+    chk.add_argument("files", nargs="+", metavar="FILE")
+    return p
+
+
+def _report_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", type=Path, metavar="FILE", help="headless: write summary and verdicts")
+    p.add_argument("--csv", type=Path, metavar="FILE", help="headless: write every per-step series")
+
+
+def _writable(path: Path | None, what: str) -> None:
+    if path is None:
+        return
+    parent = path.expanduser().resolve().parent
+    if not parent.is_dir():
+        raise BadInput(f"{what} {path}: folder {parent} does not exist")
+    if path.is_dir():
+        raise BadInput(f"{what} {path}: is a folder, expected a file name")
+
+
+def _load(args: argparse.Namespace):
+    from tui_optim.scenario import load_scenario
+
+    if args.steps is not None and args.steps < 1:
+        raise BadInput(f"--steps: expected a whole number >= 1, got {args.steps}")
+    if args.seed is not None and args.seed < 0:
+        raise BadInput(f"--seed: expected a whole number >= 0, got {args.seed}")
+    return load_scenario(args.scenario, sets=args.sets, steps=args.steps, seed=args.seed)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from tui_optim.replay import Recorder
+
+    scenario = _load(args)
+    for path, what in ((args.record, "--record"), (args.json, "--json"), (args.csv, "--csv")):
+        _writable(path, what)
+    if not args.headless:
+        if args.json or args.csv:
+            raise BadInput("--json and --csv go with --headless")
+        from tui_optim.ui.app import run_app
+
+        return run_app(scenario=scenario, record=args.record,
+                       record_overrides=dict(sets=args.sets, seed=args.seed, steps=args.steps))
+    from tui_optim.headless import drive
+    from tui_optim.runner import Session
+
+    recorder = None
+    if args.record:
+        recorder = Recorder(args.record, scenario, sets=args.sets, seed=args.seed, steps=args.steps)
+    return drive(Session(scenario), recorder=recorder, json_path=args.json, csv_path=args.csv)
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from tui_optim.replay import Replayer
+
+    for path, what in ((args.json, "--json"), (args.csv, "--csv")):
+        _writable(path, what)
+    replayer = Replayer(args.file)
+    if replayer.truncated:
+        print(f"tui-optim: {args.file}: the recording ends mid-write (the run was cut off); "
+              "replaying what it holds", file=sys.stderr)
+    if not args.headless:
+        from tui_optim.ui.app import run_app
+
+        return run_app(replayer=replayer)
+    from tui_optim.headless import drive
+
+    return drive(replayer, json_path=args.json, csv_path=args.csv)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from tui_optim.scenario import list_builtins
+
+    infos = list_builtins()
+    width = max((len(i.name) for i in infos), default=0)
+    topic = None
+    for info in infos:
+        if info.topic != topic:
+            topic = info.topic
+            print(f"\n{topic}")
+        print(f"  {info.name.ljust(width)}  {info.title}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from tui_optim.scenario import ScenarioError, load_scenario
+
+    bad = 0
+    for f in args.files:
+        try:
+            sc = load_scenario(f)
+        except ScenarioError as e:
+            print(e, file=sys.stderr)
+            bad += 1
+        else:
+            print(f"{f}: ok ({len(sc.runs)} runs, {len(sc.expects)} claims)")
+    return EXIT_BAD_INPUT if bad else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from tui_optim.replay import ReplayError
+    from tui_optim.scenario import ScenarioError
+
+    try:
+        if args.command is None:
+            from tui_optim.ui.app import run_app
+
+            return run_app()
+        return {"run": cmd_run, "replay": cmd_replay, "list": cmd_list, "check": cmd_check}[
+            args.command](args)
+    except (ScenarioError, ReplayError) as e:
+        print(e, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BadInput as e:
+        print(f"tui-optim: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as e:
+        print(f"tui-optim: {e.filename or ''}: {e.strerror or e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130

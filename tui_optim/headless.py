@@ -1,0 +1,192 @@
+"""Headless mode: drive a session (or a replay) to the end without a screen.
+
+Progress goes to stderr, the summary table and claim verdicts to stdout, and the exit status
+says whether the scenario's claims hold (0), a claim failed (1), or the run was interrupted (130).
+Ctrl-C stops the runs cleanly: whatever was recorded is still written (replay, JSON, CSV).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any, Iterable, TextIO
+
+from tui_optim.chunk import Status
+from tui_optim.expect import evaluate
+from tui_optim.summary import RunSummary, Summary
+
+EXIT_OK, EXIT_CLAIM_FAILED, EXIT_INTERRUPTED = 0, 1, 130
+
+
+class Progress:
+    """A one-line progress bar on a terminal; silent when stderr is not one (CI, pipes)."""
+
+    def __init__(self, total: int, stream: TextIO) -> None:
+        self.total = max(1, total)
+        self.stream = stream
+        self.enabled = stream.isatty()
+        self._last = 0.0
+        self._t0 = time.perf_counter()
+
+    def update(self, done: int, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not self.enabled or (not force and now - self._last < 0.1):
+            return
+        self._last = now
+        frac = min(1.0, done / self.total)
+        width = 30
+        bar = "#" * int(frac * width) + "." * (width - int(frac * width))
+        rate = done / max(now - self._t0, 1e-9)
+        self.stream.write(f"\r[{bar}] {100 * frac:5.1f}%  {done:,} records  {_si(rate)}/s ")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _si(x: float | None) -> str:
+    if x is None or not math.isfinite(x):
+        return "-"
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(x) >= scale:
+            return f"{x / scale:.1f}{unit}"
+    return f"{x:.0f}"
+
+
+def _num(x: float) -> str:
+    return f"{x:.4g}" if math.isfinite(x) else str(x)
+
+
+def status_text(run: RunSummary) -> str:
+    if run.status == Status.DIVERGED.value and run.diverged_at is not None:
+        return f"diverged at step {run.diverged_at}"
+    return run.status
+
+
+def summary_rows(summary: Summary) -> list[dict[str, Any]]:
+    return [
+        {
+            "label": r.label,
+            "group": r.group,
+            "steps": r.records,
+            "final_loss": r.final("loss"),
+            "grad_norm": r.final("grad_norm"),
+            "status": r.status,
+            "diverged_at": r.diverged_at,
+            "steps_per_s": r.steps_per_second,
+        }
+        for r in summary.runs
+    ]
+
+
+def format_table(summary: Summary) -> str:
+    header = ("run", "steps", "final loss", "‖g‖", "status", "steps/s")
+    rows = [
+        (r.label, str(r.records), _num(r.final("loss")), _num(r.final("grad_norm")),
+         status_text(r), _si(r.steps_per_second))
+        for r in summary.runs
+    ]
+    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h)
+              for i, h in enumerate(header)]
+    right = {1, 2, 3, 5}
+
+    def line(cells: Iterable[str]) -> str:
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    return "\n".join([line(header), line("-" * w for w in widths), *(line(r) for r in rows)])
+
+
+def write_csv(summary: Summary, path: Path) -> None:
+    """Every per-step series, one row per run and step."""
+    names: list[str] = []
+    for run in summary.runs:
+        names += [n for n in run.series_names() if n not in names]
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["run", "label", "step", *names])
+        for run in summary.runs:
+            cols = [run.series(n) if n in run.series_names() else None for n in names]
+            for k in range(run.records):
+                w.writerow([run.index, run.label, k, *(
+                    repr(float(c[k])) if c is not None and k < len(c) else "" for c in cols)])
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, float) and not math.isfinite(x):
+        return str(x)
+    return x
+
+
+def write_json(summary: Summary, verdicts, scenario, path: Path, interrupted: bool) -> None:
+    report = {
+        "scenario": {"name": scenario.name, "title": scenario.title,
+                     "file": str(scenario.path) if scenario.path else None},
+        "interrupted": interrupted,
+        "runs": [{k: _jsonable(v) for k, v in row.items()} for row in summary_rows(summary)],
+        "expect": [
+            {"claim": v.claim, "check": v.check, "holds": v.holds, "measured": v.measured,
+             "error": v.error}
+            for v in verdicts
+        ],
+        "ok": all(v.holds for v in verdicts) and not interrupted,
+    }
+    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+
+
+def format_verdicts(verdicts) -> str:
+    if not verdicts:
+        return "claims: none"
+    held = sum(v.holds for v in verdicts)
+    lines = [f"claims: {held} of {len(verdicts)} hold"]
+    for v in verdicts:
+        mark = "PASS" if v.holds else "FAIL"
+        lines.append(f"  {mark}  {v.claim}")
+        lines.append(f"        {v.error or v.measured}")
+    return "\n".join(lines)
+
+
+def drive(source, *, recorder=None, out: TextIO = sys.stdout, err: TextIO = sys.stderr,
+          json_path: Path | None = None, csv_path: Path | None = None) -> int:
+    """Run `source` (a Session or a Replayer) to its end and report; returns the exit status."""
+    scenario = source.scenario
+    summary = Summary(source.runs)
+    progress = Progress(sum(r.steps for r in source.runs), err)
+    interrupted = False
+    try:
+        source.compile()
+        for chunk in source.chunks():
+            summary.add(chunk)
+            if recorder is not None:
+                recorder.write(chunk)
+            progress.update(summary.records)
+    except KeyboardInterrupt:
+        interrupted = True
+        source.stop()
+        for run in summary.runs:
+            if run.status == Status.RUNNING.value:
+                run.status = Status.STOPPED.value
+    finally:
+        progress.update(summary.records, force=True)
+        progress.close()
+        if recorder is not None:
+            recorder.close()
+    summary.set_compute_seconds(source.compute_seconds)
+    verdicts = [] if interrupted else evaluate(scenario.expects, summary.runs)
+    print(f"{scenario.title}  ({scenario.name})", file=out)
+    print(format_table(summary), file=out)
+    print(file=out)
+    print("interrupted: claims not checked" if interrupted else format_verdicts(verdicts), file=out)
+    if json_path is not None:
+        write_json(summary, verdicts, scenario, json_path, interrupted)
+    if csv_path is not None:
+        write_csv(summary, csv_path)
+    if interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_OK if all(v.holds for v in verdicts) else EXIT_CLAIM_FAILED

@@ -1,0 +1,244 @@
+"""Record the chunk stream to a file and feed it back, so a replay is the live run again.
+
+Format (version 1): JSON lines. The first line is a header (format, version, the scenario's full
+text and the overrides it ran with, the runs); every further line is one chunk, arrays as base64
+of their raw bytes. Each line is flushed as it is written, so a crash or Ctrl-C leaves a readable
+prefix; the reader drops a torn last line and says so.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from tui_optim.chunk import Chunk, Status
+from tui_optim.runner.pacing import Pacer
+from tui_optim.runner.session import RunInfo
+
+FORMAT = "tui-optim-replay"
+VERSION = 1
+
+
+class ReplayError(Exception):
+    """A file that is not a readable replay; the message names the file and the problem."""
+
+
+def _encode(a: np.ndarray) -> dict[str, Any]:
+    a = np.ascontiguousarray(a)
+    return {"dtype": a.dtype.str, "shape": list(a.shape), "data": base64.b64encode(a.tobytes()).decode()}
+
+
+def _decode(d: dict[str, Any]) -> np.ndarray:
+    raw = base64.b64decode(d["data"])
+    return np.frombuffer(raw, dtype=np.dtype(d["dtype"])).reshape(d["shape"]).copy()
+
+
+class Recorder:
+    """Appends chunks to a replay file, one flushed line each."""
+
+    def __init__(self, path: str | Path, scenario: Any, *, sets=(), seed=None, steps=None) -> None:
+        self.path = Path(path)
+        self._f = open(self.path, "w", encoding="utf-8")
+        header = {
+            "format": FORMAT,
+            "version": VERSION,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "scenario": {
+                "name": scenario.name,
+                "file": str(scenario.path) if scenario.path else None,
+                "text": scenario.source_text,
+            },
+            "overrides": {"sets": list(sets), "seed": seed, "steps": steps},
+            "runs": [{"label": r.label, "group": r.group, "steps": r.steps} for r in scenario.runs],
+        }
+        self._write(header)
+        self.chunks_written = 0
+
+    def _write(self, obj: dict[str, Any]) -> None:
+        self._f.write(json.dumps(obj, separators=(",", ":")) + "\n")
+        self._f.flush()
+
+    def write(self, chunk: Chunk) -> None:
+        self._write({
+            "run": chunk.run,
+            "start": chunk.start,
+            "n": chunk.n,
+            "status": chunk.status.value,
+            "diverged_at": chunk.diverged_at,
+            "series": {k: _encode(np.asarray(v, dtype=np.float64)) for k, v in chunk.series.items()},
+            "snapshots": {k: _encode(np.asarray(v)) for k, v in chunk.snapshots.items()},
+        })
+        self.chunks_written += 1
+
+    def close(self) -> None:
+        if not self._f.closed:
+            self._f.close()
+
+    def __enter__(self) -> "Recorder":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _chunk_from(obj: dict[str, Any]) -> Chunk:
+    return Chunk(
+        run=int(obj["run"]),
+        start=int(obj["start"]),
+        n=int(obj["n"]),
+        series={k: _decode(v) for k, v in obj["series"].items()},
+        snapshots={k: _decode(v) for k, v in obj["snapshots"].items()},
+        status=Status(obj["status"]),
+        diverged_at=obj["diverged_at"],
+    )
+
+
+def read_replay(path: str | Path) -> tuple[dict[str, Any], list[Chunk], bool]:
+    """(header, chunks, truncated). Raises ReplayError for a file that is not a replay."""
+    path = Path(path)
+    try:
+        lines = path.read_bytes().split(b"\n")
+    except OSError as e:
+        raise ReplayError(f"{path}: cannot read: {e.strerror or e}") from None
+    try:
+        header = json.loads(lines[0])
+    except (ValueError, UnicodeDecodeError):
+        raise ReplayError(f"{path}: not a tui-optim replay file (no header line)") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise ReplayError(f"{path}: not a tui-optim replay file")
+    if header.get("version") != VERSION:
+        raise ReplayError(f"{path}: replay format version {header.get('version')!r}; "
+                          f"this tui-optim reads version {VERSION}")
+    chunks: list[Chunk] = []
+    truncated = False
+    body = lines[1:]
+    for i, line in enumerate(body):
+        if not line.strip():
+            continue
+        try:
+            chunks.append(_chunk_from(json.loads(line)))
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+            # Only a torn last line is expected (crash mid-write); anything else is damage.
+            if any(rest.strip() for rest in body[i + 1:]):
+                raise ReplayError(f"{path}:{i + 2}: damaged chunk record") from None
+            truncated = True
+            break
+    return header, chunks, truncated
+
+
+class Replayer:
+    """Feeds a recorded chunk stream back with the controls of a live Session.
+
+    `scenario` is re-read from the text embedded in the file, so panes, titles and claims are
+    those the run had. ε cannot change in a replay: `scale_lr` says so by returning 1.
+    """
+
+    def __init__(self, path: str | Path, *, speed: float | None = None) -> None:
+        from tui_optim.scenario import load_scenario_text
+
+        self.path = Path(path)
+        self.header, self._chunks, self.truncated = read_replay(self.path)
+        sc = self.header["scenario"]
+        ov = self.header.get("overrides", {})
+        self.scenario = load_scenario_text(
+            sc["text"], sc.get("file") or sc.get("name") or str(self.path),
+            sets=ov.get("sets") or (), steps=ov.get("steps"), seed=ov.get("seed"),
+        )
+        self.runs = tuple(
+            RunInfo(r.index, r.label, r.group, r.steps, r.values) for r in self.scenario.runs
+        )
+        self.pacer = Pacer(speed)
+        self._seek_to = 0
+        self.compute_seconds = [0.0] * len(self.runs)
+
+    def compile(self, progress: Callable[[int, int, str], None] | None = None) -> None:
+        if progress:
+            progress(1, 1, "replay loaded")
+
+    def pause(self) -> None:
+        self.pacer.pause()
+
+    def resume(self) -> None:
+        self.pacer.resume()
+
+    def toggle_pause(self) -> bool:
+        return self.pacer.toggle_pause()
+
+    def step_once(self) -> None:
+        self.pacer.step_once()
+
+    def set_speed(self, steps_per_second: float | None) -> None:
+        self.pacer.set_speed(steps_per_second)
+
+    @property
+    def speed(self) -> float | None:
+        return self.pacer.speed
+
+    @property
+    def paused(self) -> bool:
+        return self.pacer.paused
+
+    def stop(self) -> None:
+        self.pacer.stop()
+
+    def scale_lr(self, run: int, factor: float) -> float:
+        return 1.0
+
+    def lr_scale(self, run: int) -> float:
+        return 1.0
+
+    def seek(self, record: int) -> None:
+        """Fast-forward: every record before `record` is emitted at once, without pacing."""
+        self._seek_to = max(self._seek_to, record)
+
+    @property
+    def length(self) -> int:
+        return max((c.stop for c in self._chunks), default=0)
+
+    def chunks(self, should_stop: Callable[[], bool] = lambda: False) -> Iterator[Chunk]:
+        """Yield the recording run by run in rounds, as a live session does, so at any speed
+        every run moves together. On stop, unfinished runs get an empty STOPPED chunk."""
+        queues: dict[int, deque[Chunk]] = {}
+        for chunk in self._chunks:
+            queues.setdefault(chunk.run, deque()).append(chunk)
+        pos = {run: 0 for run in queues}  # records of the head chunk already emitted
+        while queues:
+            behind = [r for r in queues if queues[r][0].start + pos[r] < self._seek_to]
+            granted = None if behind else self.pacer.grant(1 << 20, should_stop)
+            if granted == 0:
+                for run, q in queues.items():
+                    yield Chunk(run, q[0].start + pos[run], 0,
+                                {k: v[:0] for k, v in q[0].series.items()}, {}, Status.STOPPED)
+                return
+            for run in list(queues):
+                budget = (self._seek_to - queues[run][0].start - pos[run]) if granted is None else granted
+                while budget >= 0 and run in queues:
+                    head = queues[run][0]
+                    n = min(budget, head.n - pos[run])
+                    if n == 0 and head.n > 0:
+                        break
+                    last = pos[run] + n >= head.n
+                    first = head.start + pos[run] == 0
+                    yield Chunk(
+                        run, head.start + pos[run], n,
+                        {k: v[pos[run]:pos[run] + n] for k, v in head.series.items()},
+                        head.snapshots if (last or first) else {},
+                        head.status if last else Status.RUNNING,
+                        head.diverged_at if last else None,
+                    )
+                    budget -= n
+                    if last:
+                        queues[run].popleft()
+                        pos[run] = 0
+                        if not queues[run]:
+                            del queues[run]
+                    else:
+                        pos[run] += n
+                    if budget == 0:
+                        break

@@ -1,0 +1,158 @@
+"""A session advances every run of a scenario chunk by chunk and emits the chunk stream.
+
+It owns what makes runs reproducible and controllable: seeds (through the scenario's resolved
+runs), chunk sizing (each round of kernel calls takes a few tens of milliseconds, so pause and
+stop feel instant and the UI gets fresh data often), pause/step/speed (a Pacer), the live ε
+knob, and divergence (a non-finite record ends that run with status DIVERGED; others go on).
+Results never depend on chunk sizes: every bit of engine state lives in the steppers.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Mapping
+
+import numpy as np
+
+from tui_optim.chunk import Chunk, Status
+from tui_optim.runner.build import make_stepper, warm_up_function
+from tui_optim.runner.pacing import Pacer
+
+# Wall time one round of kernel calls (one chunk per active run) aims for.
+ROUND_SECONDS = 0.03
+MAX_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    index: int
+    label: str
+    group: str
+    steps: int
+    values: Mapping[str, Any]
+
+
+def default_speed(scenario: Any) -> float | None:
+    """Dashboard speed at start: the scenario's own, else so the longest run takes ~5 s."""
+    if getattr(scenario, "speed", None):
+        return float(scenario.speed)
+    longest = max((r.steps for r in scenario.runs), default=1)
+    return max(1.0, longest / 5.0)
+
+
+class Session:
+    def __init__(self, scenario: Any, *, speed: float | None = None) -> None:
+        self.scenario = scenario
+        self.runs = tuple(
+            RunInfo(r.index, r.label, r.group, r.steps, r.values) for r in scenario.runs
+        )
+        self.pacer = Pacer(speed)
+        self._steppers: list[Any] | None = None
+        self._lr_scale = [1.0] * len(self.runs)
+        # Seconds spent inside kernels per run: headless reports steps/s from it.
+        self.compute_seconds = [0.0] * len(self.runs)
+
+    # -- setup ------------------------------------------------------------------------------
+    def compile(self, progress: Callable[[int, int, str], None] | None = None) -> None:
+        """Compile (or load from numba's cache) the kernels, then build every run's stepper."""
+        total = 1 + len(self.runs)
+        if progress:
+            progress(0, total, "compiling kernels…")
+        warm_up_function(self.scenario.problem.type)()
+        self._steppers = []
+        for i, run in enumerate(self.scenario.runs):
+            if progress:
+                progress(1 + i, total, f"building {run.label}")
+            stepper = make_stepper(self.scenario.problem, run)
+            if self._lr_scale[i] != 1.0:
+                stepper.set_lr_scale(self._lr_scale[i])
+            self._steppers.append(stepper)
+        if progress:
+            progress(total, total, "ready")
+
+    # -- controls (delegated, so UI code can treat a Session and a Replayer alike) -----------
+    def pause(self) -> None:
+        self.pacer.pause()
+
+    def resume(self) -> None:
+        self.pacer.resume()
+
+    def toggle_pause(self) -> bool:
+        return self.pacer.toggle_pause()
+
+    def step_once(self) -> None:
+        self.pacer.step_once()
+
+    def set_speed(self, steps_per_second: float | None) -> None:
+        self.pacer.set_speed(steps_per_second)
+
+    @property
+    def speed(self) -> float | None:
+        return self.pacer.speed
+
+    @property
+    def paused(self) -> bool:
+        return self.pacer.paused
+
+    def stop(self) -> None:
+        self.pacer.stop()
+
+    def scale_lr(self, run: int, factor: float) -> float:
+        """Multiply run `run`'s ε by `factor` from its next step on; returns the total scale."""
+        self._lr_scale[run] *= factor
+        if self._steppers is not None:
+            self._steppers[run].set_lr_scale(self._lr_scale[run])
+        return self._lr_scale[run]
+
+    def lr_scale(self, run: int) -> float:
+        return self._lr_scale[run]
+
+    # -- the stream ---------------------------------------------------------------------------
+    def chunks(self, should_stop: Callable[[], bool] = lambda: False) -> Iterator[Chunk]:
+        """Yield chunks until every run is done or diverged, or until stopped.
+
+        On stop (pacer.stop() or should_stop()), every unfinished run gets an empty chunk with
+        status STOPPED, so consumers always see how each run ended.
+        """
+        if self._steppers is None:
+            self.compile()
+        steppers = self._steppers
+        assert steppers is not None
+        active = [i for i in range(len(self.runs)) if steppers[i].steps_done < self.runs[i].steps]
+        per_record = 1e-6  # seconds per record per round, measured as we go
+        while active:
+            wanted = int(min(MAX_CHUNK, max(1, ROUND_SECONDS / per_record)))
+            granted = self.pacer.grant(wanted, should_stop)
+            if granted == 0:
+                for i in active:
+                    yield self._empty(i, steppers[i].steps_done, Status.STOPPED)
+                return
+            t_round = time.perf_counter()
+            done_records = 0
+            for i in list(active):
+                stepper = steppers[i]
+                start = stepper.steps_done
+                n = min(granted, self.runs[i].steps - start)
+                t0 = time.perf_counter()
+                series, diverged_at = stepper.advance(n)
+                self.compute_seconds[i] += time.perf_counter() - t0
+                m = stepper.steps_done - start
+                done_records += m
+                if diverged_at is not None:
+                    status = Status.DIVERGED
+                elif stepper.steps_done >= self.runs[i].steps:
+                    status = Status.DONE
+                else:
+                    status = Status.RUNNING
+                if status is not Status.RUNNING:
+                    active.remove(i)
+                yield Chunk(i, start, m, series, stepper.snapshots(), status, diverged_at)
+            elapsed = time.perf_counter() - t_round
+            if done_records and granted == wanted:
+                # Only full (unthrottled) rounds tell the true cost of a record.
+                per_record = max(1e-9, elapsed / max(1, granted))
+
+    def _empty(self, run: int, start: int, status: Status) -> Chunk:
+        names = getattr(self._steppers[run], "series_names", ()) if self._steppers else ()
+        return Chunk(run, start, 0, {k: np.empty(0) for k in names}, {}, status)
