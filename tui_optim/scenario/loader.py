@@ -1,0 +1,560 @@
+"""TOML text -> validated, immutable Scenario, reporting every problem of a file at once.
+
+Order of work: parse (tomllib), apply --set to the document, check the top level, the problem,
+[defaults], each [[runs]] entry (expanding sweeps), then panes and [[expect]] (which need the run
+labels). Checking goes on after a problem so that one load reports everything.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Sequence
+
+import numpy as np
+
+from tui_optim.scenario import labels as labels_mod
+from tui_optim.scenario import sweeps
+from tui_optim.scenario.builtin import resolve_scenario_path
+from tui_optim.scenario.checks import CheckError, parse_check
+from tui_optim.scenario.errors import Problem, Problems, ScenarioError
+from tui_optim.scenario.keys import (
+    OPTIMIZERS, PROBLEM_KEYS, RUN_KEYS, SURFACE_COMMON, SURFACES, TOP_KEYS, surface_dim,
+)
+from tui_optim.scenario.model import ExpectSpec, PaneSpec, ProblemSpec, RunSpec, Scenario
+from tui_optim.scenario.panes import check_panes
+from tui_optim.scenario.sets import apply_set, parse_sets
+from tui_optim.scenario.specs import (
+    INVALID, PROBLEM_TYPES, REQUIRED, Int, RunContext, Str, Table, check_keys, show, suggest,
+)
+from tui_optim.scenario.lines import LineMap
+
+_SECTIONS = ("problem", "defaults", "runs", "panes", "expect")
+_NOT_IN_DEFAULTS = ("label", "group", "sweep")
+_TOML_POS = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+
+
+def load_scenario(path_or_name: str | Path, *, sets: Sequence[str] = (), steps: int | None = None,
+                  seed: int | None = None) -> Scenario:
+    """Load a scenario file, or the built-in of that name (no .toml and no path separator)."""
+    path = resolve_scenario_path(path_or_name)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise ScenarioError([Problem(str(path), None, "", f"cannot read: {e.strerror or e}")]) \
+            from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise ScenarioError([Problem(str(path), line, "", "not UTF-8 text")]) from None
+    return load_scenario_text(text, str(path), sets=sets, steps=steps, seed=seed, path=path)
+
+
+def load_scenario_text(text: str, filename: str, *, sets: Sequence[str] = (),
+                       steps: int | None = None, seed: int | None = None,
+                       path: Path | None = None) -> Scenario:
+    """Load a scenario from its text (replay embeds the text); `filename` is used in messages."""
+    filename = str(filename)
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ScenarioError([_toml_problem(filename, text, str(e))]) from None
+    except (RecursionError, MemoryError, ValueError, TypeError) as e:
+        raise ScenarioError([Problem(filename, None, "", f"cannot parse: {e}")]) from None
+    out = Problems(filename, LineMap(text).line_of)
+    try:
+        scenario = _Builder(doc, text, filename, path, out).build(sets, steps, seed)
+    except ScenarioError:
+        raise
+    except RecursionError:
+        out.add("", "the file is nested too deeply")
+        scenario = None
+    if out or scenario is None:
+        raise ScenarioError(out.sorted())
+    return scenario
+
+
+def _toml_problem(filename: str, text: str, message: str) -> Problem:
+    m = _TOML_POS.search(message)
+    if m:
+        return Problem(filename, int(m.group(1)),
+                       "", f"{message[: m.start()]} (column {m.group(2)})")
+    if "end of document" in message:
+        return Problem(filename, text.count("\n") + 1, "", message)
+    return Problem(filename, None, "", message)
+
+
+class _AnyName:
+    """Stands in for the run labels when runs failed, so checks do not report spurious names."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+    def __iter__(self):
+        return iter(())
+
+
+class _Builder:
+    def __init__(self, doc: dict, text: str, filename: str, path: Path | None, out: Problems):
+        self.doc, self.text, self.filename, self.path, self.out = doc, text, filename, path, out
+        self.global_sets: dict[str, tuple[Any, str]] = {}
+        self.global_used: set[str] = set()
+
+    # ------------------------------------------------------------ --set, --steps, --seed
+
+    def apply_overrides(self, sets: Sequence[str], steps: Any, seed: Any) -> None:
+        out = self.out
+        items, errors = parse_sets(sets)
+        for text, msg in errors:
+            out.from_set.add(text)
+            out.add(text, msg)
+        for item in items:
+            head = item.parts[0]
+            if head in TOP_KEYS or head in _SECTIONS:
+                out.from_set.add(item.path)
+                msg = apply_set(self.doc, item)
+                if msg:
+                    out.add(item.path, msg)
+            elif head in RUN_KEYS and len(item.parts) == 1:
+                if head in _NOT_IN_DEFAULTS:
+                    out.from_set.add(item.path)
+                    out.add(item.path, f"{head!r} can only be set per run, e.g. runs[0].{head}=...")
+                    continue
+                out.from_set.add(item.path)
+                self.global_sets[head] = (item.value, item.path)
+            else:
+                out.from_set.add(item.path)
+                known = list(TOP_KEYS) + list(RUN_KEYS)
+                out.add(item.path, f"unknown key {head!r}{suggest(str(head), known)}")
+        if steps is not None:
+            out.from_set.add("steps")
+            self.doc["steps"] = steps
+            self.global_sets["steps"] = (steps, "steps")
+            self.global_used.add("steps")
+        if seed is not None:
+            out.from_set.add("seed")
+            self.doc["seed"] = seed
+
+    # ------------------------------------------------------------ top level
+
+    def build(self, sets: Sequence[str], steps: Any, seed: Any) -> Scenario | None:
+        out, doc = self.out, self.doc
+        self.apply_overrides(sets, steps, seed)
+        check_keys(doc, list(TOP_KEYS), "", out)
+        top: dict[str, Any] = {}
+        for k in ("title", "topic", "order", "explanation", "steps", "seed", "speed"):
+            key = TOP_KEYS[k]
+            if k in doc:
+                top[k] = key.spec.check(doc[k], k, out)
+            elif key.default is REQUIRED:
+                out.add(k, f"missing required key {k!r}")
+                top[k] = INVALID
+            else:
+                top[k] = key.default
+        self.steps = top["steps"] if top["steps"] is not INVALID else 200
+        self.seed = top["seed"] if top["seed"] is not INVALID else 0
+
+        problem = self.check_problem()
+        self.check_defaults()
+        runs = self.check_runs(problem)
+        labels = [r.label for r in runs] if runs is not None else []
+        panes_raw = doc.get("panes")
+        if panes_raw is not None and not isinstance(panes_raw, list):
+            out.add("panes", f"expected an array of tables [[panes]], got {show(panes_raw)}")
+            panes_raw = []
+        ptype = problem.type if problem else None
+        panes = check_panes(panes_raw, ptype, problem.values if problem else {}, self.dim,
+                            labels if runs is not None else _AnyNameList(), out)
+        expects = self.check_expects(runs)
+        if out or problem is None or runs is None:
+            return None
+        name = self.path.stem if self.path is not None else Path(self.filename).stem
+        return Scenario(
+            path=self.path, name=name, source_text=self.text, title=top["title"],
+            topic=top["topic"], order=top["order"], explanation=top["explanation"],
+            steps=self.steps, seed=self.seed, speed=top["speed"], problem=problem,
+            runs=tuple(runs),
+            panes=tuple(PaneSpec(k, MappingProxyType(v)) for k, v in panes),
+            expects=tuple(expects),
+        )
+
+    # ------------------------------------------------------------ problem
+
+    def check_problem(self) -> ProblemSpec | None:
+        out = self.out
+        self.ptype: str | None = None
+        self.surface: str | None = None
+        self.dim: int | None = None
+        self.problem_values: dict[str, Any] = {}
+        p = self.doc.get("problem")
+        if p is None:
+            out.add("problem", "missing required table [problem]")
+            return None
+        if not isinstance(p, dict):
+            out.add("problem", f"expected a table [problem], got {show(p)}")
+            return None
+        t = p.get("type")
+        if t is None:
+            out.add("problem", f"[problem] needs 'type' (one of {', '.join(map(repr, PROBLEM_TYPES))})")
+            return None
+        if Str(PROBLEM_TYPES).check(t, "problem.type", out) is INVALID:
+            return None
+        if t == "surface":
+            s = p.get("surface")
+            if s is None:
+                out.add("problem", f"a surface problem needs 'surface' "
+                                   f"(one of {', '.join(map(repr, SURFACES))})")
+            elif Str(tuple(SURFACES)).check(s, "problem.surface", out) is not INVALID:
+                self.surface = s
+            if self.surface:
+                keys = {**SURFACE_COMMON, **SURFACES[self.surface].keys}
+            else:
+                keys = dict(SURFACE_COMMON)
+                for info in SURFACES.values():
+                    keys.update(info.keys)
+        else:
+            keys = PROBLEM_KEYS[t]
+        check_keys(p, list(keys), "problem", out)
+        values: dict[str, Any] = {}
+        ok = True
+        for k, key in keys.items():
+            if k in p:
+                values[k] = key.spec.check(p[k], f"problem.{k}", out)
+                ok = ok and values[k] is not INVALID
+        if t == "surface" and self.surface is None:
+            return None
+        for k, key in keys.items():
+            if k not in p:
+                if key.default is REQUIRED:
+                    if k != "surface":
+                        out.add("problem", f"a {t} problem needs {k!r}")
+                    ok = False
+                else:
+                    values[k] = key.default_for(values)
+        if not ok:
+            return None
+        if t == "surface":
+            ok = self.check_surface(values)
+        elif t == "network":
+            ok = self.check_network(p, values)
+        if not ok:
+            return None
+        self.ptype = t
+        self.problem_values = values
+        return ProblemSpec(t, MappingProxyType(values))
+
+    def check_surface(self, v: dict[str, Any]) -> bool:
+        out, s = self.out, self.surface
+        assert s is not None
+        ok = True
+        if s == "quadratic":
+            ok = self.check_quadratic(v)
+        if s in ("least_squares", "logistic"):
+            n = v["n_features"]
+            if v["scales"] is None:
+                v["scales"] = tuple([1.0] * n)
+            elif len(v["scales"]) != n:
+                out.add("problem.scales", f"expected {n} scales (n_features = {n}), "
+                                          f"got {len(v['scales'])}")
+                ok = False
+        if not ok:
+            return False
+        self.dim = surface_dim(s, v)
+        if v["window"] is None:
+            v["window"] = SURFACES[s].window
+        for k in ("minima", "saddles"):
+            if v[k] is not None and self.dim is not None:
+                for i, pt in enumerate(v[k]):
+                    if len(pt) != self.dim:
+                        out.add(f"problem.{k}[{i}]", f"expected a point of {self.dim} "
+                                                     f"coordinates, got {show(pt)}")
+                        ok = False
+        return ok
+
+    def check_quadratic(self, v: dict[str, Any]) -> bool:
+        out = self.out
+        ev, A = v["eigenvalues"], v["matrix"]
+        if ev is None and A is None:
+            out.add("problem", "a quadratic needs 'eigenvalues' (or a full 'matrix')")
+            return False
+        if ev is not None and A is not None:
+            out.add("problem.matrix", "give 'eigenvalues' or 'matrix', not both")
+            return False
+        ok = True
+        if ev is not None:
+            d = len(ev)
+            if not v["allow_indefinite"]:
+                for i, lam in enumerate(ev):
+                    if lam <= 0:
+                        out.add(f"problem.eigenvalues[{i}]", f"expected a number > 0 (or set "
+                                f"allow_indefinite = true), got {show(lam)}")
+                        ok = False
+        else:
+            d = len(A)
+            for i, row in enumerate(A):
+                if len(row) != d:
+                    out.add(f"problem.matrix[{i}]", f"expected a row of {d} numbers (the matrix "
+                                                    f"is {d}×{d}), got {len(row)}")
+                    ok = False
+            if ok:
+                M = np.array(A, dtype=float)
+                if not np.allclose(M, M.T, rtol=1e-12, atol=1e-12):
+                    out.add("problem.matrix", "expected a symmetric matrix")
+                    ok = False
+                elif not v["allow_indefinite"]:
+                    try:
+                        lam_min = float(np.linalg.eigvalsh(M).min())
+                    except (np.linalg.LinAlgError, ValueError):
+                        lam_min = math.nan
+                    if not lam_min > 0:
+                        out.add("problem.matrix", "expected a positive definite matrix (or set "
+                                f"allow_indefinite = true); its smallest eigenvalue is {lam_min:.3g}")
+                        ok = False
+        if v["b"] is None:
+            v["b"] = tuple([0.0] * d)
+        elif len(v["b"]) != d:
+            out.add("problem.b", f"expected {d} numbers (the dimension), got {len(v['b'])}")
+            ok = False
+        return ok
+
+    def check_network(self, p: dict, v: dict[str, Any]) -> bool:
+        out = self.out
+        ok = True
+        if v["dataset"] == "csv":
+            if v["path"] is None:
+                out.add("problem", "a csv data set needs 'path'")
+                ok = False
+            elif self.path is not None and not Path(v["path"]).is_absolute():
+                v["path"] = str(self.path.parent / v["path"])
+        elif "path" in p:
+            out.add("problem.path", "'path' is for dataset = \"csv\"")
+            ok = False
+        fixed_2d = ("spiral", "circles", "xor", "moons")
+        if v["dataset"] in fixed_2d and "dim" in p and v["dim"] != 2:
+            out.add("problem.dim", f"the {v['dataset']} data set is 2-D, got dim = {v['dim']}")
+            ok = False
+        return ok
+
+    # ------------------------------------------------------------ runs
+
+    def check_defaults(self) -> None:
+        out = self.out
+        self.defaults: dict[str, Any] = {}
+        d = self.doc.get("defaults")
+        if d is None:
+            return
+        if not isinstance(d, dict):
+            out.add("defaults", f"expected a table [defaults], got {show(d)}")
+            return
+        for k, v in d.items():
+            path = f"defaults.{k}"
+            key = RUN_KEYS.get(k)
+            if key is None:
+                out.add(path, f"unknown key {k!r}{suggest(k, list(RUN_KEYS))}")
+            elif k in _NOT_IN_DEFAULTS:
+                out.add(path, f"{k!r} belongs in a [[runs]] entry, not in [defaults]")
+            elif self._check_value(key, v, path, None) is not INVALID:
+                self.defaults[k] = v
+
+    def _check_value(self, key, value, path, ctx):
+        if isinstance(key.spec, Table):
+            return key.spec.check(value, path, self.out, ctx)
+        return key.spec.check(value, path, self.out)
+
+    def check_runs(self, problem: ProblemSpec | None) -> list[RunSpec] | None:
+        out = self.out
+        raw = self.doc.get("runs")
+        for k, (v, p) in self.global_sets.items():
+            if k != "steps":
+                self._check_value(RUN_KEYS[k], v, p, None)
+        if raw is None:
+            entries: list[Any] = [{}]
+        elif not isinstance(raw, list):
+            out.add("runs", f"expected an array of tables [[runs]], got {show(raw)}")
+            return None
+        else:
+            entries = raw if raw else [{}]
+        before = len(out.items)
+        runs: list[RunSpec] = []
+        owners: dict[str, str] = {}
+        for i, entry in enumerate(entries):
+            epath = f"runs[{i}]"
+            if not isinstance(entry, dict):
+                out.add(epath, f"expected a table, got {show(entry)}")
+                continue
+            for k in entry:
+                if k not in RUN_KEYS:
+                    out.add(f"{epath}.{k}", f"unknown key {k!r}{suggest(k, list(RUN_KEYS))}")
+            entry = {k: v for k, v in entry.items() if k in RUN_KEYS}
+            template = self._meta_str(entry, "label", epath)
+            group = self._meta_str(entry, "group", epath)
+            sweep = entry.get("sweep")
+            expanded: Any = [{}]
+            if sweep is not None:
+                if isinstance(sweep, dict):
+                    sweep = {k: v for k, v in sweep.items() if k not in self.global_sets}
+                    if all(k in ("mode", "count") for k in sweep):
+                        sweep = None  # every swept key was overridden by --set
+                if sweep is not None:
+                    expanded = sweeps.expand(sweep, f"{epath}.sweep", out, RUN_KEYS)
+                    if expanded is INVALID:
+                        continue
+            for sw in expanded:
+                run = self.make_run(len(runs), epath, entry, sw, template, group)
+                if run is None:
+                    continue
+                if run.label in owners:
+                    if owners[run.label] == epath:
+                        out.add(f"{epath}.label", f"the sweep gives several runs labelled "
+                                f"{run.label!r}; put the swept keys in the label, "
+                                "e.g. \"lr {lr:.2g}\"")
+                    else:
+                        out.add(f"{epath}.label", f"label {run.label!r} is also used by "
+                                                  f"{owners[run.label]}")
+                    continue
+                owners[run.label] = epath
+                runs.append(run)
+        for k, (v, p) in self.global_sets.items():
+            if k not in self.global_used and problem is not None:
+                out.add(p, f"{k!r} does not apply to any run")
+        if len(out.items) > before or problem is None:
+            return None
+        return runs
+
+    def _meta_str(self, entry: dict, k: str, epath: str) -> str | None:
+        if k not in entry:
+            return None
+        v = Str().check(entry[k], f"{epath}.{k}", self.out)
+        if v is INVALID:
+            return None
+        if k == "label":
+            try:
+                labels_mod.fields(v)
+            except ValueError as e:
+                self.out.add(f"{epath}.label", f"bad label template {v!r}: {e}")
+                return None
+        return v
+
+    def make_run(self, index: int, epath: str, entry: dict, swept: dict, template: str | None,
+                 group: str | None) -> RunSpec | None:
+        out = self.out
+        src: dict[str, tuple[Any, str, str]] = {}
+        for k, v in self.defaults.items():
+            src[k] = (v, f"defaults.{k}", "defaults")
+        for k, v in entry.items():
+            if k not in _NOT_IN_DEFAULTS:
+                src[k] = (v, f"{epath}.{k}", "entry")
+        for k, (v, p) in swept.items():
+            src[k] = (v, p, "sweep")
+        for k, (v, p) in self.global_sets.items():
+            src[k] = (v, p, "set")
+        for k in ("optimizer", "steps", "seed"):
+            if k in src and src[k][2] == "set":
+                self.global_used.add(k)
+        # An optimizer chosen by --set drops the keys of the file that do not apply to it.
+        lenient = False
+        if "optimizer" in src:
+            v, p, source = src["optimizer"]
+            lenient = source == "set" or out.is_from_set(p)
+            opt = Str(OPTIMIZERS).check(v, p, out)
+            if opt is INVALID:
+                return None
+        else:
+            opt = "sgd"
+        steps = self.steps
+        if "steps" in src:
+            v, p, _ = src["steps"]
+            steps = Int(ge=1).check(v, p, out)
+            if steps is INVALID:
+                return None
+        seed = self.seed + index
+        if "seed" in src:
+            v, p, _ = src["seed"]
+            seed = Int(ge=0).check(v, p, out)
+            if seed is INVALID:
+                return None
+        ctx = RunContext(opt, self.ptype or "", self.surface, self.problem_values, self.dim, steps)
+        values: dict[str, Any] = {"optimizer": opt, "steps": steps, "seed": seed}
+        ok = True
+        for k, key in RUN_KEYS.items():
+            if k in _NOT_IN_DEFAULTS or k in values:
+                continue
+            why = key.why_not(ctx)
+            if k in src:
+                v, p, source = src[k]
+                if why:
+                    if source in ("entry", "sweep") and not lenient:
+                        out.add(p, f"{k!r} {why}")
+                        ok = False
+                    continue
+                if source == "set":
+                    self.global_used.add(k)
+                val = self._check_value(key, v, p, ctx)
+                if val is INVALID:
+                    ok = False
+                    continue
+                if k == "start" and self.dim is not None and len(val) != self.dim:
+                    out.add(p, f"expected {self.dim} coordinates (the {self.surface} surface "
+                               f"here is {self.dim}-D), got {show(val)}")
+                    ok = False
+                values[k] = val
+            elif not why:
+                values[k] = key.default_for(ctx)
+        if values.get("schedule", 0) is None:
+            values["schedule"] = {"name": "constant", "warmup": 0}
+        if not ok:
+            return None
+        if template is None:
+            template = labels_mod.default_template(opt, list(swept), values)
+        try:
+            label = labels_mod.render(template, values)
+        except ValueError as e:
+            out.add(f"{epath}.label", str(e))
+            return None
+        return RunSpec(index, label, group if group is not None else template, steps, seed,
+                       MappingProxyType(values))
+
+    # ------------------------------------------------------------ expect
+
+    def check_expects(self, runs: list[RunSpec] | None) -> list[ExpectSpec]:
+        out = self.out
+        raw = self.doc.get("expect")
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            out.add("expect", f"expected an array of tables [[expect]], got {show(raw)}")
+            return []
+        labels: Any = [r.label for r in runs] if runs is not None else _AnyName()
+        groups: Any = sorted({r.group for r in runs}) if runs is not None else _AnyName()
+        result = []
+        for i, e in enumerate(raw):
+            path = f"expect[{i}]"
+            if not isinstance(e, dict):
+                out.add(path, f"expected a table with 'claim' and 'check', got {show(e)}")
+                continue
+            check_keys(e, ("claim", "check"), path, out)
+            if "check" not in e:
+                out.add(path, "an [[expect]] entry needs 'check'")
+                continue
+            check = Str().check(e["check"], f"{path}.check", out)
+            claim = Str().check(e.get("claim", check), f"{path}.claim", out)
+            if check is INVALID or claim is INVALID:
+                continue
+            try:
+                parse_check(check, labels, groups, RUN_KEYS)
+            except CheckError as ce:
+                out.add(f"{path}.check", str(ce))
+                continue
+            result.append(ExpectSpec(claim, check, self.out.line_of(path)))
+        return result
+
+
+class _AnyNameList(list):
+    """An empty label list that accepts every name (runs failed; do not report pane labels)."""
+
+    def __contains__(self, item: object) -> bool:
+        return True

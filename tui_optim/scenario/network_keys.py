@@ -1,0 +1,91 @@
+"""Keys of the `network` and `chain` problem types and their run keys.
+
+Kept apart from keys.py so the network engine's owner can extend it without touching the rest.
+`register` adds the run keys to keys.RUN_KEYS; the problem tables are read by the loader.
+"""
+
+from __future__ import annotations
+
+from tui_optim.scenario.specs import (
+    PROBLEM_TYPES, REQUIRED, Bool, Float, Int, Key, List, Range, Str,
+)
+
+DATASETS = ("spiral", "circles", "xor", "moons", "blobs", "linear", "polynomial", "gaussian", "csv")
+REGRESSION_DATASETS = ("linear", "polynomial")
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "maxout", "linear")
+LOSSES = ("cross_entropy", "bce", "mse")
+INITS = ("zeros", "constant", "normal", "uniform", "xavier", "he", "normalized", "sparse")
+DATA_NOISE = {"spiral": 0.2, "circles": 0.1, "xor": 0.1, "moons": 0.1, "blobs": 1.0,
+              "linear": 0.1, "polynomial": 0.1, "gaussian": 0.0, "csv": 0.0}
+
+
+def _table(*ks: Key) -> dict[str, Key]:
+    return {k.name: k for k in ks}
+
+
+# Callable defaults of problem keys take the problem table as given.
+NETWORK_PROBLEM_KEYS: dict[str, Key] = _table(
+    Key("type", Str(PROBLEM_TYPES), REQUIRED),
+    Key("dataset", Str(DATASETS), REQUIRED),
+    Key("n_samples", Int(ge=1), 900),
+    Key("classes", Int(ge=2), lambda p: 3 if p.get("dataset") in ("spiral", "blobs") else 2),
+    Key("noise", Float(ge=0), lambda p: DATA_NOISE.get(p.get("dataset"), 0.0)),
+    Key("dim", Int(ge=1), 2),
+    Key("degree", Int(ge=1), 3),
+    Key("path", Str(), None),  # csv (required there): made absolute against the scenario's folder
+    Key("label", Str(), "label"),
+    Key("val_fraction", Float(ge=0, lt=1), 0.2),
+    Key("standardize", Bool(), False),
+    Key("data_seed", Int(ge=0), 0),
+)
+
+# Curriculum 18. `diag`: h_i = diag(a, b) h_{i-1}, y = σ(aⁿx₁ + bⁿx₂) with n = the run's depth;
+# `product`: ŷ = x w₁⋯w_n.
+CHAIN_PROBLEM_KEYS: dict[str, Key] = _table(
+    Key("type", Str(PROBLEM_TYPES), REQUIRED),
+    Key("model", Str(("diag", "product")), "diag"),
+    Key("a", Float(), 1.0),
+    Key("b", Float(), 2.0),
+    Key("x", List(Float(), length=2), (1.0, 1.0)),
+    Key("target", Float(), 0.0),
+)
+
+
+def _default_loss(ctx) -> str:
+    return "mse" if ctx.problem.get("dataset") in REGRESSION_DATASETS else "cross_entropy"
+
+
+_NET = frozenset({"network"})
+_CHAIN = frozenset({"chain"})
+
+NETWORK_RUN_KEYS: dict[str, Key] = _table(
+    Key("layers", List(Int(ge=1)), (32, 32), problems=_NET),
+    Key("activation", Str(ACTIVATIONS), "relu", problems=_NET),
+    Key("leaky_slope", Float(ge=0), 0.01, problems=_NET),
+    Key("elu_alpha", Float(gt=0), 1.0, problems=_NET),
+    Key("maxout_pieces", Int(ge=2), 2, problems=_NET),
+    Key("loss", Str(LOSSES), _default_loss, problems=_NET),
+    Key("init", Str(INITS), "he", problems=_NET),
+    Key("init_std", Float(gt=0), 0.01, problems=_NET),
+    Key("init_scale", Float(ge=0), 0.1, problems=_NET),
+    Key("init_sparse_k", Int(ge=1), 15, problems=_NET),
+    Key("bias_init", Float(), 0.0, problems=_NET),
+    Key("batch_norm", Bool(), False, problems=_NET),
+    Key("bn_momentum", Float(ge=0, lt=1), 0.9, problems=_NET),
+    Key("dropout", Float(ge=0, lt=1), 0.0, problems=_NET),
+    Key("dropconnect", Float(ge=0, lt=1), 0.0, problems=_NET),
+    Key("weight_decay", Float(ge=0), 0.0, problems=_NET),
+    Key("skip", Bool(), False, problems=_NET),
+    Key("eval_every", Int(ge=1), 50, problems=_NET),
+    Key("hist_bins", Int(ge=1), 40, problems=_NET),
+    Key("hist_range", Range(), (-3.0, 3.0), problems=_NET),
+    Key("sharpness_every", Int(ge=0), 0, problems=_NET),
+    Key("gradcheck_every", Int(ge=0), 0, problems=_NET),
+    Key("subset", Int(ge=0), 0, problems=_NET),
+    Key("depth", Int(ge=1), 10, problems=_CHAIN),  # n, the chain's length
+)
+
+
+def register(run_keys: dict[str, Key]) -> None:
+    """Add the network and chain run keys to the run key table."""
+    run_keys.update(NETWORK_RUN_KEYS)
