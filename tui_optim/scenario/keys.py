@@ -239,6 +239,10 @@ RUN_KEYS: dict[str, Key] = _keys(
     Key("average", Table(_average), None),
 )
 
+# standardize: data surfaces, per run, so one scenario can compare raw and standardized features.
+RUN_KEYS["standardize"] = Key("standardize", Bool(), False,
+                              problems=_F({"surface:least_squares", "surface:logistic"}))
+
 # batch_size: data surfaces (0 = full batch) and networks (network_keys gives its default).
 RUN_KEYS["batch_size"] = Key(
     "batch_size", Int(ge=0), lambda c: 32 if c.ptype == "network" else 0,

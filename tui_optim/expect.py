@@ -1,0 +1,382 @@
+"""Evaluating `[[expect]]` claims on finished runs: a tree walk over the validated check AST.
+
+The check is parsed and validated by tui_optim.scenario.checks (a whitelisted expression
+language); here each node is evaluated by hand, never with eval(). Each verdict shows the measured
+value of every side of every comparison, so a failing claim explains itself. A missing run or
+series gives an error verdict, never an exception.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Protocol, Sequence
+
+import numpy as np
+
+from tui_optim.scenario.checks import CheckError, bind_args, parse_check
+from tui_optim.scenario.model import ExpectSpec
+
+
+class RunRecord(Protocol):
+    """What the runner's summary provides for each run (full resolution)."""
+
+    label: str
+    group: str
+    values: Mapping[str, Any]
+    status: str  # "done" | "diverged" | "stopped"
+    diverged_at: int | None
+
+    def series(self, name: str) -> np.ndarray: ...  # KeyError if missing
+
+    def series_names(self) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class Verdict:
+    claim: str
+    check: str
+    holds: bool
+    measured: str
+    error: str | None = None
+
+
+class EvalError(Exception):
+    """A check that cannot be evaluated on these records (missing run or series, bad index)."""
+
+
+def fmt(value: Any) -> str:
+    """A measured value, short: 87, 3.2e-07, inf, true."""
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        if math.isnan(v):
+            return "nan"
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        if v.is_integer() and abs(v) < 1e15:
+            return str(int(v))
+        return f"{v:.4g}"
+    if isinstance(value, str):
+        return repr(value)
+    return str(value)
+
+
+_CMP: dict[type, tuple[str, Callable[[Any, Any], bool]]] = {
+    ast.Lt: ("<", lambda a, b: a < b), ast.LtE: ("<=", lambda a, b: a <= b),
+    ast.Gt: (">", lambda a, b: a > b), ast.GtE: (">=", lambda a, b: a >= b),
+    ast.Eq: ("==", lambda a, b: a == b), ast.NotEq: ("!=", lambda a, b: a != b),
+}
+_BIN: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: _div(a, b), ast.Pow: lambda a, b: _pow(a, b),
+}
+
+
+def _div(a: Any, b: Any) -> float:
+    a, b = float(a), float(b)
+    if b == 0:
+        if a == 0 or math.isnan(a):
+            return math.nan
+        return math.copysign(math.inf, a) * math.copysign(1.0, b)
+    return a / b
+
+
+def _pow(a: Any, b: Any) -> float:
+    try:
+        r = float(a) ** float(b)
+    except OverflowError:
+        return math.inf
+    except ZeroDivisionError:
+        return math.inf
+    if isinstance(r, complex):
+        raise EvalError(f"{fmt(a)} ** {fmt(b)} is not a real number")
+    return r
+
+
+def _log(x: float, f: Callable[[float], float], name: str) -> float:
+    x = float(x)
+    if x < 0 or math.isnan(x):
+        raise EvalError(f"{name}({fmt(x)}) is undefined")
+    if x == 0:
+        return -math.inf
+    if math.isinf(x):
+        return math.inf
+    return f(x)
+
+
+def _sqrt(x: float) -> float:
+    x = float(x)
+    if x < 0:
+        raise EvalError(f"sqrt({fmt(x)}) is undefined")
+    return math.sqrt(x)
+
+
+def _exp(x: float) -> float:
+    try:
+        return math.exp(float(x))
+    except OverflowError:
+        return math.inf
+
+
+def _is_literal(node: ast.AST) -> bool:
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        return _is_literal(node.operand)
+    return isinstance(node, ast.Name)
+
+
+class _Evaluator:
+    def __init__(self, src: str, records: Sequence[RunRecord]):
+        self.src = src
+        self.by_label = {r.label: r for r in records}
+        self.groups: dict[str, list[RunRecord]] = {}
+        for r in records:
+            self.groups.setdefault(r.group, []).append(r)
+        self.measured: list[str] = []
+
+    def text(self, node: ast.AST) -> str:
+        return ast.get_source_segment(self.src, node) or ast.unparse(node)
+
+    # ------------------------------------------------------------ tree walk
+
+    def eval(self, node: ast.AST) -> Any:
+        if isinstance(node, ast.Expression):
+            return self.eval(node.body)
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.Name):
+            return {"pi": math.pi, "inf": math.inf, "True": True, "False": False}[node.id]
+        if isinstance(node, ast.BoolOp):
+            stop_on = not isinstance(node.op, ast.And)  # and stops at a false, or at a true
+            value: Any = not stop_on
+            for v in node.values:
+                value = self.logical(v)
+                if bool(value) == stop_on:
+                    return value
+            return value
+        if isinstance(node, ast.UnaryOp):
+            if isinstance(node.op, ast.Not):
+                return not self.logical(node.operand)
+            v = self.eval(node.operand)
+            return -v if isinstance(node.op, ast.USub) else +v
+        if isinstance(node, ast.BinOp):
+            return _BIN[type(node.op)](self.eval(node.left), self.eval(node.right))
+        if isinstance(node, ast.Compare):
+            return self.compare(node)
+        if isinstance(node, ast.Call):
+            return self.call(node)
+        raise EvalError(f"cannot evaluate {type(node).__name__}")  # parse_check forbids this
+
+    def logical(self, node: ast.AST) -> Any:
+        """An operand of and/or/not; a bare value (diverged('x')) is shown in `measured` too."""
+        value = self.eval(node)
+        if not isinstance(node, (ast.Compare, ast.BoolOp)) and not (
+                isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not)):
+            self.measured.append(f"{self.text(node)} = {fmt(value)}")
+        return value
+
+    def compare(self, node: ast.Compare) -> bool:
+        sides = [node.left, *node.comparators]
+        values = [self.eval(s) for s in sides]
+        parts = [self.side(sides[0], values[0])]
+        result = True
+        for i, op in enumerate(node.ops):
+            sym, f = _CMP[type(op)]
+            parts.append(sym)
+            parts.append(self.side(sides[i + 1], values[i + 1]))
+            result = result and bool(f(values[i], values[i + 1]))
+        self.measured.append(" ".join(parts))
+        return result
+
+    def side(self, node: ast.AST, value: Any) -> str:
+        t = self.text(node)
+        return t if _is_literal(node) else f"{t} = {fmt(value)}"
+
+    # ------------------------------------------------------------ functions
+
+    def call(self, node: ast.Call) -> Any:
+        name = node.func.id  # type: ignore[attr-defined]
+        args = {k: (v.value if isinstance(v, ast.Constant) and isinstance(v.value, str)
+                    else self.eval(v)) for k, v in bind_args(node).items()}
+        return getattr(self, "f_" + name)(**args)
+
+    def run(self, label: str) -> RunRecord:
+        if label not in self.by_label:
+            raise EvalError(f"no run {label!r} in the results "
+                            f"(runs: {', '.join(map(repr, self.by_label)) or 'none'})")
+        return self.by_label[label]
+
+    def group(self, name: str) -> list[RunRecord]:
+        if name not in self.groups:
+            raise EvalError(f"no group {name!r} in the results "
+                            f"(groups: {', '.join(map(repr, self.groups)) or 'none'})")
+        return self.groups[name]
+
+    def series(self, label: str | RunRecord, name: str) -> np.ndarray:
+        rec = self.run(label) if isinstance(label, str) else label
+        try:
+            values = np.asarray(rec.series(name), dtype=float)
+        except KeyError:
+            have = ", ".join(rec.series_names()) or "none"
+            raise EvalError(f"run {rec.label!r} has no series {name!r} (it has: {have})") \
+                from None
+        if values.size == 0:
+            raise EvalError(f"run {rec.label!r} has no records of {name!r}")
+        return values.ravel()
+
+    def f_final(self, run, series):
+        return float(self.series(run, series)[-1])
+
+    def f_first(self, run, series):
+        return float(self.series(run, series)[0])
+
+    def f_at(self, run, series, k):
+        s = self.series(run, series)
+        if not float(k).is_integer() or not -len(s) <= k < len(s):
+            raise EvalError(f"at({run!r}, {series!r}, {fmt(k)}): k must be a whole step in "
+                            f"0..{len(s) - 1}")
+        return float(s[int(k)])
+
+    def f_min(self, run, series):
+        s = self.series(run, series)
+        return float(np.nanmin(s)) if not np.all(np.isnan(s)) else math.nan
+
+    def f_max(self, run, series):
+        s = self.series(run, series)
+        return float(np.nanmax(s)) if not np.all(np.isnan(s)) else math.nan
+
+    def f_mean(self, run, series, k0=0.0):
+        s = self.series(run, series)
+        if not float(k0).is_integer() or not 0 <= k0 < len(s):
+            raise EvalError(f"mean({run!r}, {series!r}, k0={fmt(k0)}): k0 must be a whole step "
+                            f"in 0..{len(s) - 1}")
+        return float(np.mean(s[int(k0):]))
+
+    def f_steps_to(self, run, series, tol):
+        hits = np.flatnonzero(self.series(run, series) <= float(tol))
+        return float(hits[0]) if hits.size else math.inf
+
+    def f_diverged(self, run):
+        return self.run(run).status == "diverged"
+
+    def f_diverged_at(self, run):
+        rec = self.run(run)
+        if rec.status != "diverged" or rec.diverged_at is None:
+            return math.inf
+        return float(rec.diverged_at)
+
+    def _diffs(self, run, series):
+        s = self.series(run, series)
+        return np.diff(s)
+
+    def f_frac_decreasing(self, run, series):
+        d = self._diffs(run, series)
+        return float(np.mean(d < 0)) if d.size else 0.0
+
+    def f_frac_increasing(self, run, series):
+        d = self._diffs(run, series)
+        return float(np.mean(d > 0)) if d.size else 0.0
+
+    def f_sign_flips(self, run, series, ref):
+        sign = np.sign(self.series(run, series) - float(ref))
+        if sign.size < 2:
+            return 0.0
+        return float(np.mean(sign[1:] * sign[:-1] < 0))
+
+    def f_param(self, run, key):
+        rec = self.run(run)
+        if key not in rec.values:
+            raise EvalError(f"run {run!r} has no key {key!r}")
+        v = rec.values[key]
+        if v is None:
+            raise EvalError(f"run {run!r} does not set {key!r}")
+        return v
+
+    def f_best(self, group, series):
+        finals = [float(self.series(r, series)[-1]) for r in self.group(group)]
+        finite = [f for f in finals if not math.isnan(f)]
+        return min(finite) if finite else math.nan
+
+    def f_distinct(self, group, key, rtol=1e-9):
+        values = []
+        for r in self.group(group):
+            if key not in r.values:
+                raise EvalError(f"run {r.label!r} has no key {key!r}")
+            values.append(r.values[key])
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            xs = sorted(float(v) for v in values)
+            n = 1 if xs else 0
+            for a, b in zip(xs, xs[1:]):
+                if abs(b - a) > float(rtol) * max(abs(a), abs(b)):
+                    n += 1
+            return float(n)
+        return float(len({repr(v) for v in values}))
+
+    def f_distinct_finals(self, group, tol):
+        reps: list[np.ndarray] = []
+        for r in self.group(group):
+            names = sorted((n for n in r.series_names()
+                            if n.startswith("x.") and n[2:].isdigit()), key=lambda n: int(n[2:]))
+            if not names:
+                raise EvalError(f"run {r.label!r} has no position series x.0, x.1, ... "
+                                f"(it has: {', '.join(r.series_names()) or 'none'})")
+            point = np.array([self.series(r, n)[-1] for n in names])
+            if not np.all(np.isfinite(point)):
+                continue  # a diverged run ends nowhere
+            if not any(p.shape == point.shape and np.linalg.norm(p - point) <= float(tol)
+                       for p in reps):
+                reps.append(point)
+        return float(len(reps))
+
+    def f_count(self, group):
+        return float(len(self.group(group)))
+
+    def f_abs(self, x):
+        return abs(x)
+
+    def f_sqrt(self, x):
+        return _sqrt(x)
+
+    def f_log(self, x):
+        return _log(x, math.log, "log")
+
+    def f_log10(self, x):
+        return _log(x, math.log10, "log10")
+
+    def f_exp(self, x):
+        return _exp(x)
+
+
+def evaluate_one(expect: ExpectSpec, records: Sequence[RunRecord]) -> Verdict:
+    src = expect.check.strip()
+    labels = [r.label for r in records]
+    groups = sorted({r.group for r in records})
+    try:
+        tree = parse_check(src, labels, groups)
+    except CheckError as e:
+        return Verdict(expect.claim, expect.check, False, "", str(e))
+    ev = _Evaluator(src, records)
+    try:
+        value = ev.eval(tree)
+    except EvalError as e:
+        return Verdict(expect.claim, expect.check, False, "; ".join(ev.measured), str(e))
+    except (ArithmeticError, ValueError, TypeError) as e:
+        return Verdict(expect.claim, expect.check, False, "; ".join(ev.measured),
+                       f"cannot evaluate: {e}")
+    measured = "; ".join(ev.measured) if ev.measured else f"{src} = {fmt(value)}"
+    try:
+        holds = bool(value)
+    except (ValueError, TypeError) as e:
+        return Verdict(expect.claim, expect.check, False, measured, f"not a truth value: {e}")
+    return Verdict(expect.claim, expect.check, holds, measured, None)
+
+
+def evaluate(expects: Sequence[ExpectSpec], records: Sequence[RunRecord]) -> list[Verdict]:
+    """One verdict per claim, in order. `holds` is False whenever `error` is set."""
+    return [evaluate_one(e, records) for e in expects]
