@@ -1,0 +1,124 @@
+"""The Textual app and the entry points the CLI calls.
+
+`create_app` builds the app (tests and benchmarks reuse it, as posting does); `run_app` runs
+it. With a scenario (or a replay source) it opens the run screen; with neither, the scenario
+browser, whose Enter opens a run screen on top (esc goes back).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from textual.app import App
+
+from tui_optim.ui.browser import BrowserScreen
+from tui_optim.ui.run_screen import RunScreen
+
+
+def _default_source(scenario: Any) -> Any:
+    from tui_optim.runner.session import Session, default_speed
+
+    return Session(scenario, speed=default_speed(scenario))
+
+
+def _default_builtins() -> list[Any]:
+    from tui_optim.scenario import list_builtins
+
+    return list_builtins()
+
+
+def _default_load(path_or_name: str) -> Any:
+    from tui_optim.scenario import load_scenario
+
+    return load_scenario(path_or_name)
+
+
+class TuiOptimApp(App[int]):
+    """tui-optim's dashboard. Everything it runs comes in through factories (for tests)."""
+
+    CSS_PATH = "styles.tcss"
+    TITLE = "tui-optim"
+    ENABLE_COMMAND_PALETTE = False
+
+    def __init__(
+        self,
+        scenario: Any = None,
+        *,
+        source: Any = None,
+        make_source: Callable[[Any], Any] | None = None,
+        record: str | Path | Callable[[], Any] | None = None,
+        record_meta: Mapping[str, Any] | None = None,
+        builtins: Callable[[], list[Any]] | None = None,
+        load: Callable[[str], Any] | None = None,
+        screenshot_dir: str | Path | None = None,
+        stop_at: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.scenario = scenario if scenario is not None else getattr(source, "scenario", None)
+        self.initial_source = source
+        self.make_source = make_source or _default_source
+        self.record = record
+        self.record_meta = dict(record_meta or {})
+        self.builtins = builtins or _default_builtins
+        self.load = load or _default_load
+        self.screenshot_dir = screenshot_dir
+        self.stop_at = stop_at
+
+    def on_mount(self) -> None:
+        if self.scenario is None:
+            self.push_screen(BrowserScreen(self.builtins, self.load, self.open_run))
+        else:
+            self.push_screen(self._run_screen(self.scenario, self.initial_source, can_go_back=False))
+
+    def open_run(self, scenario: Any) -> None:
+        """Called by the browser: a run screen over it; esc stops the run and comes back."""
+        self.push_screen(self._run_screen(scenario, None, can_go_back=True))
+
+    def _run_screen(self, scenario: Any, source: Any, *, can_go_back: bool) -> RunScreen:
+        first = [source]
+
+        def factory() -> Any:
+            # The given source (a Replayer, say) is used once; a restart builds a fresh one.
+            if first[0] is not None:
+                src, first[0] = first[0], None
+                return src
+            if source is not None and hasattr(source, "path"):
+                return type(source)(source.path)
+            return self.make_source(scenario)
+
+        return RunScreen(scenario, factory, sinks=self._sinks_factory(scenario),
+                         screenshot_dir=self.screenshot_dir, can_go_back=can_go_back,
+                         stop_at=self.stop_at)
+
+    def _sinks_factory(self, scenario: Any) -> Callable[[], list[Any]] | None:
+        record = self.record
+        if record is None:
+            return None
+        if callable(record):
+            return lambda: [record()]
+
+        def sinks() -> list[Any]:
+            from tui_optim.replay import Recorder
+
+            return [Recorder(record, scenario, **self.record_meta)]
+
+        return sinks
+
+
+def create_app(scenario: Any = None, *, source: Any = None, record: str | Path | Callable[[], Any] | None = None,
+               **options: Any) -> TuiOptimApp:
+    """The app, not yet running. `scenario`: a loaded Scenario (None and no source: browser).
+    `source`: a Replayer (or any object with a Session's controls and `chunks`). `record`: a
+    replay file path (a Recorder is opened per run, restart rewrites it) or a factory of objects
+    with `write(chunk)`/`close()`. Other options: make_source, record_meta (Recorder keyword
+    arguments: sets, seed, steps), builtins, load, screenshot_dir, stop_at."""
+    return TuiOptimApp(scenario, source=source, record=record, **options)
+
+
+def run_app(scenario: Any = None, *, source: Any = None, record: str | Path | Callable[[], Any] | None = None,
+            **options: Any) -> int:
+    """Run the dashboard until the user quits; returns the exit status (0)."""
+    app = create_app(scenario, source=source, record=record, **options)
+    result = app.run()
+    return int(result or 0)

@@ -1,0 +1,123 @@
+"""What every pane shares: a focusable bordered widget that rebuilds its picture only when the
+trace data it shows (or its size, or its log flag) changed, and otherwise repaints a cache.
+
+The run screen calls `stale()` on a timer and `rebuild()` for stale panes within a time
+budget, so a burst of data never stalls the event loop; `render()` only returns the cache.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+from rich.console import RenderableType
+from rich.text import Text
+from textual.widget import Widget
+
+from tui_optim.trace import Trace
+
+
+@dataclass
+class PaneContext:
+    """What panes read: the trace, the runs (label, group, steps), and display options."""
+
+    trace: Trace
+    runs: Sequence[Any]
+    no_color: bool = False
+
+    def run_index(self, label: Any, default: int = 0) -> int:
+        if label is None:
+            return default
+        if isinstance(label, int):
+            return label
+        for i, r in enumerate(self.runs):
+            if r.label == label:
+                return i
+        return default
+
+
+class Pane(Widget, can_focus=True):
+    DEFAULT_CSS = """
+    Pane {
+        border: round $panel-lighten-2;
+        border-title-color: $text-muted;
+        height: 1fr;
+        width: 1fr;
+        min-height: 6;
+        padding: 0;
+    }
+    Pane:focus, Pane.-current {
+        border: round $accent;
+        border-title-color: $accent;
+        border-title-style: bold;
+    }
+    """
+
+    kind = "pane"
+    log_default = True
+
+    def __init__(self, values: Mapping[str, Any], ctx: PaneContext, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.values = dict(values)
+        self.ctx = ctx
+        self.log_scale = bool(self.values.get("log", self.log_default))
+        self.run = ctx.run_index(self.values.get("run"))   # panes that show one run
+        self._built_key: tuple | None = None
+        self._picture: RenderableType = Text("waiting for data…", style="dim")
+        self.border_title = self.title()
+
+    # -- what subclasses provide ----------------------------------------------------------------
+    def title(self) -> str:
+        return self.kind
+
+    def short_title(self) -> str:
+        """For the tab strip of narrow terminals."""
+        return self.kind
+
+    def data_key(self) -> tuple:
+        """Changes whenever the data this pane shows changes (default: any run's version)."""
+        t = self.ctx.trace
+        return tuple(t.run_version(i) for i in range(len(self.ctx.runs)))
+
+    def build(self, width: int, height: int) -> RenderableType:
+        raise NotImplementedError
+
+    # -- caching --------------------------------------------------------------------------------
+    def _key(self) -> tuple:
+        size = self.content_size
+        return (self.data_key(), size.width, size.height, self.log_scale, self.ctx.no_color)
+
+    def stale(self) -> bool:
+        return self.display and self._key() != self._built_key and self.content_size.width > 0
+
+    def rebuild(self) -> None:
+        key = self._key()
+        size = self.content_size
+        try:
+            self._picture = self.build(size.width, size.height)
+        except Exception as exc:  # a drawing bug must not take the dashboard down
+            self._picture = Text(f"cannot draw: {exc}", style="red")
+        self._built_key = key
+        self.refresh()
+
+    def toggle_log(self) -> bool:
+        self.log_scale = not self.log_scale
+        self.border_title = self.title()
+        return self.log_scale
+
+    def render(self) -> RenderableType:
+        if self._built_key is None or self._built_key[1:3] != (self.content_size.width, self.content_size.height):
+            # first paint or a resize: draw now, so the pane never shows a stale size
+            self.rebuild_now()
+        return self._picture
+
+    def rebuild_now(self) -> None:
+        key = self._key()
+        size = self.content_size
+        if size.width <= 0 or size.height <= 0:
+            return
+        try:
+            self._picture = self.build(size.width, size.height)
+        except Exception as exc:
+            self._picture = Text(f"cannot draw: {exc}", style="red")
+        self._built_key = key

@@ -1,0 +1,193 @@
+"""The objective over the 2-D window as a shaded map with every run's path.
+
+Shading is log10(f − min f) quantized into level bands, so valleys read like contours (plotext
+has no contours). Half blocks give two pixels per cell. 1-D surfaces are drawn as the curve
+with the iterates; higher dimensions as the paths in the `proj.0`/`proj.1` plane.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from rich.console import RenderableType
+from rich.text import Text
+
+from tui_optim.ui.canvas import Canvas
+from tui_optim.ui.colors import ASCII_RAMP, RAMP, run_color, run_glyph
+from tui_optim.ui.panes.base import Pane
+from tui_optim.ui.plotting import LinePlot, fmt
+
+WHITE = 231
+
+
+def shade_levels(grid: np.ndarray, log: bool, bands: int) -> tuple[np.ndarray, float, float]:
+    """Band index (0..bands-1) per grid value, and the shown range (in log10 units if log)."""
+    g = np.asarray(grid, dtype=float)
+    finite = np.isfinite(g)
+    if not finite.any():
+        return np.zeros(g.shape, dtype=int), 0.0, 1.0
+    fmin = float(g[finite].min())
+    if log:
+        span = float(g[finite].max()) - fmin
+        eps = max(span * 1e-6, 1e-300)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            v = np.log10(np.where(finite, g - fmin, np.nan) + eps)
+    else:
+        v = np.where(finite, g, np.nan)
+    lo, hi = float(np.nanmin(v)), float(np.nanmax(v))
+    if hi - lo < 1e-12:
+        hi = lo + 1.0
+    idx = np.floor((v - lo) / (hi - lo) * bands)
+    idx = np.clip(np.nan_to_num(idx, nan=bands - 1), 0, bands - 1).astype(int)
+    return idx, lo, hi
+
+
+def resample(a: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    r = (np.arange(rows) * a.shape[0] // max(rows, 1)).clip(0, a.shape[0] - 1)
+    c = (np.arange(cols) * a.shape[1] // max(cols, 1)).clip(0, a.shape[1] - 1)
+    return a[np.ix_(r, c)]
+
+
+class SurfacePane(Pane):
+    kind = "surface"
+
+    def __init__(self, values, ctx, *, id=None) -> None:
+        super().__init__(values, ctx, id=id)
+        coords = values.get("coords") or [0, 1]
+        self.cx, self.cy = int(coords[0]), int(coords[1])
+        self.plot = LinePlot()
+
+    def short_title(self) -> str:
+        return "surface"
+
+    def title(self) -> str:
+        return "surface (log f)" if self.log_scale else "surface (f)"
+
+    def _static(self, name: str):
+        t = self.ctx.trace
+        for i in range(len(self.ctx.runs)):
+            a = t.snapshot(i, name)
+            if a is not None:
+                return a
+        return None
+
+    def build(self, width: int, height: int) -> RenderableType:
+        grid = self._static("surface.grid")
+        if grid is not None and np.ndim(grid) == 2:
+            return self._map(grid, width, height)
+        curve = self._static("surface.curve")
+        if curve is not None:
+            return self._curve(np.asarray(curve), width, height)
+        if self.ctx.trace.view(0, "proj.0", 2).steps.size:
+            return self._projected(width, height)
+        return Text("waiting for the surface…", style="dim")
+
+    # -- 2-D map ----------------------------------------------------------------------------------
+    def _map(self, grid: np.ndarray, width: int, height: int) -> RenderableType:
+        no_color = self.ctx.no_color
+        rows = max(1, height - 1)
+        window = self._static("surface.window")
+        x0, x1, y0, y1 = (float(v) for v in window) if window is not None else (0.0, 1.0, 0.0, 1.0)
+        cv = Canvas(width, height)
+        bands = len(ASCII_RAMP) if no_color else len(RAMP)
+        if no_color:
+            idx, lo, hi = shade_levels(resample(grid, rows, width), self.log_scale, bands)
+            for y in range(rows):
+                cv.text(y, 0, "".join(ASCII_RAMP[k] for k in idx[y]))
+        else:
+            idx, lo, hi = shade_levels(resample(grid, 2 * rows, width), self.log_scale, bands)
+            cv.pixels(0, 0, np.asarray(RAMP, dtype=np.int16)[idx])
+
+        def cell(x: np.ndarray, y: np.ndarray):
+            cx = np.floor((x - x0) / (x1 - x0) * width).astype(int)
+            cy = np.floor((y1 - y) / (y1 - y0) * rows).astype(int)
+            return cx, cy
+
+        def inside(cx, cy):
+            return (cx >= 0) & (cx < width) & (cy >= 0) & (cy < rows)
+
+        t = self.ctx.trace
+        npts = min(400, 2 * width)
+        sx, sy = f"x.{self.cx}", f"x.{self.cy}"
+        for i in range(len(self.ctx.runs)):
+            vx, vy = t.view(i, sx, npts), t.view(i, sy, npts)
+            m = min(len(vx), len(vy))
+            if m == 0:
+                continue
+            X, Y = vx.mean[:m], vy.mean[:m]
+            # Join consecutive points so a path reads as a line, not scattered dots.
+            seg_x, seg_y = [X[:1]], [Y[:1]]
+            for k in range(1, m):
+                if not (np.isfinite(X[k]) and np.isfinite(Y[k])):
+                    break
+                dx = abs(X[k] - X[k - 1]) / (x1 - x0) * width
+                dy = abs(Y[k] - Y[k - 1]) / (y1 - y0) * rows
+                n = int(min(60, max(dx, dy))) + 1
+                s = np.linspace(0.0, 1.0, n + 1)[1:]
+                seg_x.append(X[k - 1] + s * (X[k] - X[k - 1]))
+                seg_y.append(Y[k - 1] + s * (Y[k] - Y[k - 1]))
+            px, py = cell(np.concatenate(seg_x), np.concatenate(seg_y))
+            ok = inside(px, py)
+            color = run_color(i)
+            ch = run_glyph(i) if no_color else "•"
+            for a, b in zip(px[ok].tolist(), py[ok].tolist()):
+                cv.put(b, a, ch, color)
+            lx, ly = vx.last, vy.last
+            if math.isfinite(lx) and math.isfinite(ly):
+                (cx,), (cy,) = cell(np.array([lx]), np.array([ly]))
+                if inside(cx, cy):
+                    cv.put(int(cy), int(cx), run_glyph(i) if no_color else "●", color, bold=True)
+        for name, ch, nc in (("surface.minima", "★", "*"), ("surface.saddles", "✕", "x")):
+            pts = self._static(name)
+            if pts is None or np.size(pts) == 0:
+                continue
+            pts = np.asarray(pts, dtype=float).reshape(-1, 2)
+            px, py = cell(pts[:, 0], pts[:, 1])
+            for a, b in zip(px.tolist(), py.tolist()):
+                if 0 <= a < width and 0 <= b < rows:
+                    cv.put(b, a, nc if no_color else ch, WHITE, bold=True)
+        unit = "log10 f" if self.log_scale else "f"
+        legend = f"x {fmt(x0)}…{fmt(x1)}  y {fmt(y0)}…{fmt(y1)}  shade {unit}: "
+        cv.text(rows, 0, legend[:width], -1)
+        k = len(legend)
+        if no_color:
+            scale = f"{fmt(lo)} {ASCII_RAMP} {fmt(hi)}"
+            cv.text(rows, k, scale[: max(0, width - k)])
+        else:
+            left = fmt(lo) + " "
+            cv.text(rows, k, left)
+            k += len(left)
+            for j, c in enumerate(RAMP[:: 2]):
+                cv.put(rows, k + j, "█", c)
+            cv.text(rows, k + len(RAMP[::2]), " " + fmt(hi))
+        return cv.lines()
+
+    # -- 1-D curve ---------------------------------------------------------------------------------
+    def _curve(self, curve: np.ndarray, width: int, height: int) -> RenderableType:
+        t = self.ctx.trace
+        lines = [(curve[0], curve[1], 244, "braille", "f")]
+        marks = []
+        for i in range(len(self.ctx.runs)):
+            vx, vf = t.view(i, f"x.{self.cx}", 200), t.view(i, "loss", 200)
+            m = min(len(vx), len(vf))
+            if m == 0:
+                continue
+            ch = run_glyph(i) if self.ctx.no_color else "•"
+            lines.append((vx.mean[:m], vf.mean[:m], run_color(i), ch, self.ctx.runs[i].label))
+            marks.append((vx.last, vf.last, run_color(i), run_glyph(i) if self.ctx.no_color else "●"))
+        return self.plot.build(width, height, lines, log=False, marks=marks,
+                               no_color=self.ctx.no_color)
+
+    def _projected(self, width: int, height: int) -> RenderableType:
+        t = self.ctx.trace
+        lines, marks = [], []
+        for i in range(len(self.ctx.runs)):
+            vx, vy = t.view(i, "proj.0", 300), t.view(i, "proj.1", 300)
+            m = min(len(vx), len(vy))
+            if m == 0:
+                continue
+            ch = run_glyph(i) if self.ctx.no_color else "braille"
+            lines.append((vx.mean[:m], vy.mean[:m], run_color(i), ch, self.ctx.runs[i].label))
+            marks.append((vx.last, vy.last, run_color(i), run_glyph(i) if self.ctx.no_color else "●"))
+        return self.plot.build(width, height, lines, log=False, marks=marks, no_color=self.ctx.no_color)

@@ -1,0 +1,416 @@
+"""The run screen: the scenario's explanation, its panes, the run legend, the status line, keys.
+
+The engine runs in a thread worker (`@work(thread=True)`; the kernels release the GIL) that
+only compiles, pulls chunks and folds them into the trace. The UI thread reads the trace on a
+10 Hz timer and rebuilds only the panes whose data changed, within a time budget per tick.
+The screen never calls the engine, only the source's controls (pause, speed, ε, stop).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container, Vertical
+from textual.screen import Screen
+from textual.widgets import ProgressBar, Static
+from textual.worker import get_current_worker
+
+from tui_optim.chunk import Status
+from tui_optim.trace import Trace
+from tui_optim.ui.help import HelpScreen
+from tui_optim.ui.panes import DEFAULTS, Pane, PaneContext, make_pane
+from tui_optim.ui.plotting import fmt
+from tui_optim.ui.widgets.keybar import KeyBar
+from tui_optim.ui.widgets.legend import RunLegend, legend_text
+
+TICK = 0.1              # seconds between UI reads of the trace
+BUILD_BUDGET = 0.025    # seconds of pane rebuilding per tick at most (one pane always)
+NARROW_WIDTH, NARROW_HEIGHT = 100, 32
+
+KEYS = [
+    ("space", "pause/resume"), ("n", "one step"), ("+/-", "speed"), ("r", "restart"),
+    ("[/]", "ε ½/×2"), ("↑↓/1-9", "select run"), ("tab", "next pane"), ("f", "zoom"),
+    ("l", "log scale"), ("e", "explanation"), ("s", "screenshot"), ("?", "help"), ("q", "quit"),
+]
+
+
+class RunScreen(Screen[None]):
+    BINDINGS = [
+        Binding("space", "toggle_pause", "pause/resume", priority=True),
+        Binding("n", "step", "one step"),
+        Binding("plus,equals_sign", "faster", "faster"),
+        Binding("minus,underscore", "slower", "slower"),
+        Binding("r", "restart", "restart"),
+        Binding("left_square_bracket", "scale_lr(0.5)", "halve ε"),
+        Binding("right_square_bracket", "scale_lr(2.0)", "double ε"),
+        Binding("up", "select(-1)", "previous run", priority=True),
+        Binding("down", "select(1)", "next run", priority=True),
+        *[Binding(str(k), f"select_run({k - 1})", f"run {k}", show=False) for k in range(1, 10)],
+        Binding("tab", "next_pane(1)", "next pane", priority=True),
+        Binding("shift+tab", "next_pane(-1)", "previous pane", priority=True),
+        Binding("f", "zoom", "zoom pane"),
+        Binding("l", "toggle_log", "log scale"),
+        Binding("e", "toggle_explanation", "explanation"),
+        Binding("s", "screenshot", "screenshot"),
+        Binding("question_mark", "help", "help"),
+        Binding("escape", "back", "back", show=False),
+        Binding("q", "quit", "quit"),
+    ]
+
+    def __init__(self, scenario: Any, source_factory: Callable[[], Any], *,
+                 sinks: Callable[[], list[Any]] | None = None, screenshot_dir: str | Path | None = None,
+                 can_go_back: bool = False, stop_at: int | None = None) -> None:
+        """`source_factory()` returns a fresh Session or Replayer (called again on restart);
+        `sinks()` returns objects with `write(chunk)` (and optionally `close()`), e.g. a
+        Recorder, fed from the worker thread; `stop_at` pauses every run at that record
+        (deterministic screenshots)."""
+        super().__init__()
+        self.scenario = scenario
+        self.source_factory = source_factory
+        self.sinks_factory = sinks
+        self.screenshot_dir = Path(screenshot_dir) if screenshot_dir else Path.cwd()
+        self.can_go_back = can_go_back
+        self.stop_at = stop_at
+        self.source = source_factory()
+        self.trace = Trace(len(self.source.runs))
+        self.selected = 0
+        self.current = 0              # index of the pane with the keyboard's attention
+        self.zoomed = False
+        self.generation = 0
+        self.compile_state: tuple[int, int, str] | None = (0, 1, "compiling kernels…")
+        self.engine_error: str | None = None
+        self._rate_samples: list[tuple[float, int]] = []
+        self._last_status = None
+        self._last_legend = None
+        self._rr = 0
+        self.first_frame_at: float | None = None
+        self.ctx = PaneContext(self.trace, self.source.runs)
+
+    # -- layout -----------------------------------------------------------------------------------
+    def _pane_specs(self) -> list[tuple[str, dict]]:
+        panes = list(getattr(self.scenario, "panes", ()) or ())
+        if panes:
+            return [(p.kind, dict(p.values)) for p in panes]
+        ptype = getattr(getattr(self.scenario, "problem", None), "type", "surface")
+        return DEFAULTS.get(ptype, DEFAULTS["surface"])
+
+    def compose(self) -> ComposeResult:
+        self.ctx.no_color = bool(getattr(self.app, "no_color", False))
+        title = getattr(self.scenario, "title", "scenario")
+        topic = getattr(self.scenario, "topic", "")
+        yield Static(Text.assemble((title, "bold"), (f"  · {topic}" if topic else "", "dim")), id="title")
+        yield Static(self._explanation(), id="explain")
+        yield Static(id="tabs")
+        with Container(id="compiling"):
+            yield Static("compiling kernels…", id="compile-label")
+            yield ProgressBar(total=1, show_eta=False, id="compile-bar")
+        with Container(id="panes"):
+            for n, (kind, values) in enumerate(self._pane_specs()):
+                try:
+                    yield make_pane(kind, values, self.ctx, id=f"pane-{n}")
+                except ValueError as exc:
+                    yield Static(Text(str(exc), style="red"), id=f"pane-{n}")
+        yield RunLegend(id="legend")
+        yield Static(id="status")
+        yield KeyBar(KEYS, id="keys")
+
+    def _explanation(self) -> Text:
+        text = " ".join((getattr(self.scenario, "explanation", "") or "").split())
+        return Text(text, style="italic")
+
+    @property
+    def panes(self) -> list[Pane]:
+        return [w for w in self.query("#panes > *") if isinstance(w, Pane)]
+
+    def on_mount(self) -> None:
+        self._layout()
+        self.set_interval(TICK, self._tick)
+        self._start_engine()
+        self._tick()
+
+    def on_resize(self) -> None:
+        self._layout()
+
+    def _layout(self) -> None:
+        """Wide terminals show every pane in a grid; narrow ones one pane at a time with tabs."""
+        size = self.app.size
+        narrow = size.width < NARROW_WIDTH or size.height < NARROW_HEIGHT
+        self.set_class(narrow, "-narrow")
+        self.set_class(self.zoomed, "-zoomed")
+        panes = [w for w in self.query("#panes > *")]
+        n = len(panes)
+        self.current = min(self.current, max(0, n - 1))
+        one_at_a_time = narrow or self.zoomed
+        columns = 1 if n == 1 else (3 if size.width >= 180 and n >= 5 else 2)
+        container = self.query_one("#panes")
+        container.styles.grid_size_columns = 1 if one_at_a_time else columns
+        for k, w in enumerate(panes):
+            w.display = (k == self.current) if one_at_a_time else True
+            w.set_class(k == self.current, "-current")
+            w.styles.column_span = columns - (n - 1) % columns if (not one_at_a_time and k == n - 1) else 1
+        tabs = self.query_one("#tabs", Static)
+        tabs.display = narrow and not self.zoomed and n > 1
+        if tabs.display:
+            tabs.update(self._tabs_text(panes))
+
+    def _tabs_text(self, panes) -> Text:
+        out = Text(no_wrap=True, overflow="ellipsis")
+        for k, w in enumerate(panes):
+            name = w.short_title() if isinstance(w, Pane) else "?"
+            if len(name) > 16:
+                name = name[:15] + "…"
+            out.append(f" {k + 1} {name} ", style="bold reverse" if k == self.current else "dim")
+        return out
+
+    # -- the engine worker --------------------------------------------------------------------------
+    def _start_engine(self) -> None:
+        self.generation += 1
+        sinks = self.sinks_factory() if self.sinks_factory else []
+        self._run_engine(self.source, self.trace, self.generation, sinks)
+
+    @work(thread=True, exclusive=True, group="engine", exit_on_error=False)
+    def _run_engine(self, source: Any, trace: Trace, generation: int, sinks: list[Any]) -> None:
+        worker = get_current_worker()
+
+        def progress(i: int, total: int, what: str) -> None:
+            self.compile_state = (i, total, what)
+
+        def should_stop() -> bool:
+            return worker.is_cancelled or generation != self.generation
+
+        try:
+            source.compile(progress)
+            self.compile_state = None
+            for chunk in source.chunks(should_stop):
+                if generation != self.generation:
+                    break
+                trace.ingest(chunk)
+                for sink in sinks:
+                    sink.write(chunk)
+                if self.stop_at is not None and chunk.stop >= self.stop_at and not getattr(source, "paused", False):
+                    if all(trace.records(i) >= min(self.stop_at, r.steps) or trace.status(i)[0] != Status.RUNNING
+                           for i, r in enumerate(source.runs)):
+                        source.pause()
+        except Exception as exc:  # the dashboard survives an engine error and shows it
+            self.engine_error = f"{type(exc).__name__}: {exc}"
+        finally:
+            for sink in sinks:
+                close = getattr(sink, "close", None)
+                if close:
+                    close()
+
+    def _stop_engine(self) -> None:
+        self.generation += 1
+        try:
+            self.source.stop()
+        except Exception:
+            pass
+
+    def on_unmount(self) -> None:
+        self._stop_engine()
+
+    # -- the UI tick -----------------------------------------------------------------------------------
+    def _tick(self) -> None:
+        self._update_compiling()
+        self._update_status()
+        legend = legend_text(self.source.runs, self.trace, self.selected, self._lr_scales(),
+                             self.ctx.no_color, self.size.width)
+        if legend != self._last_legend:
+            self._last_legend = legend
+            self.query_one("#legend", RunLegend).update(legend)
+        # Rebuild stale panes round-robin within the budget: a burst never stalls the loop.
+        panes = self.panes
+        if not panes:
+            return
+        t0 = time.perf_counter()
+        for k in range(len(panes)):
+            pane = panes[(self._rr + k) % len(panes)]
+            if pane.stale():
+                pane.rebuild()
+                if self.first_frame_at is None and self.trace.version:
+                    self.first_frame_at = time.perf_counter()
+                if time.perf_counter() - t0 > BUILD_BUDGET:
+                    self._rr = (self._rr + k + 1) % len(panes)
+                    break
+
+    def _lr_scales(self) -> list[float]:
+        f = getattr(self.source, "lr_scale", None)
+        return [f(i) if f else 1.0 for i in range(len(self.source.runs))]
+
+    def _update_compiling(self) -> None:
+        box = self.query_one("#compiling")
+        state = self.compile_state
+        if self.engine_error:
+            box.display = True
+            self.query_one("#compile-label", Static).update(Text(f"engine error: {self.engine_error}", style="bold red"))
+            self.query_one("#compile-bar").display = False
+            return
+        if state is None:
+            box.display = False
+            return
+        box.display = True
+        i, total, what = state
+        self.query_one("#compile-label", Static).update(f"compiling kernels… {what} ({i}/{total})")
+        bar = self.query_one("#compile-bar", ProgressBar)
+        bar.update(total=max(total, 1), progress=i)
+
+    def _update_status(self) -> None:
+        runs = self.source.runs
+        trace = self.trace
+        done = sum(1 for i in range(len(runs)) if trace.status(i)[0] != Status.RUNNING)
+        records = max((trace.records(i) for i in range(len(runs))), default=0)
+        total = max((r.steps for r in runs), default=0)
+        now = time.monotonic()
+        all_records = sum(trace.records(i) for i in range(len(runs)))
+        self._rate_samples.append((now, all_records))
+        while len(self._rate_samples) > 2 and now - self._rate_samples[0][0] > 1.5:
+            self._rate_samples.pop(0)
+        paused = bool(getattr(self.source, "paused", False))
+        parts: list[tuple[str, str]] = []
+        if done == len(runs) and runs:
+            parts.append(("■ finished", "bold green"))
+        elif self.compile_state is not None:
+            parts.append(("… compiling", "bold yellow"))
+        elif paused:
+            parts.append(("⏸ paused", "bold yellow"))
+        else:
+            parts.append(("▶ running", "bold green"))
+        parts.append((f"step {records}/{total}", ""))
+        epoch = trace.last(0, "epoch")
+        if math.isfinite(epoch):
+            parts.append((f"epoch {int(epoch)}", ""))
+        if done < len(runs) and not paused and len(self._rate_samples) >= 2:
+            (t_a, n_a), (t_b, n_b) = self._rate_samples[0], self._rate_samples[-1]
+            rate = (n_b - n_a) / max(t_b - t_a, 1e-9) / max(1, len(runs) - done)
+            parts.append((f"{fmt(rate)} steps/s", ""))
+        speed = getattr(self.source, "speed", None)
+        parts.append((f"speed {'max' if speed is None else fmt(speed) + '/s'}", "dim"))
+        diverged = [i for i in range(len(runs)) if trace.status(i)[0] == Status.DIVERGED]
+        if diverged:
+            parts.append((f"{len(diverged)} diverged", "bold red"))
+        key = tuple(parts)
+        if key == self._last_status:
+            return
+        self._last_status = key
+        out = Text(no_wrap=True, overflow="ellipsis")
+        for n, (s, style) in enumerate(parts):
+            if n:
+                out.append(" · ", style="dim")
+            out.append(s, style=style)
+        self.query_one("#status", Static).update(out)
+
+    # -- actions ---------------------------------------------------------------------------------------
+    def action_toggle_pause(self) -> None:
+        paused = self.source.toggle_pause()
+        self._last_status = None
+        self.notify("paused" if paused else "running", timeout=1.5)
+
+    def action_step(self) -> None:
+        self.source.step_once()
+
+    def _shift_speed(self, direction: int) -> None:
+        src = self.source
+        pacer = getattr(src, "pacer", None)
+        if pacer is not None and hasattr(pacer, "faster"):
+            speed = pacer.faster() if direction > 0 else pacer.slower()
+        else:
+            cur = getattr(src, "speed", None)
+            if cur is None:
+                speed = None if direction > 0 else 10_000.0
+            else:
+                speed = cur * (2.0 if direction > 0 else 0.5)
+            src.set_speed(speed)
+        self._last_status = None
+        self.notify(f"speed {'max' if speed is None else fmt(speed) + ' steps/s'}", timeout=1.5)
+
+    def action_faster(self) -> None:
+        self._shift_speed(+1)
+
+    def action_slower(self) -> None:
+        self._shift_speed(-1)
+
+    def action_restart(self) -> None:
+        self._stop_engine()
+        speed = getattr(self.source, "speed", None)
+        self.source = self.source_factory()
+        if hasattr(self.source, "set_speed"):
+            self.source.set_speed(speed)
+        self.trace.reset(len(self.source.runs))
+        self.compile_state = (0, 1, "compiling kernels…")
+        self.engine_error = None
+        self._rate_samples.clear()
+        self._start_engine()
+        self.notify("restarted", timeout=1.5)
+
+    def action_scale_lr(self, factor: float) -> None:
+        i = self.selected
+        total = self.source.scale_lr(i, factor)
+        label = self.source.runs[i].label
+        if hasattr(self.source, "seek"):   # a Replayer: the recording fixed ε
+            self.notify("ε is fixed in a replay", severity="warning", timeout=2)
+        else:
+            self.notify(f"{label}: ε × {fmt(total)}", timeout=1.5)
+        self._last_legend = None
+
+    def action_select(self, delta: int) -> None:
+        n = len(self.source.runs)
+        if n:
+            self.selected = (self.selected + delta) % n
+        self._last_legend = None
+
+    def action_select_run(self, index: int) -> None:
+        if index < len(self.source.runs):
+            self.selected = index
+            self._last_legend = None
+
+    def action_next_pane(self, delta: int) -> None:
+        n = len(list(self.query("#panes > *")))
+        if n:
+            self.current = (self.current + delta) % n
+            self._layout()
+
+    def action_zoom(self) -> None:
+        self.zoomed = not self.zoomed
+        self._layout()
+
+    def action_toggle_log(self) -> None:
+        panes = list(self.query("#panes > *"))
+        if not panes:
+            return
+        pane = panes[self.current]
+        if isinstance(pane, Pane):
+            on = pane.toggle_log()
+            self.notify(f"{pane.kind}: {'log' if on else 'linear'} scale", timeout=1.5)
+            if self.query_one("#tabs").display:
+                self.query_one("#tabs", Static).update(self._tabs_text(panes))
+
+    def action_toggle_explanation(self) -> None:
+        self.toggle_class("-explain-full")
+
+    def action_screenshot(self) -> None:
+        self.screenshot_dir.mkdir(parents=True, exist_ok=True)
+        path = self.app.save_screenshot(path=str(self.screenshot_dir))
+        self.last_screenshot = path
+        self.notify(f"screenshot saved to {path}", timeout=4)
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(KEYS + [("esc", "back to the browser")] if self.can_go_back else KEYS,
+                                        title=getattr(self.scenario, "title", "")))
+
+    def action_back(self) -> None:
+        if self.zoomed:
+            self.action_zoom()
+        elif self.can_go_back:
+            self._stop_engine()
+            self.app.pop_screen()
+
+    def action_quit(self) -> None:
+        self._stop_engine()
+        self.app.exit()

@@ -1,0 +1,1 @@
+"""Small widgets of the run screen: the run legend, the status line, the key bar."""
