@@ -1,0 +1,223 @@
+"""What the panes measure: per-layer statistics, histograms on fixed edges, decision-boundary
+grids, validation, gradient checks by central differences and sharpness by power iteration.
+
+Sharpness uses Hessian-vector products by central finite differences of the exact backprop
+gradient, Hv ≈ (∇L(θ + h v) − ∇L(θ − h v)) / 2h with h = 1e-5 and ‖v‖ = 1 (relative error
+~1e-8 here, far below what the edge-of-stability pane resolves; an exact R-op would double the
+code of every layer for no visible gain).
+"""
+
+import numpy as np
+from numba import njit
+
+from . import codes as C
+from .losses import count_correct, loss_and_grad
+from .model import _mat, forward, l2_penalty, load_range, loss_grad
+
+_NB = dict(cache=True, nogil=True)
+
+GC_MAX_PER_LAYER = 200   # parameters checked per layer (evenly strided), keeps a check cheap
+GC_H = 1e-6
+HVP_H = 1e-5
+
+
+@njit(**_NB)
+def evaluate(spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, loss_code, n_classes):
+    """(mean loss, accuracy) over rows 0..n of X in evaluation mode, cap rows at a time.
+    Accuracy is NaN for regression, both NaN when n == 0."""
+    if n == 0:
+        return np.nan, np.nan
+    cap = yb.shape[0]
+    r = spec[spec.shape[0] - 1]
+    total = 0.0
+    hits = 0
+    s = 0
+    while s < n:
+        m = min(cap, n - s)
+        load_range(spec, buf, X, Y, yb, s, m)
+        forward(spec, theta, fh, buf, ibuf, bns, m, C.EVAL, False)
+        z = _mat(buf, r[C.Z], m, r[C.N_OUT])
+        dz = _mat(buf, r[C.DZ], m, r[C.N_OUT])
+        total += m * loss_and_grad(loss_code, z, yb[:m], dz, n_classes, False)
+        hits += count_correct(loss_code, z, yb[:m], n_classes)
+        s += m
+    acc = hits / n if n_classes > 0 else np.nan
+    return total / n, acc
+
+
+@njit(**_NB)
+def layer_stats(spec, buf, m, out, k):
+    """act_mean, act_std, preact_std, dead of every layer on the last forward's m rows, into
+    column k of out (rows laid out as codes.GLOBAL_SERIES then NLS per layer)."""
+    L = spec.shape[0]
+    for l in range(L):
+        r = spec[l]
+        n = r[C.N_OUT]
+        nk = n * r[C.K]
+        z = _mat(buf, r[C.Z], m, nk)
+        a = _mat(buf, r[C.A], m, n) if l < L - 1 else _mat(buf, r[C.Z], m, n)
+        s = 0.0
+        s2 = 0.0
+        dead = 0
+        for j in range(n):
+            alive = False
+            for i in range(m):
+                v = a[i, j]
+                s += v
+                s2 += v * v
+                if v != 0.0:
+                    alive = True
+            if not alive:
+                dead += 1
+        cnt = m * n
+        mean = s / cnt
+        var = max(s2 / cnt - mean * mean, 0.0)
+        zs = 0.0
+        zs2 = 0.0
+        for i in range(m):
+            for j in range(nk):
+                v = z[i, j]
+                zs += v
+                zs2 += v * v
+        zc = m * nk
+        zm = zs / zc
+        base = C.NGS + l * C.NLS
+        out[base + 2, k] = mean
+        out[base + 3, k] = np.sqrt(var)
+        out[base + 4, k] = np.sqrt(max(zs2 / zc - zm * zm, 0.0))
+        out[base + 5, k] = dead / n if l < L - 1 else 0.0
+
+
+@njit(**_NB)
+def gradcheck_layers(spec, theta, grad, fh, buf, ibuf, bns, yb, m, loss_code, n_classes, mode,
+                     res):
+    """Relative error ‖g − ĝ‖/(‖g‖ + ‖ĝ‖) per layer between the analytic gradient `grad` and
+    central differences of data loss + L2 on the loaded rows (same masks, same mode; running
+    statistics untouched). Up to GC_MAX_PER_LAYER parameters per layer."""
+    L = spec.shape[0]
+    wd = fh[C.FH_WD]
+    for l in range(L):
+        p0 = spec[l, C.P0]
+        p1 = spec[l, C.P1]
+        stride = max(1, (p1 - p0 + GC_MAX_PER_LAYER - 1) // GC_MAX_PER_LAYER)
+        num = 0.0
+        den_a = 0.0
+        den_n = 0.0
+        for q in range(p0, p1, stride):
+            old = theta[q]
+            theta[q] = old + GC_H
+            fp = loss_grad(spec, theta, grad, fh, buf, ibuf, bns, yb, m, mode, False, loss_code,
+                           n_classes, False) + l2_penalty(spec, theta, wd)
+            theta[q] = old - GC_H
+            fm = loss_grad(spec, theta, grad, fh, buf, ibuf, bns, yb, m, mode, False, loss_code,
+                           n_classes, False) + l2_penalty(spec, theta, wd)
+            theta[q] = old
+            gn = (fp - fm) / (2.0 * GC_H)
+            d = grad[q] - gn
+            num += d * d
+            den_a += grad[q] * grad[q]
+            den_n += gn * gn
+        den = np.sqrt(den_a) + np.sqrt(den_n)
+        res[l] = np.sqrt(num) / den if den > 0.0 else 0.0
+
+
+@njit(**_NB)
+def hvp(spec, theta, fh, buf, ibuf, bns, yb, m, loss_code, n_classes, v, tp, g1, g2, hv):
+    """Hv by central differences of gradients on the loaded rows (probe mode)."""
+    P = theta.shape[0]
+    for i in range(P):
+        tp[i] = theta[i] + HVP_H * v[i]
+    loss_grad(spec, tp, g1, fh, buf, ibuf, bns, yb, m, C.PROBE, False, loss_code, n_classes, True)
+    for i in range(P):
+        tp[i] = theta[i] - HVP_H * v[i]
+    loss_grad(spec, tp, g2, fh, buf, ibuf, bns, yb, m, C.PROBE, False, loss_code, n_classes, True)
+    for i in range(P):
+        hv[i] = (g1[i] - g2[i]) / (2.0 * HVP_H)
+
+
+@njit(**_NB)
+def sharpness(spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, loss_code, n_classes, iters, work):
+    """Top Hessian eigenvalue (largest |λ|, signed) of the loss on rows 0..n (n ≤ cap) by power
+    iteration, warm-started from work[0] (the previous eigenvector)."""
+    load_range(spec, buf, X, Y, yb, 0, n)
+    v = work[0]
+    hv = work[1]
+    P = theta.shape[0]
+    lam = 0.0
+    for it in range(iters):
+        nv = np.sqrt(np.dot(v, v))
+        for i in range(P):
+            v[i] /= nv
+        hvp(spec, theta, fh, buf, ibuf, bns, yb, n, loss_code, n_classes, v, work[2], work[3],
+            work[4], hv)
+        lam = np.dot(v, hv)
+        nh = np.sqrt(np.dot(hv, hv))
+        if not np.isfinite(nh) or nh == 0.0:
+            return lam
+        for i in range(P):
+            v[i] = hv[i]
+    nv = np.sqrt(np.dot(v, v))
+    for i in range(P):
+        v[i] /= nv
+    return lam
+
+
+@njit(**_NB)
+def histograms(spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, edges, act_h, pre_h):
+    """Fractions of act and preact values per bin (fixed edges; values outside the range are
+    counted in the end bins) for each layer, on rows 0..n (n ≤ cap) in probe mode."""
+    load_range(spec, buf, X, Y, yb, 0, n)
+    forward(spec, theta, fh, buf, ibuf, bns, n, C.PROBE, False)
+    L = spec.shape[0]
+    B = edges.shape[0] - 1
+    lo = edges[0]
+    width = (edges[B] - edges[0]) / B
+    for l in range(L):
+        r = spec[l]
+        nn = r[C.N_OUT]
+        nk = nn * r[C.K]
+        z = _mat(buf, r[C.Z], n, nk)
+        a = _mat(buf, r[C.A], n, nn) if l < L - 1 else _mat(buf, r[C.Z], n, nn)
+        for b in range(B):
+            act_h[l, b] = 0.0
+            pre_h[l, b] = 0.0
+        for i in range(n):
+            for j in range(nn):
+                b = int(np.floor((a[i, j] - lo) / width))
+                act_h[l, min(max(b, 0), B - 1)] += 1.0 / (n * nn)
+            for j in range(nk):
+                b = int(np.floor((z[i, j] - lo) / width))
+                pre_h[l, min(max(b, 0), B - 1)] += 1.0 / (n * nk)
+
+
+@njit(**_NB)
+def predict_grid(spec, theta, fh, buf, ibuf, bns, yb, window, G, out):
+    """Predicted class over a G×G grid of the 2-D input window (x0, x1, y0, y1) in evaluation
+    mode; row 0 is the top (y1), as the surface map draws."""
+    cap = yb.shape[0]
+    r = spec[spec.shape[0] - 1]
+    c = r[C.N_OUT]
+    o = spec[0, C.IN]
+    total = G * G
+    s = 0
+    while s < total:
+        m = min(cap, total - s)
+        for i in range(m):
+            p = s + i
+            gi = p // G
+            gj = p % G
+            buf[o + 2 * i] = window[0] + (window[1] - window[0]) * (gj + 0.5) / G
+            buf[o + 2 * i + 1] = window[3] - (window[3] - window[2]) * (gi + 0.5) / G
+        forward(spec, theta, fh, buf, ibuf, bns, m, C.EVAL, False)
+        z = _mat(buf, r[C.Z], m, c)
+        for i in range(m):
+            if c == 1:
+                pred = 1 if z[i, 0] > 0.0 else 0
+            else:
+                pred = 0
+                for j in range(1, c):
+                    if z[i, j] > z[i, pred]:
+                        pred = j
+            p = s + i
+            out[p // G, p % G] = pred
+        s += m

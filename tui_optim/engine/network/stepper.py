@@ -1,0 +1,247 @@
+"""Steppers of the network problem types: `NetworkStepper` (an MLP trained on a data set) and
+`ChainStepper` (the gradient-flow demos of curriculum 18), plus `warm_up()`.
+
+They hold plain arrays only and call one njit kernel per `advance`, so the runner can drive
+them from a worker thread (nogil) and a run's numbers do not depend on how it is chunked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from . import codes as C
+from .chain import ChainStepper, warm_up_chain
+from .datasets import load as load_dataset
+from .init import init_params
+from .instruments import histograms, predict_grid
+from .model import Layout
+from .train import (CLIP_NONE, CLIP_NORM, CLIP_VALUE, FS_ACC, FS_CLIP, FS_SCALE, FS_SHARP,
+                    FS_VAL, IC_BATCH, IC_CLIP, IC_EVAL, IC_GC, IC_LOSS, IC_NCLS, IC_NPROBE,
+                    IC_NTRAIN, IC_NVAL, IC_OPT, IC_SCHED, IC_SHARP, IC_SHARP_ITERS, IS_POS, NFS,
+                    NIC, NIS, train_steps)
+from ..optimizers import CODES as OPT_CODES, LBFGS, NEWTON, init_state, optimizer_params
+from ..rng import seed_state
+from ..schedules import schedule_params
+
+__all__ = ["NetworkStepper", "ChainStepper", "warm_up"]
+
+GRID = 48            # decision-boundary grid side
+HIST_ROWS = 256      # training rows the histograms are taken on
+SHARP_ITERS = 20     # power-iteration steps per sharpness measurement (warm-started)
+
+
+def _get(run: Mapping, key: str, default):
+    v = run.get(key)
+    return default if v is None else v
+
+
+class NetworkStepper:
+    """An MLP trained by minibatch backprop with any of the surface engine's optimizers.
+
+    Series per record: loss, grad_norm, lr, param_norm, val_loss, accuracy (sharpness when
+    sharpness_every > 0), and per layer i (0 = first hidden, L−1 = output) layer.i.grad_norm,
+    update_ratio, act_mean, act_std, preact_std, dead (layer.i.gradcheck when gradcheck_every
+    > 0). Snapshots: hist.edges, layer.i.act_hist, layer.i.preact_hist, boundary,
+    boundary.window, data.points, data.labels (2-D class data; static ones on the first call),
+    sharpness, gradcheck.
+    """
+
+    def __init__(self, problem: Mapping, run: Mapping, steps: int, seed: int):
+        self.steps = int(steps)
+        data = load_dataset(problem)
+        self.data = data
+        ncls = data.n_classes
+        act_name = _get(run, "activation", "relu")
+        if act_name not in C.ACTIVATIONS:
+            raise ValueError(f"unknown activation {act_name!r}")
+        act = C.ACTIVATIONS[act_name]
+        loss_name = _get(run, "loss", "mse" if ncls == 0 else "cross_entropy")
+        if loss_name not in C.LOSSES:
+            raise ValueError(f"unknown loss {loss_name!r}")
+        loss = C.LOSSES[loss_name]
+        if ncls == 0 and loss != C.MSE:
+            raise ValueError(f"loss {loss_name!r} needs class labels; dataset "
+                             f"{data.name!r} is a regression problem (use loss = \"mse\")")
+        if loss == C.BCE and ncls == 2:
+            d_out = 1
+        else:
+            d_out = ncls if ncls > 0 else data.target_dim
+        opt_code, op = optimizer_params(run)
+        if opt_code in (NEWTON, LBFGS):
+            name = [k for k, v in OPT_CODES.items() if v == opt_code][0]
+            raise ValueError(f"optimizer {name!r} is not available for networks")
+        hidden = [int(h) for h in _get(run, "layers", (32, 32))]
+        subset = int(_get(run, "subset", 0))
+        ntr = data.X_train.shape[0] if subset <= 0 else min(subset, data.X_train.shape[0])
+        bs = int(_get(run, "batch_size", 32))
+        bs = ntr if bs <= 0 else min(bs, ntr)
+        nval = data.X_val.shape[0]
+        sharp_every = int(_get(run, "sharpness_every", 0))
+        gc_every = int(_get(run, "gradcheck_every", 0))
+        self.n_probe = min(ntr, max(bs, 512)) if sharp_every > 0 else 0
+        self.n_hist = min(ntr, HIST_ROWS)
+        cap = max(bs, self.n_probe, self.n_hist, min(nval, 256), 64)
+        lay = Layout(data.dim, hidden, d_out, act, int(_get(run, "maxout_pieces", 2)),
+                     bool(_get(run, "batch_norm", False)), bool(_get(run, "skip", False)), cap)
+        self.layout = lay
+        self.spec = lay.spec
+        self.buf, self.ibuf, self.bns = lay.buffers()
+        self.yb = np.zeros((cap, data.target_dim))
+        L = lay.n_layers
+        P = lay.n_params
+
+        self.fh = np.zeros(C.NFH)
+        self.fh[C.FH_LEAKY] = float(_get(run, "leaky_slope", 0.01))
+        self.fh[C.FH_ELU] = float(_get(run, "elu_alpha", 1.0))
+        self.fh[C.FH_DROPOUT] = float(_get(run, "dropout", 0.0))
+        self.fh[C.FH_DROPCONNECT] = float(_get(run, "dropconnect", 0.0))
+        self.fh[C.FH_WD] = float(_get(run, "weight_decay", 0.0))
+        self.fh[C.FH_BN_MOM] = float(_get(run, "bn_momentum", 0.9))
+        self.fh[C.FH_BN_EPS] = 1e-5
+
+        self.rng = seed_state(int(seed))
+        self.theta = np.zeros(P)
+        init_name = _get(run, "init", "he")
+        if init_name not in C.INITS:
+            raise ValueError(f"unknown init {init_name!r}")
+        init_params(self.spec, self.theta, C.INITS[init_name], float(_get(run, "init_std", 0.01)),
+                    float(_get(run, "init_scale", 0.1)), int(_get(run, "init_sparse_k", 15)),
+                    float(_get(run, "bias_init", 0.0)), float(_get(run, "leaky_slope", 0.01)),
+                    self.rng)
+        self.grad = np.zeros(P)
+        self.op = op
+        self.V, self.sv = init_state(opt_code, op, P)
+        sched_code, self.sp = schedule_params(run.get("schedule"), self.steps)
+
+        self.icfg = np.zeros(NIC, dtype=np.int64)
+        self.icfg[IC_LOSS] = loss
+        self.icfg[IC_NCLS] = ncls
+        self.icfg[IC_BATCH] = bs
+        self.icfg[IC_EVAL] = int(_get(run, "eval_every", 50))
+        self.icfg[IC_SHARP] = sharp_every
+        self.icfg[IC_GC] = gc_every
+        self.icfg[IC_SHARP_ITERS] = SHARP_ITERS
+        self.icfg[IC_NTRAIN] = ntr
+        self.icfg[IC_NVAL] = nval
+        self.icfg[IC_OPT] = opt_code
+        self.icfg[IC_SCHED] = sched_code
+        self.icfg[IC_NPROBE] = self.n_probe
+        self.fstate = np.zeros(NFS)
+        self.fstate[FS_SCALE] = 1.0
+        self.fstate[FS_VAL] = np.nan
+        self.fstate[FS_ACC] = np.nan
+        self.fstate[FS_SHARP] = np.nan
+        clip = run.get("clip") or {}
+        if clip.get("norm") is not None:
+            self.icfg[IC_CLIP] = CLIP_NORM
+            self.fstate[FS_CLIP] = float(clip["norm"])
+        elif clip.get("value") is not None:
+            self.icfg[IC_CLIP] = CLIP_VALUE
+            self.fstate[FS_CLIP] = float(clip["value"])
+        else:
+            self.icfg[IC_CLIP] = CLIP_NONE
+        self.istate = np.zeros(NIS, dtype=np.int64)
+        self.istate[IS_POS] = ntr          # the first step starts an epoch (shuffles)
+        self.gcres = np.full(L, np.nan)
+        self.perm = np.arange(ntr, dtype=np.int64)
+        self.work = np.zeros((7, P))
+
+        lo, hi = (float(v) for v in _get(run, "hist_range", (-3.0, 3.0)))
+        self.edges = np.linspace(lo, hi, int(_get(run, "hist_bins", 40)) + 1)
+        self.act_h = np.zeros((L, self.edges.size - 1))
+        self.pre_h = np.zeros((L, self.edges.size - 1))
+        self.two_d = data.dim == 2 and ncls > 0
+        if self.two_d:
+            X = np.vstack([data.X_train, data.X_val])
+            lo2, hi2 = X.min(axis=0), X.max(axis=0)
+            pad = 0.1 * (hi2 - lo2)
+            self.window = np.array([lo2[0] - pad[0], hi2[0] + pad[0],
+                                    lo2[1] - pad[1], hi2[1] + pad[1]])
+
+        names = [(n, i) for i, n in enumerate(C.GLOBAL_SERIES)
+                 if n != "sharpness" or sharp_every > 0]
+        for l in range(L):
+            for j, s in enumerate(C.LAYER_SERIES):
+                if s != "gradcheck" or gc_every > 0:
+                    names.append((f"layer.{l}.{s}", C.NGS + l * C.NLS + j))
+        self._rows = names
+        self.series_names = tuple(n for n, _ in names)
+        self.n_layers = L
+        self.steps_done = 0
+        self.diverged_at: int | None = None
+        self._first_snapshot = True
+
+    # -- the Stepper protocol -----------------------------------------------------------------
+    def advance(self, n: int) -> tuple[dict[str, np.ndarray], int | None]:
+        if self.diverged_at is not None or n <= 0:
+            return {name: np.empty(0) for name in self.series_names}, None
+        out = np.empty((C.NGS + self.n_layers * C.NLS, int(n)))
+        d = self.data
+        got = train_steps(int(n), self.spec, self.fh, self.theta, self.grad, self.V, self.sv,
+                          self.op, self.sp, self.icfg, self.istate, self.fstate, self.gcres,
+                          d.X_train, d.Y_train, d.X_val, d.Y_val, self.perm, self.buf, self.ibuf,
+                          self.bns, self.yb, self.rng, self.work, out)
+        m = abs(got)
+        series = {name: out[row, :m].copy() for name, row in self._rows}
+        div = None
+        if got < 0:
+            div = self.steps_done + m - 1
+            self.diverged_at = div
+        self.steps_done += m
+        return series, div
+
+    def snapshots(self) -> dict[str, np.ndarray]:
+        snap: dict[str, np.ndarray] = {}
+        d = self.data
+        if self._first_snapshot:
+            self._first_snapshot = False
+            snap["hist.edges"] = self.edges.copy()
+            if self.two_d:
+                snap["data.points"] = np.vstack([d.X_train, d.X_val])
+                snap["data.labels"] = np.concatenate([d.Y_train[:, 0], d.Y_val[:, 0]])
+                snap["boundary.window"] = self.window.copy()
+        finite = bool(np.all(np.isfinite(self.theta)))
+        if finite:
+            histograms(self.spec, self.theta, self.fh, self.buf, self.ibuf, self.bns, self.yb,
+                       d.X_train, d.Y_train, self.n_hist, self.edges, self.act_h, self.pre_h)
+        for l in range(self.n_layers):
+            snap[f"layer.{l}.act_hist"] = self.act_h[l].copy() if finite else self.act_h[l] * np.nan
+            snap[f"layer.{l}.preact_hist"] = (self.pre_h[l].copy() if finite
+                                              else self.pre_h[l] * np.nan)
+        if self.two_d:
+            grid = np.zeros((GRID, GRID))
+            if finite:
+                predict_grid(self.spec, self.theta, self.fh, self.buf, self.ibuf, self.bns,
+                             self.yb, self.window, GRID, grid)
+            snap["boundary"] = grid
+        if self.icfg[IC_SHARP] > 0:
+            snap["sharpness"] = np.array([self.fstate[FS_SHARP]])
+        if self.icfg[IC_GC] > 0:
+            snap["gradcheck"] = self.gcres.copy()
+        return snap
+
+    def set_lr_scale(self, scale: float) -> None:
+        self.fstate[FS_SCALE] = float(scale)
+
+    # -- for tests and tools --------------------------------------------------------------
+    @property
+    def val_loss(self) -> float:
+        return float(self.fstate[FS_VAL])
+
+    @property
+    def accuracy(self) -> float:
+        return float(self.fstate[FS_ACC])
+
+
+def warm_up() -> None:
+    """Compile (or load from the cache) every network and chain kernel on tiny problems."""
+    problem = {"type": "network", "dataset": "spiral", "n_samples": 60, "classes": 3}
+    run = {"layers": [4, 4], "activation": "prelu", "batch_norm": True, "dropout": 0.1,
+           "dropconnect": 0.1, "optimizer": "adam", "batch_size": 8, "eval_every": 2,
+           "sharpness_every": 2, "gradcheck_every": 2, "clip": {"norm": 1.0}}
+    s = NetworkStepper(problem, run, 3, 0)
+    s.advance(3)
+    s.snapshots()
+    warm_up_chain()

@@ -1,0 +1,155 @@
+"""The training kernel: many minibatch steps per call, every metric of every record written
+into a preallocated array, all state carried in plain arrays between calls.
+
+Record k (absolute step t = k) is measured at θ_k on the minibatch that update k+1 uses:
+loss, grad_norm (before clipping), lr (the rate of update k+1), param_norm, per-layer stats;
+update_ratio is ‖Δθ_layer‖/‖θ_layer‖ of update k+1; val_loss/accuracy (evaluation mode, whole
+validation set) and sharpness are measured at θ_k on every eval_every / sharpness_every-th
+record and carried forward (NaN before the first). The optimizer, schedule and the optimizer
+state are the surface engine's (engine.optimizers, engine.schedules) applied to the flat θ.
+"""
+
+import numpy as np
+from numba import njit
+
+from . import codes as C
+from .instruments import evaluate, gradcheck_layers, layer_stats, sharpness
+from .model import l2_penalty, load_range, load_rows, loss_grad, sample_masks
+from ..optimizers import grad_point, update
+from ..rng import normal, shuffle
+from ..schedules import lr_at
+
+# icfg: integer configuration
+(IC_LOSS, IC_NCLS, IC_BATCH, IC_EVAL, IC_SHARP, IC_GC, IC_SHARP_ITERS, IC_NTRAIN, IC_NVAL,
+ IC_OPT, IC_SCHED, IC_CLIP, IC_NPROBE) = range(13)
+NIC = 13
+# istate: t (records done), position in the epoch's permutation, epochs started
+IS_T, IS_POS, IS_EPOCH = range(3)
+NIS = 3
+# fstate: live lr scale, clip threshold, last validation loss, accuracy, sharpness
+FS_SCALE, FS_CLIP, FS_VAL, FS_ACC, FS_SHARP = range(5)
+NFS = 5
+CLIP_NONE, CLIP_NORM, CLIP_VALUE = range(3)
+
+
+@njit(cache=True, nogil=True)
+def _clip(code, c, g):
+    """By norm: g ← g·c/‖g‖ when ‖g‖ > c. By value: each component into [−c, c]."""
+    if code == CLIP_NORM:
+        n = np.sqrt(np.dot(g, g))
+        if n > c:
+            s = c / n
+            for i in range(g.shape[0]):
+                g[i] *= s
+    elif code == CLIP_VALUE:
+        for i in range(g.shape[0]):
+            if g[i] > c:
+                g[i] = c
+            elif g[i] < -c:
+                g[i] = -c
+
+
+@njit(cache=True, nogil=True)
+def train_steps(n, spec, fh, theta, grad, V, sv, op, sp, icfg, istate, fstate, gcres,
+                Xtr, Ytr, Xva, Yva, perm, buf, ibuf, bns, yb, rng, work, out):
+    """Run n records; returns n, or −m when record m−1 is the first non-finite one (the run
+    diverged; the caller stops advancing it)."""
+    L = spec.shape[0]
+    P = theta.shape[0]
+    loss_code = icfg[IC_LOSS]
+    ncls = icfg[IC_NCLS]
+    bs = icfg[IC_BATCH]
+    ntr = icfg[IC_NTRAIN]
+    ocode = icfg[IC_OPT]
+    dsp = np.zeros(0)
+    dX = np.zeros((0, 0))
+    dY = np.zeros(0)
+    dH = np.zeros((0, 0))
+    thprev = work[5]
+    look = work[6]
+    for k in range(n):
+        t = istate[IS_T]
+        # -- measurements at θ_t that use their own data ---------------------------------
+        if icfg[IC_EVAL] > 0 and t % icfg[IC_EVAL] == 0 and icfg[IC_NVAL] > 0:
+            vl, acc = evaluate(spec, theta, fh, buf, ibuf, bns, yb, Xva, Yva, icfg[IC_NVAL],
+                               loss_code, ncls)
+            fstate[FS_VAL] = vl
+            fstate[FS_ACC] = acc
+        if icfg[IC_SHARP] > 0 and t % icfg[IC_SHARP] == 0:
+            if t == 0:
+                for i in range(P):
+                    work[0, i] = normal(rng)
+            fstate[FS_SHARP] = sharpness(spec, theta, fh, buf, ibuf, bns, yb, Xtr, Ytr,
+                                         icfg[IC_NPROBE], loss_code, ncls, icfg[IC_SHARP_ITERS],
+                                         work)
+        # -- the minibatch of update t+1 --------------------------------------------------
+        if bs >= ntr:
+            load_range(spec, buf, Xtr, Ytr, yb, 0, ntr)
+            m = ntr
+        else:
+            if istate[IS_POS] + bs > ntr:
+                shuffle(rng, perm)
+                istate[IS_POS] = 0
+                istate[IS_EPOCH] += 1
+            load_rows(spec, buf, Xtr, Ytr, yb, perm, istate[IS_POS], bs)
+            istate[IS_POS] += bs
+            m = bs
+        sample_masks(spec, fh, buf, rng, m)
+        lr = lr_at(icfg[IC_SCHED], sp, op[0], t) * fstate[FS_SCALE]
+        at = theta
+        if grad_point(ocode, op, V, theta, look):
+            at = look
+        loss = loss_grad(spec, at, grad, fh, buf, ibuf, bns, yb, m, C.TRAIN, True, loss_code,
+                         ncls, True)
+        layer_stats(spec, buf, m, out, k)
+        if icfg[IC_GC] > 0 and t % icfg[IC_GC] == 0:
+            gradcheck_layers(spec, at, grad, fh, buf, ibuf, bns, yb, m, loss_code, ncls, C.TRAIN,
+                             gcres)
+        # -- record k --------------------------------------------------------------------
+        gn2 = 0.0
+        pn2 = 0.0
+        for l in range(L):
+            s = 0.0
+            for q in range(spec[l, C.P0], spec[l, C.P1]):
+                s += grad[q] * grad[q]
+                pn2 += theta[q] * theta[q]
+            gn2 += s
+            base = C.NGS + l * C.NLS
+            out[base + 0, k] = np.sqrt(s)
+            out[base + 6, k] = gcres[l]
+        out[0, k] = loss
+        out[1, k] = np.sqrt(gn2)
+        out[2, k] = lr
+        out[3, k] = np.sqrt(pn2)
+        out[4, k] = fstate[FS_VAL]
+        out[5, k] = fstate[FS_ACC]
+        out[6, k] = fstate[FS_SHARP]
+        if not (np.isfinite(loss) and np.isfinite(gn2) and np.isfinite(pn2)):
+            for l in range(L):
+                out[C.NGS + l * C.NLS + 1, k] = np.nan
+            istate[IS_T] = t + 1
+            return -(k + 1)
+        # -- update t+1 ------------------------------------------------------------------
+        _clip(icfg[IC_CLIP], fstate[FS_CLIP], grad)
+        for i in range(P):
+            thprev[i] = theta[i]
+        update(ocode, op, V, sv, theta, grad, lr, -1, dsp, dX, dY, dH)
+        for l in range(L):
+            d2 = 0.0
+            w2 = 0.0
+            for q in range(spec[l, C.P0], spec[l, C.P1]):
+                d = theta[q] - thprev[q]
+                d2 += d * d
+                w2 += thprev[q] * thprev[q]
+            out[C.NGS + l * C.NLS + 1, k] = np.sqrt(d2) / np.sqrt(w2) if w2 > 0.0 else np.nan
+        istate[IS_T] = t + 1
+    return n
+
+
+@njit(cache=True, nogil=True)
+def data_loss(spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, loss_code, ncls):
+    """Mean training-mode loss over rows 0..n (n ≤ cap) plus L2, no masks (tests, tools)."""
+    load_range(spec, buf, X, Y, yb, 0, n)
+    g = np.zeros(theta.shape[0])
+    return loss_grad(spec, theta, g, fh, buf, ibuf, bns, yb, n, C.PROBE, False, loss_code, ncls,
+                     False) + l2_penalty(spec, theta, fh[C.FH_WD])
