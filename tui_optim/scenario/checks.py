@@ -119,10 +119,13 @@ class _Validator:
                      "comparisons, and, or, not, and the documented functions)")
 
     def visit_call(self, node: ast.Call) -> None:
-        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-            name = node.func.id if isinstance(node.func, ast.Name) else _describe(node.func)
-            hint = suggest(name, list(FUNCTIONS)) if isinstance(node.func, ast.Name) else ""
-            self.err(f"unknown function {name!r}{hint}")
+        if not isinstance(node.func, ast.Name):
+            self.err(f"calling {_describe(node.func)} is not allowed in a check; call one of "
+                     "the documented functions by name")
+            return
+        if node.func.id not in FUNCTIONS:
+            name = node.func.id
+            self.err(f"unknown function {name!r}{suggest(name, list(FUNCTIONS))}")
             for a in node.args:
                 if not isinstance(a, (ast.Constant, ast.Starred)):
                     self.visit(a)

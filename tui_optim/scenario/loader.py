@@ -73,6 +73,9 @@ def load_scenario_text(text: str, filename: str, *, sets: Sequence[str] = (),
     except RecursionError:
         out.add("", "the file is nested too deeply")
         scenario = None
+    except Exception as e:  # a bug here must still come out as a report on the file
+        out.add("", f"internal error while checking the file: {type(e).__name__}: {e}")
+        scenario = None
     if out or scenario is None:
         raise ScenarioError(out.sorted())
     return scenario
@@ -488,7 +491,7 @@ class _Builder:
                 v, p, source = src[k]
                 if why:
                     if source in ("entry", "sweep") and not lenient:
-                        out.add(p, f"{k!r} {why}")
+                        out.add(re.sub(r"\[\d+\]$", "", p), f"{k!r} {why}")
                         ok = False
                     continue
                 if source == "set":
