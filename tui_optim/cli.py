@@ -118,12 +118,13 @@ def cmd_list(args: argparse.Namespace) -> int:
 
     infos = list_builtins()
     width = max((len(i.name) for i in infos), default=0)
-    topic = None
-    for info in infos:
-        if info.topic != topic:
-            topic = info.topic
-            print(f"\n{topic}")
-        print(f"  {info.name.ljust(width)}  {info.title}")
+    topics: dict[str, list] = {}
+    for info in infos:  # sorted by curriculum order: a topic is listed where it first appears
+        topics.setdefault(info.topic, []).append(info)
+    for topic, members in topics.items():
+        print(f"\n{topic}")
+        for info in members:
+            print(f"  {info.name.ljust(width)}  {info.title}")
     return 0
 
 
