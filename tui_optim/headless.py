@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterable, TextIO
 
-from tui_optim.chunk import Status
+from tui_optim.chunk import Chunk, Status
 from tui_optim.expect import evaluate
 from tui_optim.summary import RunSummary, Summary
 
@@ -171,7 +171,10 @@ def drive(source, *, recorder=None, out: TextIO = sys.stdout, err: TextIO = sys.
         source.stop()
         for run in summary.runs:
             if run.status == Status.RUNNING.value:
-                run.status = Status.STOPPED.value
+                stopped = Chunk(run.index, run.records, 0, {}, {}, Status.STOPPED)
+                summary.add(stopped)
+                if recorder is not None:
+                    recorder.write(stopped)
     finally:
         progress.update(summary.records, force=True)
         progress.close()

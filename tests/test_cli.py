@@ -1,0 +1,120 @@
+"""The command line as a user meets it: exit statuses, reports, clean errors, Ctrl-C."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tui_optim.cli import main
+
+DATA = Path(__file__).parent / "data"
+
+
+def cli(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "tui_optim", *map(str, args)],
+                          capture_output=True, text=True, timeout=600, **kw)
+
+
+def test_headless_run_reports_table_and_claims_and_writes_json_and_csv(tmp_path, capsys):
+    js, cs = tmp_path / "r.json", tmp_path / "r.csv"
+    assert main(["run", "01_lr_regimes", "--headless", "--json", str(js), "--csv", str(cs)]) == 0
+    out = capsys.readouterr().out
+    assert "claims: 5 of 5 hold" in out
+    assert "2.1 η_opt" in out and "done" in out
+    report = json.loads(js.read_text())
+    assert report["ok"] is True and len(report["expect"]) == 5
+    assert [r["label"] for r in report["runs"]][0] == "0.5 η_opt"
+    rows = list(csv.DictReader(cs.open()))
+    assert len(rows) == 5 * 40
+    assert rows[1]["label"] == "0.5 η_opt" and rows[1]["step"] == "1"
+    assert float(rows[1]["x.0"]) == 1.0  # w1 = (1 − 0.25·2)·2
+
+
+def test_a_failed_claim_exits_1_and_shows_what_was_measured(capsys):
+    assert main(["run", str(DATA / "diverge.toml"), "--headless"]) == 1
+    out = capsys.readouterr().out
+    assert "claims: 1 of 2 hold" in out
+    assert "FAIL  a claim that is false" in out
+    assert "diverged at step" in out
+
+
+def test_set_and_steps_override_the_file(tmp_path):
+    js = tmp_path / "r.json"
+    assert main(["run", "01_lr_regimes", "--headless", "--steps", "5",
+                 "--set", "runs[0].lr=0.5", "--json", str(js)]) in (0, 1)
+    runs = json.loads(js.read_text())["runs"]
+    assert all(r["steps"] == 5 for r in runs)
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["run", "no_such_scenario", "--headless"], "no_such_scenario"),
+    (["run", "01_lr_regimes", "--headless", "--set", "lrr=0.1"], "did you mean 'lr'"),
+    (["run", "01_lr_regimes", "--headless", "--set", "lr=-1"], "lr"),
+    (["run", "01_lr_regimes", "--headless", "--steps", "0"], "--steps"),
+    (["run", "01_lr_regimes", "--headless", "--json", "/no/such/dir/r.json"], "/no/such/dir"),
+    (["check", str(DATA / "diverge.toml"), "/no/such.toml"], "/no/such.toml"),
+    (["replay", "/no/such.replay", "--headless"], "/no/such.replay"),
+])
+def test_bad_input_exits_2_with_a_message_and_no_traceback(args, needle):
+    result = cli(*args)
+    assert result.returncode == 2, result.stderr
+    assert needle in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_check_reports_every_problem_of_a_file_with_lines(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('title = "x"\nsteps = -3\n[problem]\ntype = "surface"\nsurface = "rosenbrok"\n')
+    result = cli("check", bad)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert any(line.startswith(f"{bad}:2: steps:") for line in lines)
+    assert any(f"{bad}:5: problem.surface:" in line and "rosenbrock" in line for line in lines)
+
+
+def test_record_then_replay_headless_gives_the_same_report(tmp_path):
+    rec, j1, j2 = tmp_path / "run.replay", tmp_path / "a.json", tmp_path / "b.json"
+    assert main(["run", "03_momentum_ravine", "--headless", "--record", str(rec), "--json", str(j1)]) == 0
+    assert main(["replay", str(rec), "--headless", "--json", str(j2)]) == 0
+    a, b = json.loads(j1.read_text()), json.loads(j2.read_text())
+    assert a["expect"] == b["expect"]
+    assert [r["final_loss"] for r in a["runs"]] == [r["final_loss"] for r in b["runs"]]
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_what_was_recorded(tmp_path):
+    rec, js = tmp_path / "run.replay", tmp_path / "r.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui_optim", "run", "08_no_critical_points", "--headless",
+         "--steps", "1000000000", "--record", str(rec), "--json", str(js)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Wait until the recording holds some chunks, then interrupt.
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (not rec.exists() or rec.stat().st_size < 10_000):
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert "interrupted" in out
+    report = json.loads(js.read_text())
+    assert report["interrupted"] is True and report["runs"][0]["steps"] > 0
+    replay = cli("replay", rec, "--headless")
+    assert replay.returncode in (0, 1), replay.stderr
+    assert "Traceback" not in replay.stderr
+
+
+def test_list_shows_every_builtin_grouped_by_topic():
+    result = cli("list")
+    assert result.returncode == 0
+    assert "01_lr_regimes" in result.stdout and "learning rate" in result.stdout
+
+
+def test_python_dash_m_and_help_work():
+    result = cli("--help")
+    assert result.returncode == 0 and "replay" in result.stdout

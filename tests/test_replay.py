@@ -1,0 +1,112 @@
+"""Recording and replaying: the same chunks back, torn files readable, bad files refused."""
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tui_optim.headless import drive
+from tui_optim.replay import Recorder, Replayer, ReplayError, read_replay
+from tui_optim.runner import Session
+from tui_optim.scenario import load_scenario
+from tui_optim.summary import Summary
+
+DATA = Path(__file__).parent / "data"
+
+
+def record(tmp_path, name="03_momentum_ravine", **kw):
+    scenario = load_scenario(name, **kw)
+    path = tmp_path / "run.replay"
+    summary = Summary(scenario.runs)
+    with Recorder(path, scenario, **kw) as rec:
+        for chunk in Session(scenario).chunks():
+            rec.write(chunk)
+            summary.add(chunk)
+    return path, summary
+
+
+def replay_summary(replayer):
+    summary = Summary(replayer.runs)
+    for chunk in replayer.chunks():
+        summary.add(chunk)
+    return summary
+
+
+def assert_same(a, b):
+    assert [r.label for r in a.runs] == [r.label for r in b.runs]
+    for x, y in zip(a.runs, b.runs):
+        assert (x.status, x.diverged_at, x.records) == (y.status, y.diverged_at, y.records)
+        assert x.series_names() == y.series_names()
+        for name in x.series_names():
+            np.testing.assert_array_equal(x.series(name), y.series(name))
+
+
+def test_replay_gives_back_exactly_what_was_recorded(tmp_path):
+    path, live = record(tmp_path)
+    assert_same(live, replay_summary(Replayer(path)))
+
+
+def test_replay_keeps_the_overrides_the_run_had(tmp_path):
+    path, live = record(tmp_path, steps=50, seed=5)
+    replayer = Replayer(path)
+    assert all(r.steps == 50 for r in replayer.runs)
+    assert_same(live, replay_summary(replayer))
+
+
+def test_paced_replay_splits_chunks_but_keeps_every_record(tmp_path):
+    path, live = record(tmp_path, steps=60)
+    replayer = Replayer(path, speed=1e6)
+    assert_same(live, replay_summary(replayer))
+
+
+def test_seek_fast_forwards_past_the_pause(tmp_path):
+    path, _ = record(tmp_path, steps=80)
+    replayer = Replayer(path)
+    replayer.pause()
+    replayer.seek(30)
+    got = []
+    for chunk in replayer.chunks():
+        got.append(chunk)
+        if sum(c.n for c in got if c.run == 0) >= 30 and all(
+            sum(c.n for c in got if c.run == r) >= 30 for r in range(3)
+        ):
+            replayer.stop()
+    for r in range(3):
+        assert sum(c.n for c in got if c.run == r) == 30
+
+
+def test_a_torn_last_line_is_dropped_and_the_prefix_replays(tmp_path):
+    path, live = record(tmp_path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 100])
+    header, chunks, truncated = read_replay(path)
+    assert truncated
+    replayer = Replayer(path)
+    partial = replay_summary(replayer)
+    for x, y in zip(live.runs, partial.runs):
+        n = y.records
+        np.testing.assert_array_equal(x.series("loss")[:n], y.series("loss"))
+
+
+def test_headless_replay_reproduces_the_verdicts(tmp_path):
+    path, _ = record(tmp_path, name="01_lr_regimes")
+    out = io.StringIO()
+    assert drive(Replayer(path), out=out, err=io.StringIO()) == 0
+    assert "claims: 5 of 5 hold" in out.getvalue()
+
+
+@pytest.mark.parametrize("content", [b"", b"hello\n", b'{"format": "other"}\n', b"\xff\xfe\n"])
+def test_files_that_are_not_replays_are_refused_by_name(tmp_path, content):
+    path = tmp_path / "bad.replay"
+    path.write_bytes(content)
+    with pytest.raises(ReplayError, match="bad.replay"):
+        Replayer(path)
+
+
+def test_a_newer_format_version_is_refused_with_both_versions(tmp_path):
+    path = tmp_path / "new.replay"
+    path.write_text(json.dumps({"format": "tui-optim-replay", "version": 99}) + "\n")
+    with pytest.raises(ReplayError, match="99"):
+        Replayer(path)

@@ -1,0 +1,126 @@
+"""The session's chunk stream: contiguous records, reproducibility, divergence, controls."""
+
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from tui_optim.chunk import Status
+from tui_optim.runner import Session
+from tui_optim.runner import session as session_module
+from tui_optim.scenario import load_scenario
+from tui_optim.summary import Summary
+
+DATA = Path(__file__).parent / "data"
+
+
+def collect(session, **kw):
+    summary = Summary(session.runs)
+    chunks = []
+    for chunk in session.chunks(**kw):
+        chunks.append(chunk)
+        summary.add(chunk)
+    return chunks, summary
+
+
+def test_every_run_streams_contiguous_records_and_ends_done():
+    scenario = load_scenario("01_lr_regimes")
+    chunks, summary = collect(Session(scenario))
+    for i, run in enumerate(scenario.runs):
+        mine = [c for c in chunks if c.run == i]
+        assert mine[0].start == 0
+        for a, b in zip(mine, mine[1:]):
+            assert b.start == a.stop
+        assert mine[-1].stop == run.steps
+        assert mine[-1].status is Status.DONE
+        assert all(c.status is Status.RUNNING for c in mine[:-1])
+    # Static snapshots arrive with each run's first chunk.
+    first = next(c for c in chunks if c.run == 0)
+    assert "surface.curve" in first.snapshots or "surface.grid" in first.snapshots
+
+
+def test_results_do_not_depend_on_chunk_size(monkeypatch):
+    scenario = load_scenario("03_momentum_ravine")
+    _, big = collect(Session(scenario))
+    monkeypatch.setattr(session_module, "MAX_CHUNK", 7)
+    _, small = collect(Session(scenario))
+    for a, b in zip(big.runs, small.runs):
+        for name in a.series_names():
+            np.testing.assert_array_equal(a.series(name), b.series(name))
+
+
+def test_same_scenario_and_seed_give_the_same_numbers_and_another_seed_does_not():
+    scenario = load_scenario("05_saddle_points")
+    _, one = collect(Session(scenario))
+    _, two = collect(Session(scenario))
+    noisy = one.runs[1].label
+    np.testing.assert_array_equal(one.runs[1].series("x.1"), two.runs[1].series("x.1"))
+    _, other = collect(Session(load_scenario("05_saddle_points", seed=99)))
+    assert other.runs[1].label == noisy
+    assert not np.array_equal(one.runs[1].series("x.1"), other.runs[1].series("x.1"))
+
+
+def test_a_diverging_run_ends_with_its_step_and_the_others_go_on():
+    scenario = load_scenario(DATA / "diverge.toml")
+    chunks, summary = collect(Session(scenario))
+    stable, unstable = summary.runs
+    assert stable.status == "done" and stable.records == 3000
+    assert unstable.status == "diverged"
+    k = unstable.diverged_at
+    loss = unstable.series("loss")
+    assert len(loss) == k + 1
+    assert np.all(np.isfinite(loss[:k])) and not np.isfinite(loss[k])
+    # |x_k| = 1.5**k overflows float64 (loss ½x² first) near k = log(1.8e308)/log(1.5) ≈ 1750.
+    assert 1700 < k < 1760
+
+
+def test_stop_ends_every_unfinished_run_with_a_stopped_chunk():
+    scenario = load_scenario("08_no_critical_points", steps=10**9)
+    session = Session(scenario)
+    seen = []
+    for chunk in session.chunks():
+        seen.append(chunk)
+        if len(seen) == 3:
+            session.stop()
+    assert seen[-1].status is Status.STOPPED and seen[-1].n == 0
+    assert seen[-1].start == seen[-2].stop
+
+
+def test_scale_lr_changes_epsilon_from_the_next_step():
+    scenario = load_scenario("01_lr_regimes")
+    session = Session(scenario)
+    session.compile()
+    session.pause()
+    got = []
+
+    def consume():
+        for chunk in session.chunks():
+            if chunk.run == 0:
+                got.append(chunk.series["lr"].copy())
+            if len(got) == 2:
+                session.stop()
+
+    t = threading.Thread(target=consume)
+    t.start()
+    session.step_once()
+    while len(got) < 1:
+        t.join(0.01)
+    assert session.scale_lr(0, 2.0) == 2.0
+    session.step_once()
+    t.join(10)
+    assert got[0][0] == 0.25
+    assert got[1][0] == 0.5
+
+
+def test_single_steps_advance_every_run_by_one_record():
+    scenario = load_scenario("03_momentum_ravine")
+    session = Session(scenario)
+    session.pause()
+    for _ in range(3):
+        session.step_once()
+    seen = []
+    for chunk in session.chunks():
+        seen.append((chunk.run, chunk.start, chunk.n))
+        if len(seen) == 9:
+            session.stop()
+    assert seen[:9] == [(r, k, 1) for k in range(3) for r in range(3)]
