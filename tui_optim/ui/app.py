@@ -106,19 +106,29 @@ class TuiOptimApp(App[int]):
         return sinks
 
 
-def create_app(scenario: Any = None, *, source: Any = None, record: str | Path | Callable[[], Any] | None = None,
-               **options: Any) -> TuiOptimApp:
-    """The app, not yet running. `scenario`: a loaded Scenario (None and no source: browser).
-    `source`: a Replayer (or any object with a Session's controls and `chunks`). `record`: a
-    replay file path (a Recorder is opened per run, restart rewrites it) or a factory of objects
-    with `write(chunk)`/`close()`. Other options: make_source, record_meta (Recorder keyword
-    arguments: sets, seed, steps), builtins, load, screenshot_dir, stop_at."""
-    return TuiOptimApp(scenario, source=source, record=record, **options)
+def create_app(scenario: Any = None, *, source: Any = None, replayer: Any = None,
+               record: str | Path | Callable[[], Any] | None = None,
+               record_overrides: Mapping[str, Any] | None = None, **options: Any) -> TuiOptimApp:
+    """The app, not yet running.
+
+    scenario: a loaded Scenario (with no scenario and no source/replayer: the browser).
+    source / replayer: a Replayer (or any object with a Session's controls and `chunks`);
+        its `.scenario` is shown. A restart opens a fresh Replayer on the same path.
+    record: a replay file path (a Recorder is opened per run; restart rewrites it), or a
+        factory of objects with `write(chunk)`/`close()`.
+    record_overrides: Recorder keyword arguments (sets, seed, steps) for the file header.
+    options: make_source (scenario -> Session), builtins, load, screenshot_dir, stop_at.
+    """
+    if record_overrides is not None:
+        options["record_meta"] = record_overrides
+    return TuiOptimApp(scenario, source=source if source is not None else replayer, record=record, **options)
 
 
-def run_app(scenario: Any = None, *, source: Any = None, record: str | Path | Callable[[], Any] | None = None,
-            **options: Any) -> int:
+def run_app(scenario: Any = None, *, source: Any = None, replayer: Any = None,
+            record: str | Path | Callable[[], Any] | None = None,
+            record_overrides: Mapping[str, Any] | None = None, **options: Any) -> int:
     """Run the dashboard until the user quits; returns the exit status (0)."""
-    app = create_app(scenario, source=source, record=record, **options)
+    app = create_app(scenario, source=source, replayer=replayer, record=record,
+                     record_overrides=record_overrides, **options)
     result = app.run()
     return int(result or 0)

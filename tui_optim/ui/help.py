@@ -41,12 +41,12 @@ class HelpScreen(ModalScreen[None]):
         keys.add_column(style="bold", no_wrap=True)
         keys.add_column()
         for key, what in self.items:
-            keys.add_row(key, what)
+            keys.add_row(Text(key), Text(what))
         panes = Table(box=None, show_header=False, padding=(0, 1))
         panes.add_column(style="bold", no_wrap=True)
         panes.add_column()
         for kind, what in PANES_HELP:
-            panes.add_row(kind, what)
+            panes.add_row(Text(kind), Text(what))
         with VerticalScroll() as vs:
             vs.border_title = f"help: {self.title_text} (esc closes)"
             yield Static(Text("Keys", style="bold underline"))

@@ -342,7 +342,10 @@ class RunScreen(Screen[None]):
         self.source = self.source_factory()
         if hasattr(self.source, "set_speed"):
             self.source.set_speed(speed)
-        self.trace.reset(len(self.source.runs))
+        # A new trace object: the old worker may still fold one last chunk into the old one.
+        self.trace = Trace(len(self.source.runs))
+        self.ctx.trace = self.trace
+        self.ctx.runs = self.source.runs
         self.compile_state = (0, 1, "compiling kernels…")
         self.engine_error = None
         self._rate_samples.clear()

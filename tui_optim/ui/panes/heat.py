@@ -57,21 +57,22 @@ class HeatPane(Pane):
         ramp = ASCII_RAMP[1:] if self.ctx.no_color else RAMP
         scaled = np.nan_to_num((vals - lo) / (hi - lo), nan=-1.0)   # -1 marks "no data"
         idx = np.clip(np.floor(scaled * len(ramp)), -1, len(ramp) - 1).astype(int)
+        per = max(1, rows // len(shown))     # rows per layer: the strip fills the pane
         for r, i in enumerate(shown):
-            # first layer at the bottom, like a network drawn input-up
-            y = len(shown) - 1 - r
-            cv.text(y, 0, f"L{i}".rjust(label_w - 1))
-            for c in range(cols):
-                k = idx[r, c]
-                if k < 0:
-                    continue
-                if self.ctx.no_color:
-                    cv.put(y, label_w + c, ramp[k])
-                else:
-                    cv.put(y, label_w + c, " ", bg=ramp[k])
-        unit = "1e" if self.log_scale else ""
-        lo_s = f"{unit}{lo:.1f}" if self.log_scale else fmt(lo)
-        hi_s = f"{unit}{hi:.1f}" if self.log_scale else fmt(hi)
+            # first layer at the bottom, like a network drawn from the input up
+            base = (len(shown) - 1 - r) * per
+            cv.text(base + (per - 1) // 2, 0, f"L{i}".rjust(label_w - 1))
+            for dy in range(per):
+                for c in range(cols):
+                    k = idx[r, c]
+                    if k < 0:
+                        continue
+                    if self.ctx.no_color:
+                        cv.put(base + dy, label_w + c, ramp[k])
+                    else:
+                        cv.put(base + dy, label_w + c, " ", bg=ramp[k])
+        lo_s = fmt(10 ** lo) if self.log_scale else fmt(lo)
+        hi_s = fmt(10 ** hi) if self.log_scale else fmt(hi)
         legend = f"step 0…{n_records}  {lo_s} "
         cv.text(rows, 0, legend[:width])
         k = len(legend)

@@ -66,32 +66,35 @@ class HistogramsPane(Pane):
             return Text("waiting for histograms…", style="dim")
         layers = sorted(set().union(*(t.layers(self.run, f"{k}_hist") for k in kinds)))
         edges = t.snapshot(self.run, "hist.edges")
-        per_row = max(1, min(len(layers), width // 10))
+        margin = 4 if len(kinds) > 1 else 0           # "pre "/"act " row labels on the left
+        usable_w = max(1, width - margin)
+        footer = 1 if height >= 8 else 0
+        per_row = max(1, min(len(layers), usable_w // 9))
         grid_rows = -(-len(layers) // per_row)
-        cell_w = width // per_row
-        band_h = height // grid_rows            # rows for one layer's block
-        label_rows = 1
-        bar_h = max(1, (band_h - label_rows - len(kinds) + 1) // len(kinds))
+        cell_w = usable_w // per_row
+        band_h = max(2, (height - footer) // grid_rows)   # one layer's block: title + bars
+        bar_h = max(1, (band_h - 1) // len(kinds))
         cv = Canvas(width, height)
         for n, layer in enumerate(layers):
             gy, gx = divmod(n, per_row)
-            top, left = gy * band_h, gx * cell_w
+            top, left = gy * band_h, margin + gx * cell_w
             w = max(1, cell_w - 1)
             std = t.last(self.run, f"layer.{layer}.act_std")
             head = f"L{layer}" + (f" σ {fmt(std)}" if math.isfinite(std) else "")
             cv.text(top, left, head[:w], bold=True)
-            y = top + label_rows
-            for j, k in enumerate(kinds):
+            y = top + 1
+            for k in kinds:
                 counts = t.snapshot(self.run, f"layer.{layer}.{k}_hist")
-                if counts is None:
-                    continue
-                counts = np.nan_to_num(np.asarray(counts, dtype=float))
-                color = None if self.ctx.no_color else (run_color(1) if k == "preact" else run_color(0))
-                bars(cv, y, left, bar_h, rebin(counts, w), color)
-                if len(kinds) > 1 and w >= 6:
-                    cv.text(y, left + w - 3, k[:3] if k == "act" else "pre", fg=244)
+                if margin and gx == 0:
+                    cv.text(y + bar_h - 1, 0, "pre" if k == "preact" else "act", fg=244)
+                if counts is not None:
+                    counts = np.nan_to_num(np.asarray(counts, dtype=float))
+                    color = None if self.ctx.no_color else (run_color(1) if k == "preact" else run_color(0))
+                    bars(cv, y, left, bar_h, rebin(counts, w), color)
                 y += bar_h
-        if edges is not None and len(edges) > 1 and height > grid_rows * band_h:
-            cv.text(height - 1, 0, f"range {fmt(float(edges[0]))}…{fmt(float(edges[-1]))}"
-                    + ("   pre = before BN/nonlinearity, act = after" if len(kinds) > 1 else ""))
+        if footer and edges is not None and len(edges) > 1:
+            note = f"x: {fmt(float(edges[0]))}…{fmt(float(edges[-1]))}"
+            if len(kinds) > 1:
+                note += "  pre = before BN/nonlinearity · act = after"
+            cv.text(height - 1, 0, note[:width], fg=244)
         return cv.lines()

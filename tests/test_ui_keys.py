@@ -1,0 +1,342 @@
+"""Every key of the run screen, driven with Pilot against the fake session (no engine)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from test_ui_fakes import FakeSession, network_scenario, surface_scenario
+from tui_optim.chunk import Status
+from tui_optim.ui.app import create_app
+from tui_optim.ui.help import HelpScreen
+from tui_optim.ui.run_screen import RunScreen
+
+
+def make(scenario=None, *, speed=2000.0, steps=100_000, compile_seconds=0.0, **kw):
+    scenario = scenario or surface_scenario(steps=steps, lrs=(0.01, 0.02, 0.03))
+    made = []
+
+    def source(sc):
+        s = FakeSession(sc, speed=speed, compile_seconds=compile_seconds)
+        made.append(s)
+        return s
+
+    app = create_app(scenario, make_source=source, **kw)
+    return app, made
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+async def until(pilot, cond, timeout=5.0):
+    for _ in range(int(timeout / 0.05)):
+        if cond():
+            return True
+        await pilot.pause(0.05)
+    return cond()
+
+
+def screen(app) -> RunScreen:
+    assert isinstance(app.screen, RunScreen)
+    return app.screen
+
+
+def test_space_pauses_and_resumes():
+    async def go():
+        app, made = make()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: screen(app).trace.records(0) > 0)
+            await pilot.press("space")
+            assert made[0].paused
+            await pilot.pause(0.2)
+            n = screen(app).trace.records(0)
+            await pilot.pause(0.3)
+            assert screen(app).trace.records(0) <= n + 20   # at most the chunk in flight
+            await pilot.press("space")
+            assert not made[0].paused
+    run(go())
+
+
+def test_n_takes_one_step():
+    async def go():
+        app, made = make()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: screen(app).trace.records(0) > 0)
+            await pilot.press("space")
+            await pilot.pause(0.3)
+            n = screen(app).trace.records(0)
+            await pilot.press("n")
+            assert await until(pilot, lambda: screen(app).trace.records(0) == n + 1)
+            assert made[0].paused
+    run(go())
+
+
+def test_plus_minus_change_speed():
+    async def go():
+        app, made = make(speed=1000.0)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("plus")
+            assert made[0].speed == 2000.0
+            await pilot.press("minus")
+            await pilot.press("minus")
+            assert made[0].speed == 500.0
+    run(go())
+
+
+def test_r_restarts_with_a_fresh_source():
+    async def go():
+        app, made = make(speed=500.0)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: screen(app).trace.records(0) > 200)
+            old = screen(app).trace
+            await pilot.press("r")
+            assert len(made) == 2 and made[0]._stopped
+            assert screen(app).source is made[1]
+            assert screen(app).trace is not old and screen(app).ctx.trace is screen(app).trace
+            assert await until(pilot, lambda: screen(app).trace.records(0) > 0)
+    run(go())
+
+
+def test_brackets_scale_lr_of_the_selected_run():
+    async def go():
+        app, made = make()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("left_square_bracket")
+            assert made[0].lr_scale(0) == 0.5
+            await pilot.press("down")
+            await pilot.press("right_square_bracket")
+            assert made[0].lr_scale(1) == 2.0
+            await pilot.press("3")
+            assert screen(app).selected == 2
+            await pilot.press("up")
+            assert screen(app).selected == 1
+            await pilot.press("right_square_bracket")
+            assert made[0].lr_scale(1) == 4.0 and made[0].lr_scale(2) == 1.0
+            await pilot.pause(0.2)
+            legend = str(app.screen.query_one("#legend").render())
+            assert "ε×4" in legend and "ε×0.5" in legend
+    run(go())
+
+
+def test_tab_moves_between_panes_and_f_zooms():
+    async def go():
+        app, _ = make()
+        async with app.run_test(size=(120, 40)) as pilot:
+            s = screen(app)
+            panes = s.panes
+            assert all(p.display for p in panes)
+            await pilot.press("tab")
+            assert s.current == 1 and panes[1].has_class("-current")
+            await pilot.press("shift+tab")
+            assert s.current == 0
+            await pilot.press("tab")
+            await pilot.press("f")
+            assert s.has_class("-zoomed")
+            assert [p.display for p in panes] == [False, True, False]
+            await pilot.press("escape")           # esc leaves zoom too
+            assert not s.has_class("-zoomed")
+            await pilot.press("f")
+            await pilot.press("f")
+            assert all(p.display for p in panes)
+    run(go())
+
+
+def test_l_toggles_log_scale_of_the_current_pane():
+    async def go():
+        app, _ = make()
+        async with app.run_test(size=(120, 40)) as pilot:
+            s = screen(app)
+            await pilot.press("tab")
+            pane = s.panes[1]
+            assert pane.log_scale
+            await pilot.press("l")
+            assert not pane.log_scale and pane.border_title == "loss"
+            await pilot.press("l")
+            assert pane.log_scale and pane.border_title == "loss (log)"
+    run(go())
+
+
+def test_s_saves_a_screenshot_and_says_where(tmp_path: Path):
+    async def go():
+        app, _ = make(screenshot_dir=tmp_path)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("s")
+            await pilot.pause(0.1)
+            files = list(tmp_path.glob("*.svg"))
+            assert len(files) == 1 and files[0].read_text().startswith("<svg")
+            assert any(str(files[0]) in str(n.message) for n in app._notifications)
+    run(go())
+
+
+def test_question_mark_opens_help_and_esc_closes_it():
+    async def go():
+        app, _ = make()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("question_mark")
+            assert isinstance(app.screen, HelpScreen)
+            text = " ".join(str(s.render()) for s in app.screen.query("Static"))
+            for key in ("space", "restart", "zoom", "screenshot", "quit"):
+                assert key in text
+            await pilot.press("escape")
+            assert isinstance(app.screen, RunScreen)
+    run(go())
+
+
+def test_e_toggles_the_full_explanation():
+    async def go():
+        app, _ = make()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("e")
+            assert screen(app).has_class("-explain-full")
+            await pilot.press("e")
+            assert not screen(app).has_class("-explain-full")
+    run(go())
+
+
+def test_q_quits_and_stops_the_engine():
+    async def go():
+        app, made = make()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("q")
+            await pilot.pause(0.1)
+        assert made[0]._stopped
+        assert app.return_code in (0, None)
+    run(go())
+
+
+def test_compiling_shows_progress_instead_of_a_frozen_screen():
+    async def go():
+        app, _ = make(compile_seconds=1.5)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.3)
+            box = app.screen.query_one("#compiling")
+            assert box.display
+            assert "compiling kernels" in str(app.screen.query_one("#compile-label").render())
+            assert await until(pilot, lambda: not box.display, timeout=5)
+    run(go())
+
+
+def test_a_diverging_run_shows_its_status_and_the_app_keeps_running():
+    async def go():
+        app, _ = make(surface_scenario(steps=400, lrs=(0.02, 0.13)), speed=None)
+        async with app.run_test(size=(120, 40)) as pilot:
+            s = screen(app)
+            assert await until(pilot, lambda: s.trace.status(1)[0] == Status.DIVERGED)
+            assert await until(pilot, lambda: s.trace.status(0)[0] == Status.DONE)
+            await pilot.pause(0.3)
+            legend = str(s.query_one("#legend").render())
+            at = s.trace.status(1)[1]
+            assert f"diverged at step {at}" in legend
+            assert "diverged" in str(s.query_one("#status").render())
+            assert app.is_running
+            await pilot.press("tab")          # still responsive
+            assert s.current == 1
+    run(go())
+
+
+def test_narrow_terminal_shows_one_pane_with_tabs():
+    async def go():
+        app, _ = make(network_scenario(steps=100_000))
+        async with app.run_test(size=(80, 24)) as pilot:
+            s = screen(app)
+            await pilot.pause(0.2)
+            assert s.has_class("-narrow")
+            assert s.query_one("#tabs").display
+            assert [p.display for p in s.panes].count(True) == 1
+            await pilot.press("tab")
+            assert s.panes[1].display and not s.panes[0].display
+            await pilot.resize_terminal(140, 45)
+            await pilot.pause(0.2)
+            assert not s.has_class("-narrow") and all(p.display for p in s.panes)
+    run(go())
+
+
+def test_panes_rebuild_only_when_their_data_changed():
+    async def go():
+        app, made = make(speed=None, steps=50)
+        async with app.run_test(size=(120, 40)) as pilot:
+            s = screen(app)
+            await until(pilot, lambda: all(s.trace.status(i)[0] != Status.RUNNING for i in range(3)))
+            await pilot.pause(0.5)
+            counts = {}
+            for p in s.panes:
+                original = p.build
+
+                def counting(w, h, p=p, original=original):
+                    counts[p.id] = counts.get(p.id, 0) + 1
+                    return original(w, h)
+                p.build = counting
+            await pilot.pause(0.6)       # six ticks, no new data
+            assert counts == {}
+    run(go())
+
+
+def test_recorder_sink_gets_every_chunk():
+    class Sink:
+        def __init__(self):
+            self.chunks, self.closed = [], False
+            sinks.append(self)
+
+        def write(self, chunk):
+            self.chunks.append(chunk)
+
+        def close(self):
+            self.closed = True
+
+    sinks: list = []
+
+    async def go():
+        app, _ = make(speed=None, steps=30, record=Sink)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: sinks and sinks[0].closed)
+    run(go())
+    assert sinks[0].closed
+    per_run = {}
+    for c in sinks[0].chunks:
+        per_run[c.run] = per_run.get(c.run, 0) + c.n
+    assert per_run[0] == 30
+
+
+def test_replay_source_is_accepted_and_lr_keys_say_it_is_fixed():
+    class FakeReplayer(FakeSession):
+        def __init__(self, path):
+            super().__init__(surface_scenario(steps=200), speed=1000.0)
+            self.path = path
+
+        def scale_lr(self, run, factor):
+            return 1.0
+
+        def seek(self, record):
+            pass
+
+    async def go():
+        app = create_app(replayer=FakeReplayer("x.replay"))
+        async with app.run_test(size=(120, 40)) as pilot:
+            s = screen(app)
+            assert s.scenario.title == "Fake ravine"
+            assert await until(pilot, lambda: s.trace.records(0) > 0)
+            await pilot.press("right_square_bracket")
+            assert any("fixed" in str(n.message) for n in app._notifications)
+            await pilot.press("r")
+            assert isinstance(s.source, FakeReplayer) and s.source.path == "x.replay"
+    run(go())
+
+
+def test_no_color_draws_meaning_with_glyphs(monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    async def go():
+        app, _ = make(surface_scenario(steps=60), speed=None)
+        async with app.run_test(size=(120, 40)) as pilot:
+            s = screen(app)
+            assert app.no_color and s.ctx.no_color
+            await until(pilot, lambda: s.trace.status(0)[0] != Status.RUNNING)
+            await pilot.pause(0.4)
+            surface = s.panes[0]
+            text = "".join(seg.text for line in surface._picture.rows for seg in line)
+            assert "@" in text or "%" in text      # the density ramp shades the map
+            assert "1" in text and "2" in text      # runs marked by their numbers
+    run(go())
