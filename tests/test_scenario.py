@@ -58,7 +58,7 @@ def test_valid_file_loads_with_defaults_filled():
     assert isinstance(s.problem, ProblemSpec) and s.problem.type == "surface"
     p = s.problem.values
     assert p["eigenvalues"] == (1.0, 50.0) and p["angle"] == 30.0
-    assert p["b"] == (0.0, 0.0) and p["c"] == 0.0 and p["window"] == (-5.0, 5.0, -5.0, 5.0)
+    assert p["b"] == (0.0, 0.0) and p["c"] == 0.0 and p["window"] is None
     assert [r.label for r in s.runs] == ["SGD", "momentum", "nesterov"]
     sgd, mom, nes = s.runs
     assert isinstance(sgd, RunSpec)
@@ -83,7 +83,7 @@ def test_minimal_file_gets_one_default_run_and_default_panes():
     assert s.topic == "misc" and s.order == 999 and s.explanation == "" and s.steps == 200
     (run,) = s.runs
     assert run.label == "sgd" and run.optimizer == "sgd" and run.values["lr"] == 0.01
-    assert run.values["start"] == (-1.5, 2.0)
+    assert run.values["start"] == (-1.2, 1.0)
     assert s.problem.values["a"] == 1.0 and s.problem.values["b"] == 100.0
     assert [p.kind for p in s.panes] == ["surface", "trace", "trace"]
     assert [p.values.get("series") for p in s.panes[1:]] == ["loss", "grad_norm"]
@@ -125,7 +125,7 @@ def test_network_problem_and_run_defaults():
     s = load_scenario(DATA / "scenario_network.toml")
     p = s.problem.values
     assert s.problem.type == "network" and p["classes"] == 3 and p["n_samples"] == 900
-    assert p["val_fraction"] == 0.2 and p["noise"] == 0.2
+    assert p["val_fraction"] == 0.2 and p["noise"] is None
     relu, tanh = s.runs
     assert relu.values["batch_size"] == 32 and relu.values["loss"] == "cross_entropy"
     assert relu.values["layers"] == (32, 32) and tanh.values["layers"] == (16, 16, 16)
@@ -160,7 +160,10 @@ def test_default_start_matches_surface_dimension(surface, dim):
 def test_quadratic_dimension_from_eigenvalues():
     s = load('title = "t"\n[problem]\ntype = "surface"\nsurface = "quadratic"\n'
              'eigenvalues = [1.0, 2.0, 3.0]\n')
-    assert len(s.runs[0].values["start"]) == 3 and s.problem.values["b"] == (0.0,) * 3
+    assert s.runs[0].values["start"] == (-4.0, 3.0, -4.0) and s.problem.values["b"] == (0.0,) * 3
+    s = load('title = "t"\n[problem]\ntype = "surface"\nsurface = "quadratic"\n'
+             'eigenvalues = [2.0, 4.0]\nb = [2.0, -4.0]\n')
+    assert s.runs[0].values["start"] == pytest.approx((-5.0, 4.0))  # θ* = (-1, 1)
 
 
 def test_tables_filled_with_defaults():
@@ -319,7 +322,7 @@ def test_default_labels_collide_for_two_runs_of_one_optimizer():
 def test_label_template_and_group():
     s = load(HEAD + '[[runs]]\nlabel = "{optimizer} lr={lr:.2g} s={start}"\n'
              'sweep = { lr = [0.123, 0.5] }\n')
-    assert [r.label for r in s.runs] == ["sgd lr=0.12 s=[-1.5, 2.0]", "sgd lr=0.5 s=[-1.5, 2.0]"]
+    assert [r.label for r in s.runs] == ["sgd lr=0.12 s=[-1.2, 1.0]", "sgd lr=0.5 s=[-1.2, 1.0]"]
     assert {r.group for r in s.runs} == {"{optimizer} lr={lr:.2g} s={start}"}
     s = load(HEAD + '[[runs]]\nlabel = "x {lr}"\ngroup = "g"\nsweep = { lr = [0.1, 0.2] }\n')
     assert [r.group for r in s.runs] == ["g", "g"]

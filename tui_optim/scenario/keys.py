@@ -10,6 +10,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
+import numpy as np
+
 from tui_optim.scenario.errors import Problems
 from tui_optim.scenario import network_keys
 from tui_optim.scenario.specs import (
@@ -40,11 +42,14 @@ TOP_KEYS: dict[str, Key] = {k.name: k for k in [
 
 @dataclass(frozen=True)
 class SurfaceInfo:
-    """A surface's own problem keys, its dimension, and its default window and start."""
+    """A surface's own problem keys, its dimension, and its default start.
+
+    The map window is left to the engine when not given: it fits the start and the minima, which
+    takes the surface's numerics.
+    """
 
     keys: dict[str, Key]
     dim: Callable[[Mapping[str, Any]], int | None]
-    window: tuple[float, float, float, float]
     start: Callable[[Mapping[str, Any], int], tuple[float, ...]]
 
 
@@ -61,7 +66,34 @@ def _quadratic_dim(p: Mapping[str, Any]) -> int | None:
 
 
 def _quadratic_start(p: Mapping[str, Any], d: int) -> tuple[float, ...]:
-    return (-4.0, 3.0) if d == 2 else (4.0,) if d == 1 else tuple([1.0] * d)
+    """θ* + (-4, 3, -4, ...) (θ* + 2 in 1-D), θ* = -A⁻¹b when A is positive definite, else 0.
+
+    A is built as the engine builds it (eigenbasis rotated by `angle` in 2-D, a seeded random
+    orthogonal basis for d > 2), so the default start matches the engine's own.
+    """
+    if p.get("matrix") is not None:
+        A = np.asarray(p["matrix"], dtype=float)
+        A = 0.5 * (A + A.T)
+    else:
+        ev = np.asarray(p["eigenvalues"], dtype=float)
+        if d == 2:
+            a = np.deg2rad(float(p.get("angle") or 0.0))
+            Q = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+        elif d > 2 and p.get("rotation_seed") is not None:
+            Q, R = np.linalg.qr(np.random.default_rng(int(p["rotation_seed"])).standard_normal((d, d)))
+            Q = Q * np.sign(np.diag(R))
+        else:
+            Q = np.eye(d)
+        A = (Q * ev) @ Q.T
+    b = np.asarray(p.get("b") if p.get("b") is not None else np.zeros(d), dtype=float)
+    star = np.zeros(d)
+    try:
+        if np.all(np.linalg.eigvalsh(A) > 0):
+            star = np.linalg.solve(A, -b)
+    except np.linalg.LinAlgError:
+        pass
+    offset = np.resize([-4.0, 3.0] if d > 1 else [2.0], d)
+    return tuple(float(x) for x in star + offset)
 
 
 def _fixed(*start: float) -> Callable[[Mapping[str, Any], int], tuple[float, ...]]:
@@ -87,33 +119,33 @@ SURFACES: dict[str, SurfaceInfo] = {
             Key("b", List(Float(), min_len=1), None),  # None: zeros
             Key("c", Float(), 0.0),
         ),
-        _quadratic_dim, (-5.0, 5.0, -5.0, 5.0), _quadratic_start),
+        _quadratic_dim, _quadratic_start),
     "rosenbrock": SurfaceInfo(
         _keys(Key("a", Float(), 1.0), Key("b", Float(), 100.0)),
-        lambda p: 2, (-2.0, 2.0, -1.0, 3.0), _fixed(-1.5, 2.0)),
-    "beale": SurfaceInfo({}, lambda p: 2, (-4.5, 4.5, -4.5, 4.5), _fixed(1.0, 1.5)),
-    "himmelblau": SurfaceInfo({}, lambda p: 2, (-5.0, 5.0, -5.0, 5.0), _fixed(0.0, 0.0)),
+        lambda p: 2, _fixed(-1.2, 1.0)),
+    "beale": SurfaceInfo({}, lambda p: 2, _fixed(1.0, 1.5)),
+    "himmelblau": SurfaceInfo({}, lambda p: 2, _fixed(0.0, 0.0)),
     "rastrigin": SurfaceInfo(
         _keys(Key("A", Float(ge=0), 10.0), Key("dim", Int(ge=1), 2)),
-        lambda p: p.get("dim", 2), (-5.12, 5.12, -5.12, 5.12), lambda p, d: tuple([2.5] * d)),
-    "saddle": SurfaceInfo({}, lambda p: 2, (-2.0, 2.0, -2.0, 2.0), _fixed(2.0, 1e-3)),
-    "monkey_saddle": SurfaceInfo({}, lambda p: 2, (-1.5, 1.5, -1.5, 1.5), _fixed(1.0, 1e-3)),
+        lambda p: p.get("dim", 2), lambda p, d: tuple(float(x) for x in np.resize([3.2, -2.7], d))),
+    "saddle": SurfaceInfo({}, lambda p: 2, _fixed(1.5, 1e-3)),
+    "monkey_saddle": SurfaceInfo({}, lambda p: 2, _fixed(1.5, 1e-3)),
     "double_well": SurfaceInfo(
         _keys(Key("a", Float(gt=0), 1.0), Key("tilt", Float(), 0.3)),
-        lambda p: 1, (-2.0, 2.0, -1.5, 4.0), _fixed(1.5)),
+        lambda p: 1, _fixed(1.5)),
     "wiggly": SurfaceInfo(
         _keys(Key("amplitude", Float(ge=0), 1.0), Key("frequency", Float(gt=0), 10.0)),
-        lambda p: 1, (-4.0, 4.0, 0.0, 20.0), _fixed(3.0)),
+        lambda p: 1, _fixed(2.5)),
     "cliff": SurfaceInfo(
         _keys(Key("height", Float(gt=0), 100.0), Key("sharpness", Float(gt=0), 50.0),
               Key("position", Float(), 1.0)),
-        lambda p: 2, (-3.0, 3.0, -3.0, 3.0), _fixed(-2.0, 0.5)),
+        lambda p: 2, _fixed(3.0, 1.0)),
     "least_squares": SurfaceInfo(
-        _keys(*_DATA_KEYS), lambda p: p.get("n_features", 2), (-3.0, 3.0, -3.0, 3.0),
+        _keys(*_DATA_KEYS), lambda p: p.get("n_features", 2),
         lambda p, d: tuple([0.0] * d)),
     "logistic": SurfaceInfo(
         _keys(*_DATA_KEYS, Key("separable", Bool(), False), Key("margin", Float(ge=0), 0.5)),
-        lambda p: p.get("n_features", 2), (-3.0, 3.0, -3.0, 3.0),
+        lambda p: p.get("n_features", 2),
         lambda p, d: tuple([0.0] * d)),
 }
 
@@ -121,7 +153,7 @@ SURFACES: dict[str, SurfaceInfo] = {
 SURFACE_COMMON: dict[str, Key] = _keys(
     Key("type", Str(PROBLEM_TYPES), REQUIRED),
     Key("surface", Str(tuple(SURFACES)), REQUIRED),
-    Key("window", Window(), None),  # None: SURFACES[name].window (filled by the loader)
+    Key("window", Window(), None),  # None: the engine fits it to the start and minima
     Key("minima", List(List(Float(), min_len=1)), None),
     Key("saddles", List(List(Float(), min_len=1)), None),
 )

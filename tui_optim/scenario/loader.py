@@ -267,8 +267,6 @@ class _Builder:
         if not ok:
             return False
         self.dim = surface_dim(s, v)
-        if v["window"] is None:
-            v["window"] = SURFACES[s].window
         for k in ("minima", "saddles"):
             if v[k] is not None and self.dim is not None:
                 for i, pt in enumerate(v[k]):

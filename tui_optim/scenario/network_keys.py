@@ -15,8 +15,6 @@ REGRESSION_DATASETS = ("linear", "polynomial")
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "maxout", "linear")
 LOSSES = ("cross_entropy", "bce", "mse")
 INITS = ("zeros", "constant", "normal", "uniform", "xavier", "he", "normalized", "sparse")
-DATA_NOISE = {"spiral": 0.2, "circles": 0.1, "xor": 0.1, "moons": 0.1, "blobs": 1.0,
-              "linear": 0.1, "polynomial": 0.1, "gaussian": 0.0, "csv": 0.0}
 
 
 def _table(*ks: Key) -> dict[str, Key]:
@@ -29,7 +27,7 @@ NETWORK_PROBLEM_KEYS: dict[str, Key] = _table(
     Key("dataset", Str(DATASETS), REQUIRED),
     Key("n_samples", Int(ge=1), 900),
     Key("classes", Int(ge=2), lambda p: 3 if p.get("dataset") in ("spiral", "blobs") else 2),
-    Key("noise", Float(ge=0), lambda p: DATA_NOISE.get(p.get("dataset"), 0.0)),
+    Key("noise", Float(ge=0), None),  # None: the data set's own noise level (engine.network)
     Key("dim", Int(ge=1), 2),
     Key("degree", Int(ge=1), 3),
     Key("path", Str(), None),  # csv (required there): made absolute against the scenario's folder
