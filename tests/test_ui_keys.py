@@ -177,7 +177,7 @@ def test_question_mark_opens_help_and_esc_closes_it():
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.press("question_mark")
             assert isinstance(app.screen, HelpScreen)
-            text = " ".join(str(s.render()) for s in app.screen.query("Static"))
+            text = " ".join(f"{k} {w}" for k, w in app.screen.items)
             for key in ("space", "restart", "zoom", "screenshot", "quit"):
                 assert key in text
             await pilot.press("escape")
