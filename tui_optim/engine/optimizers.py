@@ -1,0 +1,202 @@
+"""The update rules of CURRICULUM.md's table, by integer code, on plain float64 state arrays.
+
+    SGD         θ ← θ − ε g
+    momentum    v ← α v − ε g ; θ ← θ + v
+    Nesterov    g at θ + α v (see grad_point) ; v ← α v − ε g ; θ ← θ + v
+    AdaGrad     r ← r + g⊙g ; θ ← θ − ε g / (δ + √r)
+    RMSProp     r ← ρ r + (1−ρ) g⊙g ; θ ← θ − ε g / √(δ + r)
+    Adam        s ← ρ1 s + (1−ρ1) g ; r ← ρ2 r + (1−ρ2) g⊙g ; ŝ = s/(1−ρ1^t), r̂ = r/(1−ρ2^t) ;
+                θ ← θ − ε ŝ / (√r̂ + δ)   (ρ^t carried as running products; correction switchable)
+    Newton      θ ← θ − ε (H + damping·I)⁻¹ g  (singular H: non-finite θ, reported as divergence)
+    L-BFGS      see lbfgs
+    coordinate  cyclic over blocks of `block` coordinates, one block per update: exact
+                minimisation along the block (θ_B ← θ_B − H_BB⁻¹ g_B, ε not used) on quadratic
+                objectives (quadratic, least squares) in mode "exact", else θ_B ← θ_B − ε g_B.
+
+`op` = [lr, α, ρ, ρ1, ρ2, δ, bias_correction, damping, m, line_search, coordinate_mode, block].
+State: `V` (rows × d) and `sv` (scalars), shapes from `state_shape`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from numba import njit
+
+from .lbfgs import lbfgs_update
+from .linalg import solve_inplace
+from .surfaces import LEAST_SQUARES, QUADRATIC, hessian
+
+SGD = 0
+MOMENTUM = 1
+NESTEROV = 2
+ADAGRAD = 3
+RMSPROP = 4
+ADAM = 5
+NEWTON = 6
+LBFGS = 7
+COORDINATE = 8
+
+CODES = {
+    "sgd": SGD,
+    "momentum": MOMENTUM,
+    "nesterov": NESTEROV,
+    "adagrad": ADAGRAD,
+    "rmsprop": RMSPROP,
+    "adam": ADAM,
+    "newton": NEWTON,
+    "lbfgs": LBFGS,
+    "coordinate": COORDINATE,
+}
+
+# indices into op
+LR, ALPHA, RHO, RHO1, RHO2, DELTA, BIAS, DAMPING, HISTORY, LINE_SEARCH, CMODE, BLOCK = range(12)
+N_OP = 12
+
+_DEFAULT_DELTA = {ADAGRAD: 1e-7, RMSPROP: 1e-6, ADAM: 1e-8}
+
+
+def optimizer_params(run: Mapping) -> tuple[int, np.ndarray]:
+    """(code, op) from a run's resolved keys; missing keys take scenario-format.md's defaults."""
+    name = run.get("optimizer", "sgd") or "sgd"
+    if name not in CODES:
+        raise ValueError(f"unknown optimizer {name!r}")
+    code = CODES[name]
+    op = np.zeros(N_OP)
+    default_lr = 1.0 if code in (NEWTON, LBFGS) else 0.01
+    op[LR] = float(_get(run, "lr", default_lr))
+    op[ALPHA] = float(_get(run, "momentum", 0.9))
+    op[RHO] = float(_get(run, "rho", 0.9))
+    op[RHO1] = float(_get(run, "rho1", 0.9))
+    op[RHO2] = float(_get(run, "rho2", 0.999))
+    op[DELTA] = float(_get(run, "delta", _DEFAULT_DELTA.get(code, 1e-8)))
+    op[BIAS] = 1.0 if _get(run, "bias_correction", True) else 0.0
+    op[DAMPING] = float(_get(run, "damping", 0.0))
+    op[HISTORY] = float(max(1, int(_get(run, "history", 10))))
+    ls = _get(run, "line_search", "armijo" if code == LBFGS else "none")
+    op[LINE_SEARCH] = 1.0 if ls == "armijo" else 0.0
+    op[CMODE] = 1.0 if _get(run, "coordinate_mode", "exact") == "gradient" else 0.0
+    op[BLOCK] = float(max(1, int(_get(run, "block", 1))))
+    return code, op
+
+
+def _get(run: Mapping, key: str, default):
+    v = run.get(key)
+    return default if v is None else v
+
+
+def state_shape(code: int, op: np.ndarray, d: int) -> tuple[tuple[int, int], int]:
+    """((rows, d) of V, length of sv) for an optimizer."""
+    if code == LBFGS:
+        m = int(op[HISTORY])
+        return (2 * m + 5, d), 4 + 2 * m
+    return (2, d), 4
+
+
+def init_state(code: int, op: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
+    (rows, cols), ns = state_shape(code, op, d)
+    V = np.zeros((rows, cols))
+    sv = np.zeros(ns)
+    if code == ADAM:
+        sv[0] = 1.0  # ρ1^t
+        sv[1] = 1.0  # ρ2^t
+    return V, sv
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def grad_point(code, op, V, theta, out):
+    """Where the gradient for the next update is taken: θ + αv for Nesterov, else θ.
+
+    Returns False when it is θ itself (out untouched), so the caller can reuse ∇f(θ).
+    """
+    if code == NESTEROV:
+        a = op[ALPHA]
+        for i in range(theta.shape[0]):
+            out[i] = theta[i] + a * V[0, i]
+        return True
+    return False
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def update(code, op, V, sv, theta, g, lr, scode, sp, X, Y, Hw):
+    """One update of θ in place with gradient g (already noised/clipped) and rate lr."""
+    d = theta.shape[0]
+    if code == SGD:
+        for i in range(d):
+            theta[i] -= lr * g[i]
+    elif code == MOMENTUM or code == NESTEROV:
+        a = op[ALPHA]
+        for i in range(d):
+            v = a * V[0, i] - lr * g[i]
+            V[0, i] = v
+            theta[i] += v
+    elif code == ADAGRAD:
+        delta = op[DELTA]
+        for i in range(d):
+            r = V[0, i] + g[i] * g[i]
+            V[0, i] = r
+            theta[i] -= lr * g[i] / (delta + np.sqrt(r))
+    elif code == RMSPROP:
+        rho = op[RHO]
+        delta = op[DELTA]
+        for i in range(d):
+            r = rho * V[0, i] + (1.0 - rho) * g[i] * g[i]
+            V[0, i] = r
+            theta[i] -= lr * g[i] / np.sqrt(delta + r)
+    elif code == ADAM:
+        r1 = op[RHO1]
+        r2 = op[RHO2]
+        delta = op[DELTA]
+        p1 = sv[0] * r1
+        p2 = sv[1] * r2
+        sv[0] = p1
+        sv[1] = p2
+        if op[BIAS] > 0.0:
+            c1 = 1.0 / (1.0 - p1)
+            c2 = 1.0 / (1.0 - p2)
+        else:
+            c1 = 1.0
+            c2 = 1.0
+        for i in range(d):
+            s = r1 * V[0, i] + (1.0 - r1) * g[i]
+            r = r2 * V[1, i] + (1.0 - r2) * g[i] * g[i]
+            V[0, i] = s
+            V[1, i] = r
+            theta[i] -= lr * (s * c1) / (np.sqrt(r * c2) + delta)
+    elif code == NEWTON:
+        hessian(scode, sp, X, Y, theta, Hw)
+        step = V[0]
+        damp = op[DAMPING]
+        for i in range(d):
+            Hw[i, i] += damp
+            step[i] = g[i]
+        solve_inplace(Hw, step, d)
+        for i in range(d):
+            theta[i] -= lr * step[i]
+    elif code == LBFGS:
+        lbfgs_update(int(op[HISTORY]), int(op[LINE_SEARCH]), scode, sp, X, Y, V, sv, theta, g, lr)
+    elif code == COORDINATE:
+        bs = int(op[BLOCK])
+        nblocks = (d + bs - 1) // bs
+        blk = int(sv[0])
+        lo = blk * bs
+        hi = min(d, lo + bs)
+        n = hi - lo
+        if op[CMODE] == 0.0 and (scode == QUADRATIC or scode == LEAST_SQUARES):
+            hessian(scode, sp, X, Y, theta, Hw)
+            step = V[0]
+            for i in range(n):
+                step[i] = g[lo + i]
+                for j in range(n):
+                    Hw[i, j] = Hw[lo + i, lo + j]
+            solve_inplace(Hw, step, n)
+            for i in range(n):
+                theta[lo + i] -= step[i]
+        else:
+            for i in range(lo, hi):
+                theta[i] -= lr * g[i]
+        sv[0] = (blk + 1) % nblocks
+    else:
+        for i in range(d):
+            theta[i] = np.nan

@@ -1,0 +1,101 @@
+"""Learning-rate schedules ε(t), t = number of updates done, chosen by an integer code.
+
+Parameters live in a float64 array `p` = [warmup, k0, k1] (meaning per schedule below), built by
+`schedule_params` from a scenario's `schedule = { name = ..., ... }` table.
+
+    constant      ε
+    step          ε · factor^⌊t/every⌋                       k0 = every, k1 = factor (0.5)
+    exponential   ε · rate^t                                 k0 = rate
+    inverse_time  ε / (1 + k t)                              k0 = k
+    cosine        min + ½(ε − min)(1 + cos(π min(t, P)/P))   k0 = min_lr (0), k1 = period P (run steps)
+    cyclic        cosine over t mod P, P = ⌈steps/cycles⌉   k0 = min_lr (0), k1 = P
+    linear        ε + (final − ε)·t/until, then final        k0 = final_lr, k1 = until
+
+Warm-up (any schedule): for t < warmup the rate is multiplied by t/warmup, so it grows linearly
+from 0 (the first update of a warmed-up run does not move; the usual convention).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+from numba import njit
+
+CONSTANT = 0
+STEP = 1
+EXPONENTIAL = 2
+INVERSE_TIME = 3
+COSINE = 4
+CYCLIC = 5
+LINEAR = 6
+
+CODES = {
+    "constant": CONSTANT,
+    "step": STEP,
+    "exponential": EXPONENTIAL,
+    "inverse_time": INVERSE_TIME,
+    "cosine": COSINE,
+    "cyclic": CYCLIC,
+    "linear": LINEAR,
+}
+
+
+def schedule_params(schedule: Mapping | None, steps: int) -> tuple[int, np.ndarray]:
+    """(code, params) for a schedule table (None or {} is constant)."""
+    s = dict(schedule or {})
+    name = s.get("name", "constant")
+    if name not in CODES:
+        raise ValueError(f"unknown schedule {name!r}")
+    code = CODES[name]
+    p = np.zeros(3)
+    p[0] = float(s.get("warmup", 0) or 0)
+    if code == STEP:
+        p[1] = float(s.get("every", max(1, steps // 4)))
+        p[2] = float(s.get("factor", 0.5))
+    elif code == EXPONENTIAL:
+        p[1] = float(s.get("rate", 0.99))
+    elif code == INVERSE_TIME:
+        p[1] = float(s.get("k", 0.01))
+    elif code == COSINE:
+        p[1] = float(s.get("min_lr", 0.0))
+        p[2] = float(s.get("period", steps))
+    elif code == CYCLIC:
+        p[1] = float(s.get("min_lr", 0.0))
+        p[2] = float(max(1, math.ceil(steps / max(1, int(s.get("cycles", 1))))))
+    elif code == LINEAR:
+        p[1] = float(s.get("final_lr", 0.0))
+        p[2] = float(s.get("until", steps))
+    return code, p
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def lr_at(code, p, lr, t):
+    """ε(t) for base rate lr after t updates."""
+    if code == CONSTANT:
+        e = lr
+    elif code == STEP:
+        e = lr * p[2] ** np.floor(t / max(p[1], 1.0))
+    elif code == EXPONENTIAL:
+        e = lr * p[1] ** t
+    elif code == INVERSE_TIME:
+        e = lr / (1.0 + p[1] * t)
+    elif code == COSINE:
+        P = max(p[2], 1.0)
+        tt = min(float(t), P)
+        e = p[1] + 0.5 * (lr - p[1]) * (1.0 + np.cos(np.pi * tt / P))
+    elif code == CYCLIC:
+        P = max(p[2], 1.0)
+        tt = t - P * np.floor(t / P)
+        e = p[1] + 0.5 * (lr - p[1]) * (1.0 + np.cos(np.pi * tt / P))
+    elif code == LINEAR:
+        if t >= p[2]:
+            e = p[1]
+        else:
+            e = lr + (p[1] - lr) * t / p[2]
+    else:
+        e = np.nan
+    if t < p[0]:
+        e *= t / p[0]
+    return e

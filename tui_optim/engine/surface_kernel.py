@@ -1,0 +1,362 @@
+"""The surface kernel: n records and n updates in one njit call, writing into `out`.
+
+Record k (row layout in `ROW_*` and the cfg arrays) is the state at θ_k before update k+1. Then
+the update: the gradient at the optimizer's point (θ, or θ + αv for Nesterov), on a minibatch or
+a blurred objective when asked, plus Gaussian noise, clipped, then the optimizer's rule with
+ε(t)·scale. The kernel returns the number of records written; it stops early at the first record
+whose loss or θ is non-finite (that record is written, and istate[DEAD] is set).
+
+Plain runs (2-D analytic surface, SGD or Adam, constant ε, no noise/clip/averaging/continuation)
+take a specialised loop with θ and the optimizer state in registers: the generic loop pays for
+its branches and array traffic (see bench/bench_surfaces.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from . import optimizers as O
+from .rng import normal, shuffle
+from .schedules import lr_at
+from .surfaces import (BEALE, CLIFF, HIMMELBLAU, LEAST_SQUARES, MONKEY_SADDLE, QUADRATIC,
+                       RASTRIGIN, ROSENBROCK, SADDLE, batch_f_grad, f_grad, fg2d)
+
+# fixed rows of out
+ROW_LOSS, ROW_GRAD_NORM, ROW_LR, ROW_PARAM_NORM, ROW_STEP_SIZE = range(5)
+
+# cfg_i indices
+(I_SCODE, I_OCODE, I_SCHED, I_CLIP, I_AVG, I_BATCH, I_SAMPLES, I_TOTAL, I_ROW_X, I_ROW_DIST,
+ I_ROW_AVG_LOSS, I_ROW_AVG_X, I_ROW_PROJ) = range(13)
+N_CFG_I = 13
+# cfg_f indices
+F_CLIP, F_DECAY, F_NOISE, F_SCALE = range(4)
+N_CFG_F = 4
+# istate indices
+S_T, S_POS, S_DEAD = range(3)
+
+CLIP_NONE, CLIP_NORM, CLIP_VALUE = 0, 1, 2
+AVG_NONE, AVG_POLYAK, AVG_EMA = 0, 1, 2
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _grad_at(scode, sp, X, Y, x, g, perm, istate, batch):
+    """Gradient at x: full, or on the next minibatch (reshuffling at each epoch's start)."""
+    if batch > 0 and scode >= LEAST_SQUARES:
+        m = X.shape[0]
+        pos = istate[S_POS]
+        if pos >= m:
+            return -1.0  # caller draws the batch first (see _next_batch)
+        cnt = min(batch, m - pos)
+        return batch_f_grad(scode, sp, X, Y, x, g, perm, pos, cnt)
+    return f_grad(scode, sp, X, Y, x, g)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _next_batch(X, perm, istate, batch, rng):
+    """Move the minibatch window; at the end of an epoch reshuffle and start over."""
+    m = X.shape[0]
+    pos = istate[S_POS] + min(batch, m)
+    if istate[S_POS] < 0 or pos >= m:
+        shuffle(rng, perm)
+        pos = 0
+    istate[S_POS] = pos
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _norm(a):
+    s = 0.0
+    for i in range(a.shape[0]):
+        s += a[i] * a[i]
+    return np.sqrt(s)
+
+
+@njit(inline="always")
+def _is_2d(c):
+    return (c == QUADRATIC or c == ROSENBROCK or c == BEALE or c == HIMMELBLAU or c == RASTRIGIN
+            or c == SADDLE or c == MONKEY_SADDLE or c == CLIFF)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def advance_kernel(n, cfg_i, cfg_f, sp, X, Y, perm, op, V, sv, sched_p, sigmas, rng, theta,
+                   prev, avg, theta_star, origin, e0, e1, istate, out):
+    """Run n record+update pairs; returns the number of records written (< n on divergence)."""
+    if istate[S_DEAD] != 0:
+        return 0
+    scode = cfg_i[I_SCODE]
+    ocode = cfg_i[I_OCODE]
+    d = theta.shape[0]
+    plain = (cfg_i[I_SCHED] == 0 and cfg_i[I_CLIP] == CLIP_NONE and cfg_i[I_AVG] == AVG_NONE
+             and cfg_f[F_NOISE] == 0.0 and cfg_i[I_SAMPLES] == 0 and _is_2d(scode)
+             and d == 2 and cfg_i[I_ROW_PROJ] < 0 and cfg_i[I_ROW_X] == 5)
+    if plain and ocode == O.SGD:
+        return _plain_sgd_2d(n, cfg_i, cfg_f, sp, op, theta, prev, theta_star, istate, out)
+    if plain and ocode == O.ADAM:
+        return _plain_adam_2d(n, cfg_i, cfg_f, sp, op, V, sv, theta, prev, theta_star, istate,
+                              out)
+    return _generic(n, cfg_i, cfg_f, sp, X, Y, perm, op, V, sv, sched_p, sigmas, rng, theta,
+                    prev, avg, theta_star, origin, e0, e1, istate, out)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _generic(n, cfg_i, cfg_f, sp, X, Y, perm, op, V, sv, sched_p, sigmas, rng, theta, prev, avg,
+             theta_star, origin, e0, e1, istate, out):
+    scode = cfg_i[I_SCODE]
+    ocode = cfg_i[I_OCODE]
+    sched = cfg_i[I_SCHED]
+    clip = cfg_i[I_CLIP]
+    avg_kind = cfg_i[I_AVG]
+    batch = cfg_i[I_BATCH]
+    samples = cfg_i[I_SAMPLES]
+    total = cfg_i[I_TOTAL]
+    row_x = cfg_i[I_ROW_X]
+    row_dist = cfg_i[I_ROW_DIST]
+    row_avg_loss = cfg_i[I_ROW_AVG_LOSS]
+    row_avg_x = cfg_i[I_ROW_AVG_X]
+    row_proj = cfg_i[I_ROW_PROJ]
+    clip_c = cfg_f[F_CLIP]
+    decay = cfg_f[F_DECAY]
+    noise = cfg_f[F_NOISE]
+    scale = cfg_f[F_SCALE]
+    base_lr = op[O.LR]
+    d = theta.shape[0]
+    nsig = sigmas.shape[0]
+    stochastic = (batch > 0 and scode >= LEAST_SQUARES) or samples > 0
+    gtrue = np.empty(d)
+    g = np.empty(d)
+    gs = np.empty(d)
+    pt = np.empty(d)
+    xs = np.empty(d)
+    Hw = np.empty((d, d))
+    for k in range(n):
+        t = istate[S_T]
+        # ---- record k: the state at θ_k
+        f = f_grad(scode, sp, X, Y, theta, gtrue)
+        lr = lr_at(sched, sched_p, base_lr, t) * scale
+        out[ROW_LOSS, k] = f
+        out[ROW_GRAD_NORM, k] = _norm(gtrue)
+        out[ROW_LR, k] = lr
+        out[ROW_PARAM_NORM, k] = _norm(theta)
+        finite = np.isfinite(f)
+        ss = 0.0
+        for i in range(d):
+            if not np.isfinite(theta[i]):
+                finite = False
+            if t > 0:
+                ss += (theta[i] - prev[i]) ** 2
+        out[ROW_STEP_SIZE, k] = np.sqrt(ss)
+        if row_x >= 0:
+            for i in range(d):
+                out[row_x + i, k] = theta[i]
+        if row_dist >= 0:
+            ss = 0.0
+            for i in range(d):
+                ss += (theta[i] - theta_star[i]) ** 2
+            out[row_dist, k] = np.sqrt(ss)
+        if row_proj >= 0:
+            u = 0.0
+            v = 0.0
+            for i in range(d):
+                r = theta[i] - origin[i]
+                u += r * e0[i]
+                v += r * e1[i]
+            out[row_proj, k] = u
+            out[row_proj + 1, k] = v
+        if avg_kind != AVG_NONE:
+            if t == 0:
+                for i in range(d):
+                    avg[i] = theta[i]
+            elif avg_kind == AVG_POLYAK:
+                w = 1.0 / (t + 1.0)
+                for i in range(d):
+                    avg[i] += (theta[i] - avg[i]) * w
+            else:
+                for i in range(d):
+                    avg[i] = decay * avg[i] + (1.0 - decay) * theta[i]
+            out[row_avg_loss, k] = f_grad(scode, sp, X, Y, avg, gs)
+            if row_avg_x >= 0:
+                for i in range(d):
+                    out[row_avg_x + i, k] = avg[i]
+        if not finite:
+            istate[S_DEAD] = 1
+            return k + 1
+        # ---- update k+1
+        away = O.grad_point(ocode, op, V, theta, pt)
+        if not away:
+            for i in range(d):
+                pt[i] = theta[i]
+        if stochastic:
+            if batch > 0 and scode >= LEAST_SQUARES:
+                _next_batch(X, perm, istate, batch, rng)
+            if samples > 0:
+                sigma = sigmas[min(nsig - 1, (t * nsig) // max(total, 1))]
+                if sigma == 0.0:
+                    _grad_at(scode, sp, X, Y, pt, g, perm, istate, batch)
+                else:
+                    for i in range(d):
+                        g[i] = 0.0
+                    for _ in range(samples):
+                        for i in range(d):
+                            xs[i] = pt[i] + sigma * normal(rng)
+                        _grad_at(scode, sp, X, Y, xs, gs, perm, istate, batch)
+                        for i in range(d):
+                            g[i] += gs[i]
+                    for i in range(d):
+                        g[i] /= samples
+            else:
+                _grad_at(scode, sp, X, Y, pt, g, perm, istate, batch)
+        elif away:
+            f_grad(scode, sp, X, Y, pt, g)
+        else:
+            for i in range(d):
+                g[i] = gtrue[i]
+        if noise > 0.0:
+            for i in range(d):
+                g[i] += noise * normal(rng)
+        if clip == CLIP_NORM:
+            gn = _norm(g)
+            if gn > clip_c:
+                c = clip_c / gn
+                for i in range(d):
+                    g[i] *= c
+        elif clip == CLIP_VALUE:
+            for i in range(d):
+                g[i] = min(clip_c, max(-clip_c, g[i]))
+        for i in range(d):
+            prev[i] = theta[i]
+        O.update(ocode, op, V, sv, theta, g, lr, scode, sp, X, Y, Hw)
+        istate[S_T] = t + 1
+    return n
+
+
+@njit(inline="always")
+def _record_2d(out, k, f, g0, g1, lr, x0, x1, ss, has_dist, s0, s1):
+    # literal row numbers: a runtime row index here costs 3x (measured)
+    out[ROW_LOSS, k] = f
+    out[ROW_GRAD_NORM, k] = np.sqrt(g0 * g0 + g1 * g1)
+    out[ROW_LR, k] = lr
+    out[ROW_PARAM_NORM, k] = np.sqrt(x0 * x0 + x1 * x1)
+    out[ROW_STEP_SIZE, k] = ss
+    out[5, k] = x0
+    out[6, k] = x1
+    if has_dist:
+        out[7, k] = np.sqrt((x0 - s0) ** 2 + (x1 - s1) ** 2)
+    return np.isfinite(f) and np.isfinite(x0) and np.isfinite(x1)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _plain_sgd_2d(n, cfg_i, cfg_f, sp, op, theta, prev, theta_star, istate, out):
+    # has_dist as a literal in each copy of the loop: a runtime flag costs 2.5x (measured)
+    if cfg_i[I_ROW_DIST] == 7:
+        return _plain_sgd_loop(n, cfg_i, cfg_f, sp, op, theta, prev, theta_star, istate, out, True)
+    return _plain_sgd_loop(n, cfg_i, cfg_f, sp, op, theta, prev, theta_star, istate, out, False)
+
+
+@njit(inline="always")
+def _plain_sgd_loop(n, cfg_i, cfg_f, sp, op, theta, prev, theta_star, istate, out, has_dist):
+    scode = cfg_i[I_SCODE]
+    s0 = theta_star[0]
+    s1 = theta_star[1]
+    lr = op[O.LR] * cfg_f[F_SCALE]
+    t0 = istate[S_T]
+    x0 = theta[0]
+    x1 = theta[1]
+    p0 = prev[0]
+    p1 = prev[1]
+    for k in range(n):
+        f, g0, g1 = fg2d(scode, sp, x0, x1)
+        ss = np.sqrt((x0 - p0) ** 2 + (x1 - p1) ** 2) if t0 + k > 0 else 0.0
+        if not _record_2d(out, k, f, g0, g1, lr, x0, x1, ss, has_dist, s0, s1):
+            istate[S_DEAD] = 1
+            istate[S_T] = t0 + k
+            theta[0] = x0
+            theta[1] = x1
+            prev[0] = p0
+            prev[1] = p1
+            return k + 1
+        p0 = x0
+        p1 = x1
+        x0 -= lr * g0
+        x1 -= lr * g1
+    theta[0] = x0
+    theta[1] = x1
+    prev[0] = p0
+    prev[1] = p1
+    istate[S_T] = t0 + n
+    return n
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _plain_adam_2d(n, cfg_i, cfg_f, sp, op, V, sv, theta, prev, theta_star, istate, out):
+    # has_dist and bias correction as literals in each copy of the loop: runtime flags in the
+    # loop cost 2.5x (measured)
+    if cfg_i[I_ROW_DIST] == 7:
+        if op[O.BIAS] > 0.0:
+            return _plain_adam_loop(n, cfg_i, cfg_f, sp, op, V, sv, theta, prev, theta_star,
+                                    istate, out, True, True)
+        return _plain_adam_loop(n, cfg_i, cfg_f, sp, op, V, sv, theta, prev, theta_star,
+                                    istate, out, True, False)
+    if op[O.BIAS] > 0.0:
+        return _plain_adam_loop(n, cfg_i, cfg_f, sp, op, V, sv, theta, prev, theta_star,
+                                    istate, out, False, True)
+    return _plain_adam_loop(n, cfg_i, cfg_f, sp, op, V, sv, theta, prev, theta_star,
+                                    istate, out, False, False)
+
+
+@njit(inline="always")
+def _plain_adam_loop(n, cfg_i, cfg_f, sp, op, V, sv, theta, prev, theta_star, istate, out, has_dist,
+                     bias):
+    scode = cfg_i[I_SCODE]
+    s0 = theta_star[0]
+    s1 = theta_star[1]
+    lr = op[O.LR] * cfg_f[F_SCALE]
+    r1 = op[O.RHO1]
+    r2 = op[O.RHO2]
+    delta = op[O.DELTA]
+    t0 = istate[S_T]
+    x0 = theta[0]
+    x1 = theta[1]
+    p0 = prev[0]
+    p1 = prev[1]
+    m0 = V[0, 0]
+    m1 = V[0, 1]
+    v0 = V[1, 0]
+    v1 = V[1, 1]
+    q1 = sv[0]
+    q2 = sv[1]
+    done = n
+    for k in range(n):
+        f, g0, g1 = fg2d(scode, sp, x0, x1)
+        ss = np.sqrt((x0 - p0) ** 2 + (x1 - p1) ** 2) if t0 + k > 0 else 0.0
+        if not _record_2d(out, k, f, g0, g1, lr, x0, x1, ss, has_dist, s0, s1):
+            istate[S_DEAD] = 1
+            done = k + 1
+            break
+        p0 = x0
+        p1 = x1
+        q1 *= r1
+        q2 *= r2
+        if bias:
+            c1 = 1.0 / (1.0 - q1)
+            c2 = 1.0 / (1.0 - q2)
+        else:
+            c1 = 1.0
+            c2 = 1.0
+        m0 = r1 * m0 + (1.0 - r1) * g0
+        m1 = r1 * m1 + (1.0 - r1) * g1
+        v0 = r2 * v0 + (1.0 - r2) * g0 * g0
+        v1 = r2 * v1 + (1.0 - r2) * g1 * g1
+        x0 -= lr * (m0 * c1) / (np.sqrt(v0 * c2) + delta)
+        x1 -= lr * (m1 * c1) / (np.sqrt(v1 * c2) + delta)
+    theta[0] = x0
+    theta[1] = x1
+    prev[0] = p0
+    prev[1] = p1
+    V[0, 0] = m0
+    V[0, 1] = m1
+    V[1, 0] = v0
+    V[1, 1] = v1
+    sv[0] = q1
+    sv[1] = q2
+    istate[S_T] = t0 + (done - 1 if istate[S_DEAD] != 0 else n)
+    return done

@@ -1,0 +1,324 @@
+"""From a scenario's `[problem]` table to the arrays the kernels need, plus what the map marks.
+
+Python-side, once per run: builds the surface parameters (`sp`), the data (X, Y), the start,
+θ* and f* where they are known, the minima and saddles to mark, the window and the plane the
+map shows (the coordinate plane for d = 2; for d > 2 the plane through θ* spanned by the top two
+Hessian eigenvectors there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import surfaces as S
+from .data_surfaces import make_data
+
+_HIMMELBLAU_MINIMA = [(3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186),
+                      (3.584428, -1.848126)]
+_HIMMELBLAU_SADDLES = [(-0.127961, -1.953715), (-3.073025, -0.081353), (3.385154, 0.073852),
+                       (0.086677, 2.884255)]
+
+_DEFAULT_WINDOW = {
+    S.ROSENBROCK: (-2.0, 2.0, -1.0, 3.0),
+    S.BEALE: (-4.5, 4.5, -4.5, 4.5),
+    S.HIMMELBLAU: (-5.0, 5.0, -5.0, 5.0),
+    S.RASTRIGIN: (-5.12, 5.12, -5.12, 5.12),
+    S.SADDLE: (-2.0, 2.0, -2.0, 2.0),
+    S.MONKEY_SADDLE: (-2.0, 2.0, -2.0, 2.0),
+    S.DOUBLE_WELL: (-2.0, 2.0, 0.0, 0.0),
+    S.WIGGLY: (-3.0, 3.0, 0.0, 0.0),
+    S.CLIFF: (-3.0, 4.0, -3.0, 3.0),
+}
+_DEFAULT_START = {
+    S.ROSENBROCK: (-1.2, 1.0),
+    S.BEALE: (1.0, 1.5),
+    S.HIMMELBLAU: (0.0, 0.0),
+    S.SADDLE: (1.5, 1e-3),
+    S.MONKEY_SADDLE: (1.5, 1e-3),
+    S.DOUBLE_WELL: (1.5,),
+    S.WIGGLY: (2.5,),
+    S.CLIFF: (3.0, 1.0),
+}
+
+
+@dataclass
+class SurfaceSpec:
+    name: str
+    code: int
+    sp: np.ndarray
+    X: np.ndarray
+    Y: np.ndarray
+    start: np.ndarray
+    theta_star: np.ndarray | None
+    f_star: float | None
+    minima: np.ndarray      # (k, 2) in map coordinates; 1-D: (x, f(x))
+    saddles: np.ndarray     # (k, 2)
+    window: np.ndarray      # x0, x1, y0, y1 (map coordinates)
+    one_d: bool
+    origin: np.ndarray      # plane of the map: origin + u e0 + v e1
+    e0: np.ndarray
+    e1: np.ndarray
+
+    @property
+    def dim(self) -> int:
+        return int(self.start.shape[0])
+
+    def value(self, x) -> float:
+        return float(S.value(self.code, self.sp, self.X, self.Y, np.asarray(x, np.float64)))
+
+    def grad(self, x) -> np.ndarray:
+        g = np.empty(self.dim)
+        S.f_grad(self.code, self.sp, self.X, self.Y, np.asarray(x, np.float64), g)
+        return g
+
+    def hessian(self, x) -> np.ndarray:
+        H = np.empty((self.dim, self.dim))
+        S.hessian(self.code, self.sp, self.X, self.Y, np.asarray(x, np.float64), H)
+        return H
+
+    def to_map(self, x) -> np.ndarray:
+        """Map coordinates (u, v) of a point (d = 2: the point itself)."""
+        r = np.asarray(x, np.float64) - self.origin
+        return np.array([r @ self.e0, r @ self.e1])
+
+
+def build_surface(problem: Mapping, start=None) -> SurfaceSpec:
+    """A SurfaceSpec from the `[problem]` table and a run's `start` (its length fixes d)."""
+    name = problem.get("surface")
+    if name not in S.CODES:
+        raise ValueError(f"unknown surface {name!r}")
+    code = S.CODES[name]
+    start = None if start is None else np.asarray(start, dtype=np.float64).ravel()
+    X = np.zeros((0, 0))
+    Y = np.zeros(0)
+    theta_star = None
+    default_start = None
+    minima: list = []
+    saddles: list = []
+
+    if code == S.QUADRATIC:
+        A = _quadratic_matrix(problem)
+        d = A.shape[0]
+        b = _vec(problem.get("b"), d)
+        c = float(problem.get("c", 0.0) or 0.0)
+        sp = np.concatenate([[d, c], A.ravel(), b])
+        ev = np.linalg.eigvalsh(A)
+        if np.all(np.abs(ev) > 0):
+            stat = np.linalg.solve(A, -b)
+            if np.all(ev > 0):
+                theta_star = stat
+            elif d >= 2:
+                saddles.append(stat)
+        default_start = (theta_star if theta_star is not None else np.zeros(d)) + np.resize(
+            [-4.0, 3.0] if d > 1 else [2.0], d)
+    elif code == S.ROSENBROCK:
+        a = float(problem.get("a", 1.0))
+        sp = np.array([a, float(problem.get("b", 100.0))])
+        theta_star = np.array([a, a * a])
+    elif code == S.BEALE:
+        sp = np.zeros(0)
+        theta_star = np.array([3.0, 0.5])
+    elif code == S.HIMMELBLAU:
+        sp = np.zeros(0)
+        minima = [np.array(p) for p in _HIMMELBLAU_MINIMA]
+        saddles = [np.array(p) for p in _HIMMELBLAU_SADDLES]
+    elif code == S.RASTRIGIN:
+        sp = np.array([float(problem.get("A", 10.0))])
+        d = len(start) if start is not None else int(problem.get("dim", 2) or 2)
+        theta_star = np.zeros(d)
+        default_start = np.resize([3.2, -2.7], d)
+    elif code in (S.SADDLE, S.MONKEY_SADDLE):
+        sp = np.zeros(0)
+        saddles = [np.zeros(2)]
+    elif code == S.DOUBLE_WELL:
+        sp = np.array([float(problem.get("a", 1.0)), float(problem.get("tilt", 0.3))])
+    elif code == S.WIGGLY:
+        sp = np.array([float(problem.get("amplitude", 1.0)), float(problem.get("frequency", 10.0))])
+        theta_star = np.zeros(1)
+    elif code == S.CLIFF:
+        sp = np.array([float(problem.get("height", 100.0)), float(problem.get("sharpness", 50.0)),
+                       float(problem.get("position", 1.0))])
+    else:  # data surfaces
+        X, Y, _ = make_data(name, int(problem.get("n_samples", 200)),
+                            int(problem.get("n_features", 2)), problem.get("scales"),
+                            float(problem.get("noise", 0.1)), int(problem.get("data_seed", 0)),
+                            bool(problem.get("separable", False)),
+                            float(problem.get("margin", 0.5)))
+        sp = np.zeros(0)
+        d = X.shape[1]
+        if code == S.LEAST_SQUARES:
+            theta_star = np.linalg.lstsq(X, Y, rcond=None)[0]
+        elif not problem.get("separable", False):
+            theta_star = None  # found by Newton below
+        default_start = np.zeros(d)
+
+    sp = np.ascontiguousarray(sp, dtype=np.float64)
+    if start is None:
+        start = np.asarray(default_start if default_start is not None else _DEFAULT_START[code],
+                           np.float64)
+    d = start.shape[0]
+    spec = SurfaceSpec(name, code, sp, X, Y, start, None, None, np.zeros((0, 2)),
+                       np.zeros((0, 2)), np.zeros(4), d == 1, np.zeros(d), np.zeros(d),
+                       np.zeros(d))
+
+    # numerically located stationary points (refined so markers and θ* are exact to 1e-12)
+    if code == S.CLIFF:
+        theta_star = _newton_refine(spec, np.zeros(2))
+    elif code == S.LOGISTIC and not problem.get("separable", False):
+        theta_star = _newton_refine(spec, np.zeros(d), iters=100)
+    elif code == S.HIMMELBLAU:
+        minima = [_newton_refine(spec, p) for p in minima]
+        saddles = [_newton_refine(spec, p) for p in saddles]
+        if not (np.all(np.isfinite(theta_star)) and np.linalg.norm(spec.grad(theta_star)) < 1e-9):
+            theta_star = None  # (nearly) separable by chance: no minimum to mark
+    spec.theta_star = theta_star
+    spec.f_star = None if theta_star is None else spec.value(theta_star)
+    if theta_star is not None and not minima:
+        minima = [theta_star]
+
+    if spec.one_d:
+        _finish_1d(spec, problem, code)
+    else:
+        _finish_map(spec, problem, code, minima, saddles)
+    return spec
+
+
+def _finish_1d(spec: SurfaceSpec, problem: Mapping, code: int) -> None:
+    w = problem.get("window")
+    if w is not None:
+        window = np.asarray(w, np.float64)
+    else:
+        if code in _DEFAULT_WINDOW:
+            x0, x1 = _DEFAULT_WINDOW[code][:2]
+        else:
+            c = spec.theta_star[0] if spec.theta_star is not None else 0.0
+            r = 1.25 * max(abs(spec.start[0] - c), 1.0)
+            x0, x1 = c - r, c + r
+        lo, hi = min(x0, spec.start[0]), max(x1, spec.start[0])
+        pad = 0.05 * (hi - lo) if (lo, hi) != (x0, x1) else 0.0
+        window = np.array([lo - pad, hi + pad, 0.0, 0.0])
+    xs = np.linspace(window[0], window[1], 2001)
+    fs = np.array([spec.value([x]) for x in xs])
+    if w is None or window[2] == window[3]:
+        span = fs.max() - fs.min() or 1.0
+        window[2], window[3] = fs.min() - 0.05 * span, fs.max() + 0.05 * span
+    spec.window = window
+    # local minima on the window: sign changes of f' from − to +, refined by Newton
+    gs = np.array([spec.grad([x])[0] for x in xs])
+    mins = []
+    for i in np.nonzero((gs[:-1] < 0) & (gs[1:] >= 0))[0]:
+        x = _newton_refine(spec, np.array([0.5 * (xs[i] + xs[i + 1])]))
+        if np.isfinite(x[0]) and window[0] <= x[0] <= window[1]:
+            mins.append(x[0])
+    if spec.theta_star is None and mins:
+        best = min(mins, key=lambda x: spec.value([x]))
+        spec.theta_star = np.array([best])
+        spec.f_star = spec.value([best])
+    pts = problem.get("minima")
+    xs_min = [float(p[0]) for p in pts] if pts is not None else mins
+    spec.minima = np.array([[x, spec.value([x])] for x in xs_min]).reshape(-1, 2)
+    pts = problem.get("saddles")
+    spec.saddles = (np.array([[float(p[0]), spec.value([float(p[0])])] for p in pts]).reshape(-1, 2)
+                    if pts is not None else np.zeros((0, 2)))
+    spec.origin = np.zeros(1)
+    spec.e0 = np.ones(1)
+    spec.e1 = np.zeros(1)
+
+
+def _finish_map(spec: SurfaceSpec, problem: Mapping, code: int, minima, saddles) -> None:
+    d = spec.dim
+    if d == 2:
+        spec.origin = np.zeros(2)
+        spec.e0 = np.array([1.0, 0.0])
+        spec.e1 = np.array([0.0, 1.0])
+    else:
+        ref = spec.theta_star if spec.theta_star is not None else np.zeros(d)
+        ev, vecs = np.linalg.eigh(spec.hessian(ref))
+        order = np.argsort(ev)[::-1]
+        spec.origin = ref.copy()
+        spec.e0 = np.ascontiguousarray(vecs[:, order[0]])
+        spec.e1 = np.ascontiguousarray(vecs[:, order[1]])
+    pts = problem.get("minima")
+    mins = [np.asarray(p, np.float64) for p in pts] if pts is not None else minima
+    pts = problem.get("saddles")
+    sads = [np.asarray(p, np.float64) for p in pts] if pts is not None else saddles
+    spec.minima = _map_points(spec, mins, given=problem.get("minima") is not None)
+    spec.saddles = _map_points(spec, sads, given=problem.get("saddles") is not None)
+    w = problem.get("window")
+    if w is not None:
+        spec.window = np.asarray(w, np.float64)
+        return
+    s = spec.to_map(spec.start)
+    if code in _DEFAULT_WINDOW and d == 2:
+        x0, x1, y0, y1 = _DEFAULT_WINDOW[code]
+    else:
+        c = spec.to_map(spec.theta_star) if spec.theta_star is not None else np.zeros(2)
+        r = 1.25 * max(np.max(np.abs(s - c)), 1.0)
+        x0, x1, y0, y1 = c[0] - r, c[0] + r, c[1] - r, c[1] + r
+    # the start must be on the map
+    if not (x0 <= s[0] <= x1):
+        x0, x1 = min(x0, s[0] - 0.1 * (x1 - x0)), max(x1, s[0] + 0.1 * (x1 - x0))
+    if not (y0 <= s[1] <= y1):
+        y0, y1 = min(y0, s[1] - 0.1 * (y1 - y0)), max(y1, s[1] + 0.1 * (y1 - y0))
+    spec.window = np.array([x0, x1, y0, y1], dtype=np.float64)
+
+
+def _map_points(spec: SurfaceSpec, pts, given: bool) -> np.ndarray:
+    if not pts:
+        return np.zeros((0, 2))
+    if given and spec.dim == 2:
+        return np.array([np.asarray(p, np.float64)[:2] for p in pts]).reshape(-1, 2)
+    out = []
+    for p in pts:
+        p = np.asarray(p, np.float64)
+        out.append(spec.to_map(p) if p.shape[0] == spec.dim else p[:2])
+    return np.array(out).reshape(-1, 2)
+
+
+def _quadratic_matrix(problem: Mapping) -> np.ndarray:
+    m = problem.get("matrix")
+    if m is not None:
+        A = np.asarray(m, dtype=np.float64)
+        return np.ascontiguousarray(0.5 * (A + A.T))
+    ev = np.asarray(problem.get("eigenvalues", [1.0, 1.0]), dtype=np.float64).ravel()
+    d = ev.shape[0]
+    if d == 2:
+        a = np.deg2rad(float(problem.get("angle", 0.0) or 0.0))
+        Q = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    elif d > 2 and problem.get("rotation_seed") is not None:
+        rng = np.random.default_rng(int(problem["rotation_seed"]))
+        Q, R = np.linalg.qr(rng.standard_normal((d, d)))
+        Q = Q * np.sign(np.diag(R))
+    else:
+        Q = np.eye(d)
+    A = (Q * ev) @ Q.T
+    return np.ascontiguousarray(0.5 * (A + A.T))
+
+
+def _vec(v, d: int) -> np.ndarray:
+    if v is None:
+        return np.zeros(d)
+    a = np.asarray(v, dtype=np.float64).ravel()
+    return np.resize(a, d) if a.shape[0] != d else a
+
+
+def _newton_refine(spec: SurfaceSpec, x0, iters: int = 50) -> np.ndarray:
+    """A stationary point near x0 by Newton on ∇f = 0 (nan if it fails)."""
+    x = np.array(x0, dtype=np.float64)
+    for _ in range(iters):
+        g = spec.grad(x)
+        if np.linalg.norm(g) < 1e-14:
+            break
+        try:
+            step = np.linalg.solve(spec.hessian(x), g)
+        except np.linalg.LinAlgError:
+            return np.full_like(x, np.nan)
+        x = x - step
+        if not np.all(np.isfinite(x)):
+            break
+        if np.linalg.norm(step) < 1e-15 * (1.0 + np.linalg.norm(x)):
+            break
+    return x

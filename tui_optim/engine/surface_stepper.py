@@ -1,0 +1,200 @@
+"""SurfaceStepper: one run of an optimizer on an analytic surface, advanced in compiled chunks.
+
+Series per record k (the state at θ_k before update k+1):
+    loss, grad_norm        true full objective and gradient norm at θ_k
+    lr                     ε for update k+1 (schedule × live scale)
+    param_norm, step_size  ‖θ_k‖, ‖θ_k − θ_{k−1}‖ (0 at k = 0)
+    x.i                    θ_k[i], when d ≤ 8
+    dist                   ‖θ_k − θ*‖, when θ* is known
+    avg.loss, avg.x.i      f and coordinates of the averaged iterate, when averaging is on
+    proj.0, proj.1         coordinates in the map plane (top two Hessian eigenvectors through θ*),
+                           when d > 2
+Snapshots (first call only): surface.grid, surface.window, surface.curve (1-D), surface.minima,
+surface.saddles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from . import optimizers as O
+from . import surface_kernel as K
+from .rng import seed_state
+from .schedules import schedule_params
+from .surface_specs import SurfaceSpec, build_surface
+from .surfaces import LEAST_SQUARES, grid_values
+
+GRID_ROWS = 80
+GRID_COLS = 160
+CURVE_POINTS = 400
+MAX_X_SERIES = 8
+
+
+class SurfaceStepper:
+    """The Stepper protocol (tui_optim.engine) for `type = "surface"` problems."""
+
+    def __init__(self, problem: Mapping, run: Mapping, steps: int, seed: int):
+        self.spec: SurfaceSpec = build_surface(problem, run.get("start"))
+        spec = self.spec
+        d = spec.dim
+        self.steps = int(steps)
+        self.steps_done = 0
+        self._snapshots_sent = False
+
+        ocode, op = O.optimizer_params(run)
+        scode_sched, sched_p = schedule_params(run.get("schedule"), self.steps)
+        clip = run.get("clip") or {}
+        clip_kind, clip_c = K.CLIP_NONE, 0.0
+        if clip.get("norm") is not None:
+            clip_kind, clip_c = K.CLIP_NORM, float(clip["norm"])
+        elif clip.get("value") is not None:
+            clip_kind, clip_c = K.CLIP_VALUE, float(clip["value"])
+        average = run.get("average") or {}
+        avg_kind, decay = K.AVG_NONE, 0.0
+        if average:
+            kind = average.get("kind", "polyak")
+            avg_kind = K.AVG_EMA if kind == "ema" else K.AVG_POLYAK
+            decay = float(average.get("decay", 0.99))
+        cont = run.get("continuation") or {}
+        sigmas = np.asarray(cont.get("sigmas", []) if cont else [], dtype=np.float64).ravel()
+        samples = int(cont.get("samples", 16)) if cont and sigmas.size else 0
+        batch = int(run.get("batch_size", 0) or 0) if spec.code >= LEAST_SQUARES else 0
+
+        names = ["loss", "grad_norm", "lr", "param_norm", "step_size"]
+        row_x = row_dist = row_avg_loss = row_avg_x = row_proj = -1
+        if d <= MAX_X_SERIES:
+            row_x = len(names)
+            names += [f"x.{i}" for i in range(d)]
+        if spec.theta_star is not None:
+            row_dist = len(names)
+            names.append("dist")
+        if avg_kind != K.AVG_NONE:
+            row_avg_loss = len(names)
+            names.append("avg.loss")
+            if d <= MAX_X_SERIES:
+                row_avg_x = len(names)
+                names += [f"avg.x.{i}" for i in range(d)]
+        if d > 2:
+            row_proj = len(names)
+            names += ["proj.0", "proj.1"]
+        self.series_names: tuple[str, ...] = tuple(names)
+
+        cfg_i = np.zeros(K.N_CFG_I, dtype=np.int64)
+        cfg_i[K.I_SCODE] = spec.code
+        cfg_i[K.I_OCODE] = ocode
+        cfg_i[K.I_SCHED] = scode_sched
+        cfg_i[K.I_CLIP] = clip_kind
+        cfg_i[K.I_AVG] = avg_kind
+        cfg_i[K.I_BATCH] = batch
+        cfg_i[K.I_SAMPLES] = samples
+        cfg_i[K.I_TOTAL] = self.steps
+        cfg_i[K.I_ROW_X] = row_x
+        cfg_i[K.I_ROW_DIST] = row_dist
+        cfg_i[K.I_ROW_AVG_LOSS] = row_avg_loss
+        cfg_i[K.I_ROW_AVG_X] = row_avg_x
+        cfg_i[K.I_ROW_PROJ] = row_proj
+        cfg_f = np.zeros(K.N_CFG_F)
+        cfg_f[K.F_CLIP] = clip_c
+        cfg_f[K.F_DECAY] = decay
+        cfg_f[K.F_NOISE] = float(run.get("noise", 0.0) or 0.0)
+        cfg_f[K.F_SCALE] = 1.0
+        V, sv = O.init_state(ocode, op, d)
+        self._cfg_i, self._cfg_f = cfg_i, cfg_f
+        self._op, self._V, self._sv = op, V, sv
+        self._sched_p = sched_p
+        self._sigmas = sigmas
+        self._rng = seed_state(seed)
+        self._theta = spec.start.copy()
+        self._prev = spec.start.copy()
+        self._avg = spec.start.copy()
+        self._theta_star = (spec.theta_star.copy() if spec.theta_star is not None
+                            else np.zeros(d))
+        self._perm = np.arange(spec.X.shape[0], dtype=np.int64)
+        self._istate = np.array([0, -1, 0], dtype=np.int64)
+
+    # -- the Stepper protocol -------------------------------------------------------------
+
+    def advance(self, n: int) -> tuple[dict[str, np.ndarray], int | None]:
+        n = int(n)
+        if self._istate[K.S_DEAD] or n <= 0:
+            return {name: np.empty(0) for name in self.series_names}, None
+        out = np.empty((len(self.series_names), n))
+        spec = self.spec
+        m = K.advance_kernel(n, self._cfg_i, self._cfg_f, spec.sp, spec.X, spec.Y, self._perm,
+                             self._op, self._V, self._sv, self._sched_p, self._sigmas, self._rng,
+                             self._theta, self._prev, self._avg, self._theta_star, spec.origin,
+                             spec.e0, spec.e1, self._istate, out)
+        series = {name: out[i, :m] for i, name in enumerate(self.series_names)}
+        diverged_at = None
+        if self._istate[K.S_DEAD]:
+            diverged_at = self.steps_done + m - 1
+        self.steps_done += m
+        return series, diverged_at
+
+    def snapshots(self) -> dict[str, np.ndarray]:
+        if self._snapshots_sent:
+            return {}
+        self._snapshots_sent = True
+        spec = self.spec
+        snaps = {
+            "surface.window": spec.window.copy(),
+            "surface.minima": spec.minima.reshape(-1, 2).copy(),
+            "surface.saddles": spec.saddles.reshape(-1, 2).copy(),
+        }
+        if spec.one_d:
+            xs = np.linspace(spec.window[0], spec.window[1], CURVE_POINTS)
+            curve = np.empty((2, CURVE_POINTS))
+            curve[0] = xs
+            curve[1] = [spec.value([x]) for x in xs]
+            snaps["surface.curve"] = curve
+        else:
+            grid = np.empty((GRID_ROWS, GRID_COLS))
+            grid_values(spec.code, spec.sp, spec.X, spec.Y, spec.origin, spec.e0, spec.e1,
+                        spec.window, GRID_ROWS, GRID_COLS, grid)
+            snaps["surface.grid"] = grid
+        return snaps
+
+    def set_lr_scale(self, scale: float) -> None:
+        self._cfg_f[K.F_SCALE] = float(scale)
+
+    # -- extras for tests and the runner ------------------------------------------------
+
+    @property
+    def theta(self) -> np.ndarray:
+        """θ after the updates done so far (a copy)."""
+        return self._theta.copy()
+
+    @property
+    def diverged(self) -> bool:
+        return bool(self._istate[K.S_DEAD])
+
+
+def warm_up(progress=None) -> None:
+    """Compile (or load from numba's cache) every surface kernel by running tiny problems.
+
+    progress(i, total, what) is called before each step, for a "compiling kernels…" status.
+    """
+    cases = [
+        ("plain sgd", {"surface": "rosenbrock"}, {"optimizer": "sgd", "lr": 1e-3}),
+        ("plain adam", {"surface": "rosenbrock"}, {"optimizer": "adam", "lr": 1e-2}),
+        ("generic", {"surface": "quadratic", "eigenvalues": [1.0, 2.0, 3.0]},
+         {"optimizer": "momentum", "noise": 0.1, "clip": {"norm": 1.0},
+          "average": {"kind": "polyak"}, "schedule": {"name": "cosine"},
+          "continuation": {"sigmas": [0.5, 0.0], "samples": 2}}),
+        ("data", {"surface": "logistic", "n_samples": 20},
+         {"optimizer": "lbfgs", "batch_size": 5}),
+        ("newton", {"surface": "himmelblau"}, {"optimizer": "newton"}),
+    ]
+    total = len(cases) + 1
+    for i, (what, problem, run) in enumerate(cases):
+        if progress is not None:
+            progress(i, total, what)
+        st = SurfaceStepper(problem, run, 4, 0)
+        st.advance(2)
+        st.snapshots()
+    if progress is not None:
+        progress(total - 1, total, "batch")
+    from .batch import warm_up_batch
+    warm_up_batch()
