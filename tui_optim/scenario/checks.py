@@ -211,9 +211,4 @@ def parse_check(src: str, run_labels: Collection[str], group_names: Collection[s
     return tree
 
 
-def check_source(tree: ast.Expression, src: str) -> str:
-    """The text parse_check parsed (stripped), for showing parts of it with ast.get_source_segment."""
-    return src.strip()
-
-
 __all__: Sequence[str] = ["parse_check", "CheckError", "FUNCTIONS", "CONSTANTS", "bind_args"]

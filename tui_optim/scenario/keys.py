@@ -6,7 +6,6 @@ network_keys.py (owned with the network engine) and are merged in at the bottom.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
@@ -16,7 +15,7 @@ from tui_optim.scenario.errors import Problems
 from tui_optim.scenario import network_keys
 from tui_optim.scenario.specs import (
     INVALID, PROBLEM_TYPES, REQUIRED, Any_, Bool, Float, Int, Key, List, RunContext, Spec, Str,
-    Table, Window, check_keys, join, show,
+    Table, Window, check_keys, join,
 )
 
 
@@ -287,10 +286,6 @@ def surface_dim(surface: str, problem: Mapping[str, Any]) -> int | None:
     except Exception:
         return None
     return d if isinstance(d, int) and d >= 1 else None
-
-
-def is_finite_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
 network_keys.register(RUN_KEYS)
