@@ -45,7 +45,8 @@ class BrowserScreen(Screen[None]):
             with VerticalScroll(id="details"):
                 yield Static(id="details-text")
         with Horizontal(id="path-row"):
-            yield Input(placeholder="open a file: path/to/scenario.toml, then enter", id="path")
+            yield Input(placeholder="open a file: path/to/scenario.toml, then enter", id="path",
+                        compact=True)
         yield Static(id="path-error")
         yield KeyBar(KEYS, id="keys")
 

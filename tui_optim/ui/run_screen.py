@@ -119,7 +119,7 @@ class RunScreen(Screen[None]):
                     yield Static(Text(str(exc), style="red"), id=f"pane-{n}")
         yield RunLegend(id="legend")
         yield Static(id="status")
-        yield KeyBar(KEYS, id="keys")
+        yield KeyBar(KEYS + [("esc", "back")] if self.can_go_back else KEYS, id="keys")
 
     def _explanation(self) -> Text:
         text = " ".join((getattr(self.scenario, "explanation", "") or "").split())
