@@ -653,12 +653,15 @@ def test_builtin_by_bare_name_and_suggestion():
 def test_a_broken_builtin_does_not_break_the_list(tmp_path, monkeypatch):
     (tmp_path / "a_good.toml").write_text('title = "good"\norder = 2\n' + HEAD[len('title = "t"\n'):])
     (tmp_path / "b_bad.toml").write_text("title = \n")
+    (tmp_path / "d_bad.toml").write_text('title = "half"\norder = 0\ntopic = "x"\n')
     (tmp_path / "c_first.toml").write_text('title = "first"\norder = 1\n'
                                            + HEAD[len('title = "t"\n'):])
     monkeypatch.setattr(builtin_mod, "builtin_dir", lambda: tmp_path)
     infos = list_builtins()
-    assert [b.name for b in infos] == ["c_first", "a_good", "b_bad"]
-    assert infos[2].error and "b_bad.toml:1" in infos[2].error
+    assert [b.name for b in infos] == ["d_bad", "c_first", "a_good", "b_bad"]
+    assert infos[3].error and "b_bad.toml:1" in infos[3].error
+    assert infos[0].error and infos[0].title == "half" and infos[0].topic == "x"
+    infos = infos[1:]
     assert infos[0].error is None and infos[0].title == "first"
 
 
@@ -667,3 +670,62 @@ def test_scenario_package_imports_neither_numba_nor_textual():
             "bad = [m for m in ('numba', 'textual') if m in sys.modules]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
+# ------------------------------------------------------------------ more tables
+
+
+@pytest.mark.parametrize("table,path,msg", [
+    ('schedule = { name = "step" }', "runs[0].schedule", "schedule 'step' needs 'every'"),
+    ('schedule = { name = "cosin" }', "runs[0].schedule.name", "(did you mean 'cosine'?)"),
+    ('schedule = { name = "cosine", min_l = 0.0 }', "runs[0].schedule.min_l",
+     "(did you mean 'min_lr'?)"),
+    ('clip = { norm = 1.0, value = 2.0 }', "runs[0].clip", "exactly one of"),
+    ('clip = 3', "runs[0].clip", "expected a table"),
+    ('average = { kind = "polyak", decay = 0.9 }', "runs[0].average.decay", "unknown key"),
+    ('average = { kind = "ema", decay = 1.0 }', "runs[0].average.decay",
+     "expected a number in (0, 1)"),
+    ('continuation = { samples = 3 }', "runs[0].continuation", "needs 'sigmas'"),
+])
+def test_sub_table_errors(table, path, msg):
+    ps = problems(HEAD + "[[runs]]\n" + table + "\n")
+    assert any(p.path == path and msg in p.message and p.line == 6 for p in ps), ps
+
+
+def test_schedule_defaults_per_name():
+    s = load(HEAD + '[[runs]]\nschedule = { name = "step", every = 10, warmup = 5 }\n')
+    assert s.runs[0].values["schedule"] == {"name": "step", "warmup": 5, "every": 10, "factor": 0.5}
+
+
+def test_network_run_key_errors():
+    base = 'title = "t"\n[problem]\ntype = "network"\ndataset = "moons"\n[[runs]]\n'
+    assert "did you mean 'relu'" in one(base + 'activation = "rleu"\n').message
+    assert one(base + "hist_range = [3.0, -3.0]\n").message.startswith("expected [lo, hi]")
+    assert one(base + "layers = [16, 0]\n").path == "runs[0].layers[1]"
+    p = one(base + "momentum = 0.9\n")
+    assert p.path == "runs[0].momentum" and "optimizer 'sgd'" in p.message
+
+
+def test_csv_path_is_resolved_against_the_scenario_file(tmp_path):
+    f = tmp_path / "s.toml"
+    f.write_text('title = "t"\n[problem]\ntype = "network"\ndataset = "csv"\n'
+                 'path = "data.csv"\n')
+    assert load_scenario(f).problem.values["path"] == str(tmp_path / "data.csv")
+    p = one('title = "t"\n[problem]\ntype = "network"\ndataset = "csv"\n')
+    assert "needs 'path'" in p.message
+    p = one('title = "t"\n[problem]\ntype = "network"\ndataset = "spiral"\ndim = 3\n')
+    assert p.path == "problem.dim" and p.line == 5
+
+
+def test_surface_points_must_match_the_dimension():
+    p = one(HEAD + "minima = [[1.0, 1.0, 1.0]]\n")
+    assert p.path == "problem.minima[0]" and p.line == 5
+    p = one(HEAD + "window = [1.0, -1.0, 0.0, 1.0]\n")
+    assert p.path == "problem.window" and "x0 < x1" in p.message
+
+
+def test_runs_must_be_tables():
+    assert one('runs = [1]\n' + HEAD).path == "runs[0]"
+    assert one('runs = 3\n' + HEAD).path == "runs"
+    assert one('expect = 3\n' + HEAD).path == "expect"
+    assert one('panes = [3]\n' + HEAD).path == "panes[0]"

@@ -55,6 +55,20 @@ def resolve_scenario_path(path_or_name: str | Path) -> Path:
                                  f"{suggest(name, list(paths))} (see `tui-optim list`)")])
 
 
+def _raw_heading(path: Path, name: str) -> tuple[str, str, int]:
+    """Title, topic and order of a broken file, as far as they can be read."""
+    import tomllib
+
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
+        doc = {}
+    title, topic, order = doc.get("title"), doc.get("topic"), doc.get("order")
+    return (title if isinstance(title, str) else name,
+            topic if isinstance(topic, str) else "misc",
+            order if isinstance(order, int) and not isinstance(order, bool) else 999)
+
+
 def list_builtins() -> list[BuiltinInfo]:
     """All built-ins sorted by (order, name); a broken one is listed with its error."""
     from tui_optim.scenario.loader import load_scenario
@@ -65,5 +79,6 @@ def list_builtins() -> list[BuiltinInfo]:
             s = load_scenario(path)
             infos.append(BuiltinInfo(name, path, s.title, s.topic, s.order))
         except ScenarioError as e:
-            infos.append(BuiltinInfo(name, path, name, "broken", 999, str(e)))
+            title, topic, order = _raw_heading(path, name)
+            infos.append(BuiltinInfo(name, path, title, topic, order, str(e)))
     return sorted(infos, key=lambda b: (b.order, b.name))
