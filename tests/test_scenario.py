@@ -96,8 +96,21 @@ def test_values_are_immutable():
         s.runs[0].values["lr"] = 1.0  # type: ignore[index]
     with pytest.raises(TypeError):
         s.problem.values["a"] = 2.0  # type: ignore[index]
+    with pytest.raises(TypeError):
+        s.runs[0].values.update(lr=1.0)  # type: ignore[attr-defined]
     with pytest.raises(AttributeError):
         s.title = "x"  # type: ignore[misc]
+
+
+def test_scenario_pickles_deep_copies_and_dumps_to_json():
+    import copy
+    import json
+    import pickle
+
+    s = load_scenario(DATA / "scenario_ravine.toml")
+    assert pickle.loads(pickle.dumps(s)) == s
+    assert copy.deepcopy(s) == s
+    assert json.loads(json.dumps(s.runs[1].values))["momentum"] == 0.9
 
 
 @pytest.mark.parametrize("opt,key,value", [

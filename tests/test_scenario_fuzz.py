@@ -13,7 +13,6 @@ import re
 import tempfile
 import tomllib
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -23,6 +22,7 @@ from hypothesis import strategies as st
 from tui_optim.expect import evaluate
 from tui_optim.scenario import ExpectSpec, Scenario, ScenarioError, load_scenario, load_scenario_text
 from tui_optim.scenario.checks import FUNCTIONS, CheckError, parse_check
+from tui_optim.scenario.model import FrozenDict
 from tui_optim.scenario.keys import RUN_KEYS, SURFACE_COMMON, SURFACES, TOP_KEYS
 from tui_optim.scenario.network_keys import CHAIN_PROBLEM_KEYS, NETWORK_PROBLEM_KEYS
 
@@ -64,8 +64,8 @@ def check_outcome(make) -> None:
     labels = [r.label for r in result.runs]
     assert result.runs and len(labels) == len(set(labels))
     for r in result.runs:
-        assert isinstance(r.values, MappingProxyType)
-    assert isinstance(result.problem.values, MappingProxyType)
+        assert isinstance(r.values, FrozenDict)
+    assert isinstance(result.problem.values, FrozenDict)
 
 
 # ------------------------------------------------------------------ a small TOML writer

@@ -8,10 +8,12 @@ Imports neither numba nor textual.
 from tui_optim.scenario.builtin import BuiltinInfo, list_builtins, resolve_scenario_path
 from tui_optim.scenario.errors import Problem, ScenarioError
 from tui_optim.scenario.loader import load_scenario, load_scenario_text
-from tui_optim.scenario.model import ExpectSpec, PaneSpec, ProblemSpec, RunSpec, Scenario
+from tui_optim.scenario.model import (
+    ExpectSpec, FrozenDict, PaneSpec, ProblemSpec, RunSpec, Scenario,
+)
 
 __all__ = [
     "load_scenario", "load_scenario_text", "ScenarioError", "Problem", "Scenario", "RunSpec",
     "ProblemSpec", "PaneSpec", "ExpectSpec", "list_builtins", "resolve_scenario_path",
-    "BuiltinInfo",
+    "BuiltinInfo", "FrozenDict",
 ]

@@ -11,7 +11,6 @@ import math
 import re
 import tomllib
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, Sequence
 
 import numpy as np
@@ -24,7 +23,9 @@ from tui_optim.scenario.errors import Problem, Problems, ScenarioError
 from tui_optim.scenario.keys import (
     OPTIMIZERS, PROBLEM_KEYS, RUN_KEYS, SURFACE_COMMON, SURFACES, TOP_KEYS, surface_dim,
 )
-from tui_optim.scenario.model import ExpectSpec, PaneSpec, ProblemSpec, RunSpec, Scenario
+from tui_optim.scenario.model import (
+    ExpectSpec, FrozenDict, PaneSpec, ProblemSpec, RunSpec, Scenario,
+)
 from tui_optim.scenario.panes import check_panes
 from tui_optim.scenario.sets import apply_set, parse_sets
 from tui_optim.scenario.specs import (
@@ -181,7 +182,7 @@ class _Builder:
             topic=top["topic"], order=top["order"], explanation=top["explanation"],
             steps=self.steps, seed=self.seed, speed=top["speed"], problem=problem,
             runs=tuple(runs),
-            panes=tuple(PaneSpec(k, MappingProxyType(v)) for k, v in panes),
+            panes=tuple(PaneSpec(k, FrozenDict(v)) for k, v in panes),
             expects=tuple(expects),
         )
 
@@ -248,7 +249,7 @@ class _Builder:
             return None
         self.ptype = t
         self.problem_values = values
-        return ProblemSpec(t, MappingProxyType(values))
+        return ProblemSpec(t, FrozenDict(values))
 
     def check_surface(self, v: dict[str, Any]) -> bool:
         out, s = self.out, self.surface
@@ -517,7 +518,7 @@ class _Builder:
             out.add(f"{epath}.label", str(e))
             return None
         return RunSpec(index, label, group if group is not None else template, steps, seed,
-                       MappingProxyType(values))
+                       FrozenDict(values))
 
     # ------------------------------------------------------------ expect
 

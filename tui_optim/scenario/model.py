@@ -7,6 +7,34 @@ from pathlib import Path
 from typing import Any, Mapping
 
 
+class FrozenDict(dict):
+    """A dict nothing can change: safe to share between the runner, the UI and the summary.
+
+    A dict subclass rather than MappingProxyType so it still pickles, deep-copies and goes
+    through json.dumps like the plain mapping it is.
+    """
+
+    def _readonly(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("scenario values are read-only")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _readonly  # type: ignore[assignment]
+    __ior__ = _readonly  # type: ignore[assignment]
+
+    def __reduce__(self):
+        return (FrozenDict, (dict(self),))
+
+    def __copy__(self) -> "FrozenDict":
+        return self
+
+    def __deepcopy__(self, memo: dict) -> "FrozenDict":
+        import copy
+
+        return FrozenDict(copy.deepcopy(dict(self), memo))
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(sorted(self.items(), key=lambda kv: kv[0])))
+
+
 @dataclass(frozen=True)
 class ProblemSpec:
     """`type` ("surface", "network", "chain") and every problem key with defaults filled."""
