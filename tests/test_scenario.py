@@ -742,3 +742,25 @@ def test_runs_must_be_tables():
     assert one('runs = 3\n' + HEAD).path == "runs"
     assert one('expect = 3\n' + HEAD).path == "expect"
     assert one('panes = [3]\n' + HEAD).path == "panes[0]"
+
+
+def test_grid_of_a_vector_range_and_a_seed_list():
+    runs = sweep("sweep = { start = { from = [-1.0, 0.0], to = [1.0, 2.0], num = 3 }, "
+                 "seed = [5, 6] }", label="{start} {seed}")
+    assert [(r.values["start"], r.seed) for r in runs] == [
+        ((-1.0, 0.0), 5), ((-1.0, 0.0), 6), ((0.0, 1.0), 5), ((0.0, 1.0), 6),
+        ((1.0, 2.0), 5), ((1.0, 2.0), 6)]
+
+
+def test_vector_range_length_must_match():
+    ps = problems(HEAD + '[[runs]]\nlabel = "{start}"\n'
+                  "sweep = { start = { from = [0.0], to = [1.0, 2.0], num = 2 } }\n")
+    assert ps[0].path == "runs[0].sweep.start" and "same length" in ps[0].message
+    ps = problems(HEAD + '[[runs]]\nlabel = "{start}"\n'
+                  "sweep = { start = { from = [0.0, 0.0, 0.0], to = [1.0, 2.0, 3.0], num = 2 } }\n")
+    assert ps[0].path == "runs[0].sweep.start" and "expected 2 coordinates" in ps[0].message
+
+
+def test_set_on_a_run_entry_replaces_its_sweep_of_that_key():
+    s = load(SETS, sets=["runs[1].lr=0.3"])
+    assert [(r.label, r.values["lr"]) for r in s.runs] == [("a", 0.2), ("b 0.3", 0.3)]

@@ -84,6 +84,8 @@ def apply_set(doc: dict, item: SetItem) -> str | None:
         sweep = node.get("sweep")
         if isinstance(sweep, dict) and last in sweep and last not in ("mode", "count"):
             del sweep[last]
+            if all(k in ("mode", "count", "seed") for k in sweep):
+                del node["sweep"]  # nothing left to vary
     return None
 
 
