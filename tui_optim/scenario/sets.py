@@ -82,7 +82,9 @@ def apply_set(doc: dict, item: SetItem) -> str | None:
         node[last] = item.value
         # A set value wins over the same key's sweep in that run entry.
         sweep = node.get("sweep")
-        if isinstance(sweep, dict) and last in sweep and last not in ("mode", "count"):
+        control = ("mode", "count", "seed") if isinstance(sweep, dict) and \
+            sweep.get("mode") == "random" else ("mode", "count")
+        if isinstance(sweep, dict) and last in sweep and last not in control:
             del sweep[last]
             if all(k in ("mode", "count", "seed") for k in sweep):
                 del node["sweep"]  # nothing left to vary
