@@ -180,3 +180,10 @@ def test_several_claims_in_order():
 def test_fmt():
     assert [fmt(87.0), fmt(3.2e-7), fmt(math.inf), fmt(-math.inf), fmt(math.nan), fmt(True),
             fmt(0.123456)] == ["87", "3.2e-07", "inf", "-inf", "nan", "true", "0.1235"]
+
+
+@pytest.mark.parametrize("src", ["-" * 1990 + "1 < 0", "not " * 490 + "1",
+                                 "(" * 200 + "1" + ")" * 200, "1" + "+1" * 990])
+def test_deep_expressions_give_verdicts(src):
+    (v,) = evaluate([ExpectSpec("c", src)], RECORDS)
+    assert isinstance(v.holds, bool)

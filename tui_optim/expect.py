@@ -366,6 +366,8 @@ def evaluate_one(expect: ExpectSpec, records: Sequence[RunRecord]) -> Verdict:
         value = ev.eval(tree)
     except EvalError as e:
         return Verdict(expect.claim, expect.check, False, "; ".join(ev.measured), str(e))
+    except RecursionError:
+        return Verdict(expect.claim, expect.check, False, "", "the check is nested too deeply")
     except (ArithmeticError, ValueError, TypeError) as e:
         return Verdict(expect.claim, expect.check, False, "; ".join(ev.measured),
                        f"cannot evaluate: {e}")
