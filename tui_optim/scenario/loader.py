@@ -64,7 +64,10 @@ def load_scenario_text(text: str, filename: str, *, sets: Sequence[str] = (),
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ScenarioError([_toml_problem(filename, text, str(e))]) from None
-    except (RecursionError, MemoryError, ValueError, TypeError) as e:
+    except RecursionError:
+        raise ScenarioError([Problem(filename, None, "", "cannot parse: nested too deeply")]) \
+            from None
+    except (MemoryError, ValueError, TypeError) as e:
         raise ScenarioError([Problem(filename, None, "", f"cannot parse: {e}")]) from None
     out = Problems(filename, LineMap(text).line_of)
     try:
