@@ -764,3 +764,9 @@ def test_vector_range_length_must_match():
 def test_set_on_a_run_entry_replaces_its_sweep_of_that_key():
     s = load(SETS, sets=["runs[1].lr=0.3"])
     assert [(r.label, r.values["lr"]) for r in s.runs] == [("a", 0.2), ("b 0.3", 0.3)]
+
+
+def test_key_of_another_surface_says_so():
+    p = one(HEAD + "eigenvalues = [1.0, 2.0]\n")
+    assert p.path == "problem.eigenvalues" and p.line == 5
+    assert p.message == "'eigenvalues' is a key of surface 'quadratic', not of 'rosenbrock'"

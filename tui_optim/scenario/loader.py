@@ -225,7 +225,15 @@ class _Builder:
                     keys.update(info.keys)
         else:
             keys = PROBLEM_KEYS[t]
-        check_keys(p, list(keys), "problem", out)
+        elsewhere = {k: n for n, info in SURFACES.items() for k in info.keys}
+        for k in p:
+            if k in keys:
+                continue
+            if t == "surface" and k in elsewhere:
+                out.add(f"problem.{k}", f"{k!r} is a key of surface {elsewhere[k]!r}, "
+                                        f"not of {self.surface!r}")
+            else:
+                out.add(f"problem.{k}", f"unknown key {k!r}{suggest(k, list(keys))}")
         values: dict[str, Any] = {}
         ok = True
         for k, key in keys.items():
