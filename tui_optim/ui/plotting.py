@@ -43,7 +43,7 @@ def log_ticks(lo: float, hi: float, max_ticks: int = 6) -> tuple[list[float], li
     pos = [float(k) for k in range(a, b + 1, step) if lo - 1e-9 <= k <= hi + 1e-9]
     if len(pos) < 2:
         # less than a decade visible: label a few values inside it
-        pos = list(np.linspace(lo, hi, 3)) if hi > lo else [lo]
+        pos = list(np.linspace(lo, hi, min(3, max(2, max_ticks)))) if hi > lo else [lo]
         return pos, [fmt(10 ** p) for p in pos]
     return pos, [f"1e{int(p)}" for p in pos]
 
@@ -102,7 +102,9 @@ class LinePlot:
             if hi - lo < 1e-12:
                 lo, hi = lo - 0.5, hi + 0.5
             if log:
-                pos, labels = log_ticks(lo, hi, max(2, height // 3))
+                # at most one tick per two plot rows: plotext keeps an arbitrary one of
+                # two ticks that fall on the same row (it dedupes through a set)
+                pos, labels = log_ticks(lo, hi, max(2, (height - 3) // 2))
                 if pos:
                     plt.yticks(pos, labels)
             plt.ylim(lo, hi)

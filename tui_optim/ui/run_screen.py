@@ -33,6 +33,7 @@ from tui_optim.ui.widgets.legend import RunLegend, legend_text
 TICK = 0.1              # seconds between UI reads of the trace
 BUILD_BUDGET = 0.025    # seconds of pane rebuilding per tick at most (one pane always)
 NARROW_WIDTH, NARROW_HEIGHT = 100, 32
+MIN_PANE_HEIGHT = 12
 
 KEYS = [
     ("space", "pause/resume"), ("n", "one step"), ("+/-", "speed"), ("r", "restart"),
@@ -131,12 +132,14 @@ class RunScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._layout()
+        self.call_after_refresh(self._layout)   # again, once the pane area has its real size
         self.set_interval(TICK, self._tick)
         self._start_engine()
         self._tick()
 
     def on_resize(self) -> None:
         self._layout()
+        self.call_after_refresh(self._layout)
 
     def _layout(self) -> None:
         """Wide terminals show every pane in a grid; narrow ones one pane at a time with tabs."""
@@ -151,6 +154,13 @@ class RunScreen(Screen[None]):
         columns = 1 if n == 1 else (3 if size.width >= 180 and n >= 5 else 2)
         container = self.query_one("#panes")
         container.styles.grid_size_columns = 1 if one_at_a_time else columns
+        # Too many panes for the height: fixed-height rows in a scrolled grid, never slivers.
+        rows = 1 if one_at_a_time else -(-n // columns)
+        avail = max(1, container.size.height or (size.height - 10))
+        if not one_at_a_time and avail // rows < MIN_PANE_HEIGHT:
+            container.styles.grid_rows = str(MIN_PANE_HEIGHT)
+        else:
+            container.styles.grid_rows = "1fr"
         for k, w in enumerate(panes):
             w.display = (k == self.current) if one_at_a_time else True
             w.set_class(k == self.current, "-current")
@@ -378,6 +388,8 @@ class RunScreen(Screen[None]):
         if n:
             self.current = (self.current + delta) % n
             self._layout()
+            panes = list(self.query("#panes > *"))
+            self.query_one("#panes").scroll_to_widget(panes[self.current], animate=False)
 
     def action_zoom(self) -> None:
         self.zoomed = not self.zoomed

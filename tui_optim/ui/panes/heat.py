@@ -45,8 +45,12 @@ class HeatPane(Pane):
         for r, i in enumerate(shown):
             v = t.view(self.run, f"layer.{i}.{self.series}", cols)
             if len(v) and n_records:
-                pos = np.clip((v.steps / max(n_records, 1) * cols).astype(int), 0, cols - 1)
-                vals[r, pos] = to_log(v.mean) if self.log_scale else v.mean
+                # each column shows the point nearest its step range (no gaps while short)
+                col_steps = (np.arange(cols) + 0.5) / cols * n_records
+                k = np.clip(np.searchsorted(v.steps, col_steps), 0, len(v) - 1)
+                row = to_log(v.mean[k]) if self.log_scale else v.mean[k]
+                row[col_steps > v.steps[-1] + 1] = np.nan     # not reached yet
+                vals[r] = row
         finite = np.isfinite(vals)
         cv = Canvas(width, height)
         if not finite.any():
@@ -57,10 +61,11 @@ class HeatPane(Pane):
         ramp = ASCII_RAMP[1:] if self.ctx.no_color else RAMP
         scaled = np.nan_to_num((vals - lo) / (hi - lo), nan=-1.0)   # -1 marks "no data"
         idx = np.clip(np.floor(scaled * len(ramp)), -1, len(ramp) - 1).astype(int)
-        per = max(1, rows // len(shown))     # rows per layer: the strip fills the pane
+        bounds = np.linspace(0, rows, len(shown) + 1).astype(int)   # the strip fills the pane
         for r, i in enumerate(shown):
             # first layer at the bottom, like a network drawn from the input up
-            base = (len(shown) - 1 - r) * per
+            slot = len(shown) - 1 - r
+            base, per = bounds[slot], max(1, bounds[slot + 1] - bounds[slot])
             cv.text(base + (per - 1) // 2, 0, f"L{i}".rjust(label_w - 1))
             for dy in range(per):
                 for c in range(cols):
