@@ -75,11 +75,13 @@ def data_hessian(code, X, Y, w, H):
             s = _sigmoid(z)
             c = s * (1.0 - s)
         for a in range(d):
-            for b in range(d):
-                H[a, b] += c * X[i, a] * X[i, b]
+            ca = c * X[i, a]
+            for b in range(a, d):
+                H[a, b] += ca * X[i, b]
     for a in range(d):
-        for b in range(d):
+        for b in range(a, d):
             H[a, b] /= m
+            H[b, a] = H[a, b]
 
 
 def make_data(kind: str, n_samples: int, n_features: int, scales, noise: float, data_seed: int,

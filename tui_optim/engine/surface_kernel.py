@@ -86,7 +86,7 @@ def advance_kernel(n, cfg_i, cfg_f, sp, X, Y, perm, op, V, sv, sched_p, sigmas, 
     scode = cfg_i[I_SCODE]
     ocode = cfg_i[I_OCODE]
     d = theta.shape[0]
-    plain = (cfg_i[I_SCHED] == 0 and cfg_i[I_CLIP] == CLIP_NONE and cfg_i[I_AVG] == AVG_NONE
+    plain = (cfg_i[I_SCHED] == 0 and sched_p[0] <= 0.0 and cfg_i[I_CLIP] == CLIP_NONE and cfg_i[I_AVG] == AVG_NONE
              and cfg_f[F_NOISE] == 0.0 and cfg_i[I_SAMPLES] == 0 and _is_2d(scode)
              and d == 2 and cfg_i[I_ROW_PROJ] < 0 and cfg_i[I_ROW_X] == 5)
     if plain and ocode == O.SGD:

@@ -85,8 +85,11 @@ class SurfaceSpec:
         return np.array([r @ self.e0, r @ self.e1])
 
 
-def build_surface(problem: Mapping, start=None) -> SurfaceSpec:
-    """A SurfaceSpec from the `[problem]` table and a run's `start` (its length fixes d)."""
+def build_surface(problem: Mapping, start=None, standardize: bool = False) -> SurfaceSpec:
+    """A SurfaceSpec from the `[problem]` table and a run's `start` (its length fixes d).
+
+    `standardize` (data surfaces, a run key): features scaled to zero mean, unit variance.
+    """
     name = problem.get("surface")
     if name not in S.CODES:
         raise ValueError(f"unknown surface {name!r}")
@@ -147,6 +150,9 @@ def build_surface(problem: Mapping, start=None) -> SurfaceSpec:
                             float(problem.get("noise", 0.1)), int(problem.get("data_seed", 0)),
                             bool(problem.get("separable", False)),
                             float(problem.get("margin", 0.5)))
+        if standardize:
+            sd = X.std(axis=0)
+            X = np.ascontiguousarray((X - X.mean(axis=0)) / np.where(sd > 0, sd, 1.0))
         sp = np.zeros(0)
         d = X.shape[1]
         if code == S.LEAST_SQUARES:
@@ -172,6 +178,7 @@ def build_surface(problem: Mapping, start=None) -> SurfaceSpec:
     elif code == S.HIMMELBLAU:
         minima = [_newton_refine(spec, p) for p in minima]
         saddles = [_newton_refine(spec, p) for p in saddles]
+    if code in (S.CLIFF, S.LOGISTIC) and theta_star is not None:
         if not (np.all(np.isfinite(theta_star)) and np.linalg.norm(spec.grad(theta_star)) < 1e-9):
             theta_star = None  # (nearly) separable by chance: no minimum to mark
     spec.theta_star = theta_star

@@ -36,7 +36,8 @@ class SurfaceStepper:
     """The Stepper protocol (tui_optim.engine) for `type = "surface"` problems."""
 
     def __init__(self, problem: Mapping, run: Mapping, steps: int, seed: int):
-        self.spec: SurfaceSpec = build_surface(problem, run.get("start"))
+        self.spec: SurfaceSpec = build_surface(problem, run.get("start"),
+                                               bool(run.get("standardize", False)))
         spec = self.spec
         d = spec.dim
         self.steps = int(steps)

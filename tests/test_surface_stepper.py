@@ -1,0 +1,172 @@
+"""SurfaceStepper against the Stepper protocol: series names, record semantics, determinism,
+chunking independence, divergence, snapshots, warm-up."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tui_optim.engine.surface_stepper import SurfaceStepper, warm_up
+
+CONFIGS = [
+    ({"surface": "rosenbrock"}, {"optimizer": "sgd", "lr": 1e-3}),
+    ({"surface": "rosenbrock"}, {"optimizer": "adam", "lr": 1e-2}),
+    ({"surface": "rosenbrock"}, {"optimizer": "adam", "lr": 1e-2, "bias_correction": False}),
+    ({"surface": "himmelblau"}, {"optimizer": "momentum", "lr": 1e-3, "noise": 0.5}),
+    ({"surface": "quadratic", "eigenvalues": [1.0, 3.0, 9.0], "rotation_seed": 2},
+     {"optimizer": "nesterov", "lr": 0.05, "noise": 0.1, "clip": {"norm": 1.0},
+      "average": {"kind": "polyak"}, "schedule": {"name": "cosine", "warmup": 10}}),
+    ({"surface": "wiggly"}, {"optimizer": "sgd", "lr": 0.005,
+                             "continuation": {"sigmas": [1.0, 0.3, 0.0], "samples": 4}}),
+    ({"surface": "logistic", "n_samples": 50}, {"optimizer": "adagrad", "lr": 0.5,
+                                                "batch_size": 7}),
+    ({"surface": "least_squares", "n_samples": 30, "n_features": 3},
+     {"optimizer": "lbfgs", "batch_size": 8, "average": {"kind": "ema", "decay": 0.9}}),
+    ({"surface": "rastrigin"}, {"optimizer": "rmsprop", "lr": 0.01, "noise": 1.0}),
+    ({"surface": "beale"}, {"optimizer": "newton", "lr": 0.5, "damping": 1.0}),
+    ({"surface": "quadratic", "eigenvalues": [1.0, 2.0, 3.0, 4.0]},
+     {"optimizer": "coordinate", "block": 3}),
+]
+IDS = [f"{p['surface']}-{r['optimizer']}" for p, r in CONFIGS]
+
+
+@pytest.mark.parametrize("problem,run", CONFIGS, ids=IDS)
+def test_same_seed_same_numbers_whatever_the_chunking(problem, run):
+    n = 300
+    a = SurfaceStepper(problem, run, n, seed=5)
+    whole, div_a = a.advance(n)
+    b = SurfaceStepper(problem, run, n, seed=5)
+    parts = []
+    while b.steps_done < n and not b.diverged:
+        parts.append(b.advance(min(7, n - b.steps_done))[0])
+    assert set(whole) == set(a.series_names)
+    for name in a.series_names:
+        chunked = np.concatenate([p[name] for p in parts])
+        np.testing.assert_array_equal(whole[name], chunked, err_msg=name)
+    np.testing.assert_array_equal(a.theta, b.theta)
+    assert a.steps_done == b.steps_done == len(whole["loss"])
+
+
+@pytest.mark.parametrize("problem,run", [c for c in CONFIGS if c[1].get("noise") or
+                                         c[1].get("batch_size") or c[1].get("continuation")],
+                         ids=[i for i, c in zip(IDS, CONFIGS) if c[1].get("noise") or
+                              c[1].get("batch_size") or c[1].get("continuation")])
+def test_different_seeds_differ_when_random(problem, run):
+    a = SurfaceStepper(problem, run, 50, seed=1).advance(50)[0]
+    b = SurfaceStepper(problem, run, 50, seed=2).advance(50)[0]
+    assert not np.array_equal(a["loss"], b["loss"])
+
+
+def test_record_semantics():
+    st = SurfaceStepper({"surface": "rosenbrock"}, {"optimizer": "sgd", "lr": 1e-3}, 10, 0)
+    s, div = st.advance(10)
+    assert div is None and st.steps_done == 10
+    assert st.series_names == ("loss", "grad_norm", "lr", "param_norm", "step_size", "x.0", "x.1",
+                               "dist")
+    x = np.stack([s["x.0"], s["x.1"]], axis=1)
+    assert x[0].tolist() == [-1.2, 1.0]  # record 0 is θ_0
+    spec = st.spec
+    np.testing.assert_allclose(s["loss"], [spec.value(p) for p in x], rtol=1e-15)
+    np.testing.assert_allclose(s["grad_norm"], [np.linalg.norm(spec.grad(p)) for p in x])
+    np.testing.assert_allclose(s["param_norm"], np.linalg.norm(x, axis=1))
+    assert s["step_size"][0] == 0.0
+    np.testing.assert_allclose(s["step_size"][1:], np.linalg.norm(np.diff(x, axis=0), axis=1))
+    np.testing.assert_allclose(s["dist"], np.linalg.norm(x - [1.0, 1.0], axis=1))
+    np.testing.assert_allclose(x[1], x[0] - 1e-3 * spec.grad(x[0]))
+    # θ after 10 updates is the state record 10 will show
+    theta = st.theta
+    s2, _ = st.advance(1)
+    np.testing.assert_array_equal([s2["x.0"][0], s2["x.1"][0]], theta)
+
+
+def test_series_for_high_dimension_and_averaging():
+    st = SurfaceStepper({"surface": "rastrigin", "dim": 10}, {"optimizer": "sgd", "lr": 1e-3,
+                        "average": {"kind": "polyak"}}, 5, 0)
+    names = st.series_names
+    assert "x.0" not in names and "avg.x.0" not in names  # d > 8: no per-coordinate series
+    assert {"proj.0", "proj.1", "dist", "avg.loss"} <= set(names)
+    s, _ = st.advance(5)
+    assert set(s) == set(names) and all(len(v) == 5 for v in s.values())
+    st = SurfaceStepper({"surface": "himmelblau"}, {"optimizer": "sgd"}, 5, 0)
+    assert "dist" not in st.series_names  # four minima: no single θ*
+    st = SurfaceStepper({"surface": "quadratic", "eigenvalues": [1.0, 2.0, 5.0]},
+                        {"optimizer": "sgd", "average": {"kind": "ema"}}, 5, 0)
+    assert {"x.2", "avg.x.2", "proj.0"} <= set(st.series_names)
+    s, _ = st.advance(3)
+    # diagonal quadratic: the top two eigenvectors are axes 2 and 1
+    np.testing.assert_allclose(np.abs(s["proj.0"]), np.abs(s["x.2"]))
+    np.testing.assert_allclose(np.abs(s["proj.1"]), np.abs(s["x.1"]))
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum"])
+@pytest.mark.parametrize("chunk", [1, 7, 1000])
+def test_divergence_reported_at_the_right_step(optimizer, chunk):
+    # GD on ½x² with ε = 2.5: x_k = (−1.5)^k x_0, and the loss ½x² overflows first
+    problem = {"surface": "quadratic", "eigenvalues": [1.0]}
+    run = {"optimizer": optimizer, "lr": 2.5, "momentum": 0.0, "start": [2.0]}
+    x = np.float64(2.0)
+    expected = None
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(5000):
+            if not np.isfinite(x * (0.5 * x)):
+                expected = k
+                break
+            x = x - 2.5 * x
+    assert expected is not None and expected > 100
+    st = SurfaceStepper(problem, run, 5000, 0)
+    losses = []
+    diverged_at = None
+    while diverged_at is None and st.steps_done < 5000:
+        s, diverged_at = st.advance(chunk)
+        losses.append(s["loss"])
+    loss = np.concatenate(losses)
+    assert diverged_at == expected
+    assert len(loss) == expected + 1 and st.steps_done == expected + 1
+    assert not np.isfinite(loss[-1]) and np.all(np.isfinite(loss[:-1]))
+    assert st.diverged
+    s, d = st.advance(10)
+    assert d is None and all(len(v) == 0 for v in s.values()) and set(s) == set(st.series_names)
+
+
+def test_divergence_of_theta_is_reported_too():
+    # Adam cannot overflow θ quickly; GD on a steep quartic can: x → ∞ then inf − inf
+    st = SurfaceStepper({"surface": "double_well", "a": 1.0, "tilt": 0.0},
+                        {"optimizer": "adam", "lr": 1e308, "start": [1.5]}, 50, 0)
+    s, d = st.advance(50)
+    assert d is not None and d == len(s["loss"]) - 1
+
+
+def test_steps_done_and_empty_advance():
+    st = SurfaceStepper({"surface": "saddle"}, {"optimizer": "sgd", "lr": 0.1}, 20, 0)
+    s, d = st.advance(0)
+    assert d is None and all(len(v) == 0 for v in s.values())
+    st.advance(5)
+    st.advance(6)
+    assert st.steps_done == 11
+
+
+def test_saddle_escape_with_noise():
+    # GD started on the ridge stays at the saddle; noisy GD escapes
+    problem = {"surface": "saddle", "window": [-2.0, 2.0, -2.0, 2.0]}
+    s0, _ = SurfaceStepper(problem, {"optimizer": "sgd", "lr": 0.05, "start": [1.5, 0.0]},
+                           100, 0).advance(100)
+    s1, _ = SurfaceStepper(problem, {"optimizer": "sgd", "lr": 0.05, "start": [1.5, 0.0],
+                                     "noise": 0.1}, 100, 0).advance(100)
+    assert s0["grad_norm"][-1] < 1e-3 and s0["x.1"][-1] == 0.0
+    assert abs(s1["x.1"][-1]) > 1.0
+
+
+def test_run_keys_may_be_none_or_missing():
+    run = {"optimizer": "adam", "lr": 0.01, "schedule": None, "clip": None, "average": None,
+           "continuation": None, "noise": None, "batch_size": None, "momentum": None,
+           "label": "x", "group": "g", "steps": 10, "seed": 3}
+    st = SurfaceStepper({"surface": "beale", "window": None, "minima": None, "saddles": None},
+                        run, 10, 3)
+    s, d = st.advance(10)
+    assert d is None and np.all(np.isfinite(s["loss"]))
+
+
+def test_warm_up_runs():
+    calls = []
+    warm_up(lambda i, total, what: calls.append((i, total, what)))
+    assert calls and calls[-1][0] == calls[-1][1] - 1
