@@ -24,6 +24,7 @@ from numba import njit
 
 from ..optimizers import LBFGS, NEWTON, init_state, optimizer_params, update
 from ..schedules import lr_at, schedule_params
+from .model import nl as _plain
 
 MAX_LAYER_SERIES = 64
 
@@ -33,7 +34,7 @@ PRODUCT_SERIES = ("loss", "grad_norm", "lr", "param_norm", "output", "predicted_
                   "actual_change", "taylor_gap")
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _sigmoid(s):
     if s >= 0.0:
         return 1.0 / (1.0 + np.exp(-s))
@@ -41,7 +42,7 @@ def _sigmoid(s):
     return e / (1.0 + e)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def diag_grads(a, b, x1, x2, n, h, delta_norm):
     """Backprop through the depth-n tied chain: returns (s, ∂s/∂a, ∂s/∂b) and fills
     delta_norm[i] = ‖∂s/∂h_{i+1}‖ for i < min(n, len(delta_norm)). h: scratch (n+1, 2)."""
@@ -65,7 +66,7 @@ def diag_grads(a, b, x1, x2, n, h, delta_norm):
     return s, ga, gb
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def diag_records(n, k0, a, b, x1, x2, target, nl, out, h, dn):
     """Records k0 .. k0+n−1 (depths k0+1 ..); returns n, or −m at the first non-finite one."""
     for k in range(n):
@@ -102,7 +103,7 @@ def diag_records(n, k0, a, b, x1, x2, target, nl, out, h, dn):
     return n
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def product_loss_grad(x, target, w, g):
     """½(x Π w − target)² and its gradient g_i = (ŷ − t)·x·Π_{j≠i} w_j (prefix/suffix
     products, no division, so a zero weight is fine). Returns (loss, ŷ)."""
@@ -120,7 +121,7 @@ def product_loss_grad(x, target, w, g):
     return 0.5 * r * r, yhat
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def product_steps(n, t0, x, target, w, V, sv, op, ocode, scode, sp, scale, nl, g, wprev, out):
     """Training steps t0 .. t0+n−1 of the product chain; returns n or −m on divergence."""
     dsp = np.zeros(0)
@@ -149,7 +150,7 @@ def product_steps(n, t0, x, target, w, V, sv, op, ocode, scode, sp, scale, nl, g
             return -(k + 1)
         for i in range(l):
             wprev[i] = w[i]
-        update(ocode, op, V, sv, w, g, lr, -1, dsp, dX, dY, dH)
+        update(ocode, op, V, sv, w, g, lr, _plain(-1), dsp, dX, dY, dH)
         pred = 0.0
         for i in range(l):
             pred += g[i] * (w[i] - wprev[i])

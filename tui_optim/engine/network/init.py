@@ -14,7 +14,7 @@ from . import codes as C
 from ..rng import normal, randbelow, uniform
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def init_params(spec, theta, code, std, scale, sparse_k, bias, slope, rng):
     L = spec.shape[0]
     for l in range(L):

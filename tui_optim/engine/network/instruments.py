@@ -12,9 +12,9 @@ from numba import njit
 
 from . import codes as C
 from .losses import count_correct, loss_and_grad
-from .model import _mat, forward, l2_penalty, load_range, loss_grad
+from .model import _mat, forward, l2_penalty, load_range, loss_grad, nl
 
-_NB = dict(cache=True, nogil=True)
+_NB = dict(cache=True, nogil=True, error_model="numpy")
 
 GC_MAX_PER_LAYER = 200   # parameters checked per layer (evenly strided), keeps a check cheap
 GC_H = 1e-6
@@ -35,10 +35,10 @@ def evaluate(spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, loss_code, n_classes)
     while s < n:
         m = min(cap, n - s)
         load_range(spec, buf, X, Y, yb, s, m)
-        forward(spec, theta, fh, buf, ibuf, bns, m, C.EVAL, False)
+        forward(spec, theta, fh, buf, ibuf, bns, m, nl(C.EVAL), nl(0))
         z = _mat(buf, r[C.Z], m, r[C.N_OUT])
         dz = _mat(buf, r[C.DZ], m, r[C.N_OUT])
-        total += m * loss_and_grad(loss_code, z, yb[:m], dz, n_classes, False)
+        total += m * loss_and_grad(loss_code, z, yb[:m], dz, n_classes, nl(0))
         hits += count_correct(loss_code, z, yb[:m], n_classes)
         s += m
     acc = hits / n if n_classes > 0 else np.nan
@@ -106,11 +106,11 @@ def gradcheck_layers(spec, theta, grad, fh, buf, ibuf, bns, yb, m, loss_code, n_
         for q in range(p0, p1, stride):
             old = theta[q]
             theta[q] = old + GC_H
-            fp = loss_grad(spec, theta, grad, fh, buf, ibuf, bns, yb, m, mode, False, loss_code,
-                           n_classes, False) + l2_penalty(spec, theta, wd)
+            fp = loss_grad(spec, theta, grad, fh, buf, ibuf, bns, yb, m, mode, nl(0), loss_code,
+                           n_classes, nl(0)) + l2_penalty(spec, theta, wd)
             theta[q] = old - GC_H
-            fm = loss_grad(spec, theta, grad, fh, buf, ibuf, bns, yb, m, mode, False, loss_code,
-                           n_classes, False) + l2_penalty(spec, theta, wd)
+            fm = loss_grad(spec, theta, grad, fh, buf, ibuf, bns, yb, m, mode, nl(0), loss_code,
+                           n_classes, nl(0)) + l2_penalty(spec, theta, wd)
             theta[q] = old
             gn = (fp - fm) / (2.0 * GC_H)
             d = grad[q] - gn
@@ -127,10 +127,12 @@ def hvp(spec, theta, fh, buf, ibuf, bns, yb, m, loss_code, n_classes, v, tp, g1,
     P = theta.shape[0]
     for i in range(P):
         tp[i] = theta[i] + HVP_H * v[i]
-    loss_grad(spec, tp, g1, fh, buf, ibuf, bns, yb, m, C.PROBE, False, loss_code, n_classes, True)
+    loss_grad(spec, tp, g1, fh, buf, ibuf, bns, yb, m, nl(C.PROBE), nl(0), loss_code, n_classes,
+              nl(1))
     for i in range(P):
         tp[i] = theta[i] - HVP_H * v[i]
-    loss_grad(spec, tp, g2, fh, buf, ibuf, bns, yb, m, C.PROBE, False, loss_code, n_classes, True)
+    loss_grad(spec, tp, g2, fh, buf, ibuf, bns, yb, m, nl(C.PROBE), nl(0), loss_code, n_classes,
+              nl(1))
     for i in range(P):
         hv[i] = (g1[i] - g2[i]) / (2.0 * HVP_H)
 
@@ -139,7 +141,7 @@ def hvp(spec, theta, fh, buf, ibuf, bns, yb, m, loss_code, n_classes, v, tp, g1,
 def sharpness(spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, loss_code, n_classes, iters, work):
     """Top Hessian eigenvalue (largest |λ|, signed) of the loss on rows 0..n (n ≤ cap) by power
     iteration, warm-started from work[0] (the previous eigenvector)."""
-    load_range(spec, buf, X, Y, yb, 0, n)
+    load_range(spec, buf, X, Y, yb, nl(0), n)
     v = work[0]
     hv = work[1]
     P = theta.shape[0]
@@ -166,8 +168,8 @@ def sharpness(spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, loss_code, n_classes
 def histograms(spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, edges, act_h, pre_h):
     """Fractions of act and preact values per bin (fixed edges; values outside the range are
     counted in the end bins) for each layer, on rows 0..n (n ≤ cap) in probe mode."""
-    load_range(spec, buf, X, Y, yb, 0, n)
-    forward(spec, theta, fh, buf, ibuf, bns, n, C.PROBE, False)
+    load_range(spec, buf, X, Y, yb, nl(0), n)
+    forward(spec, theta, fh, buf, ibuf, bns, n, nl(C.PROBE), nl(0))
     L = spec.shape[0]
     B = edges.shape[0] - 1
     lo = edges[0]
@@ -208,7 +210,7 @@ def predict_grid(spec, theta, fh, buf, ibuf, bns, yb, window, G, out):
             gj = p % G
             buf[o + 2 * i] = window[0] + (window[1] - window[0]) * (gj + 0.5) / G
             buf[o + 2 * i + 1] = window[3] - (window[3] - window[2]) * (gi + 0.5) / G
-        forward(spec, theta, fh, buf, ibuf, bns, m, C.EVAL, False)
+        forward(spec, theta, fh, buf, ibuf, bns, m, nl(C.EVAL), nl(0))
         z = _mat(buf, r[C.Z], m, c)
         for i in range(m):
             if c == 1:

@@ -10,7 +10,7 @@ from numba import njit
 
 from .codes import ELU, LEAKY_RELU, MAXOUT, PRELU, RELU, SIGMOID, TANH
 
-_NB = dict(cache=True, nogil=True)
+_NB = dict(cache=True, nogil=True, error_model="numpy")
 
 
 @njit(**_NB)
@@ -116,51 +116,108 @@ def bn_backward(du, zh, gamma, inv, dz, dgamma, dbeta):
 
 
 # --- activations (fused with dropout and the skip connection) -----------------------------
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+_INV_LN2 = 1.44269504088896338700e+00
+
+
+@njit(inline="always", error_model="numpy")
+def tanh(x):
+    """tanh to float64 accuracy (within 2 ulp of NumPy's) in plain arithmetic, so LLVM can
+    vectorize it: tanh|x| = e/(e + 2) with e = expm1(2|x|), expm1 by Cody-Waite reduction
+    2|x| = k ln2 + r, |r| ≤ ln2/2, and a degree-14 Taylor polynomial (error < 1e-19 there).
+    The libm call it replaces costs 20 to 30 ns a value, most of a small MLP's step."""
+    y = min(2.0 * abs(x), 40.0)           # tanh(20) is 1 in float64
+    k = np.floor(y * _INV_LN2 + 0.5)
+    r = (y - k * _LN2_HI) - k * _LN2_LO
+    p = 1.0 / 87178291200.0
+    p = p * r + 1.0 / 6227020800.0
+    p = p * r + 1.0 / 479001600.0
+    p = p * r + 1.0 / 39916800.0
+    p = p * r + 1.0 / 3628800.0
+    p = p * r + 1.0 / 362880.0
+    p = p * r + 1.0 / 40320.0
+    p = p * r + 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    p = p * r + 0.5
+    em = (p * r) * r + r                   # expm1(r)
+    s = np.float64(np.int64(1) << np.int64(k))
+    e = s * em + (s - 1.0)                 # expm1(y) = 2^k expm1(r) + 2^k − 1
+    t = e / (e + 2.0)
+    if x != x:
+        return x
+    return t if x >= 0.0 else -t
+
+
 @njit(**_NB)
 def act_forward(act, u, a, h, xin, mask, arg, slope, k, leaky, elu_alpha, use_mask, skip):
     """a = f(u) per unit; h = a·mask (inverted dropout) + xin (skip). Maxout: a_j = max of its
-    k pieces u[:, j*k:(j+1)*k], the winning piece index kept in arg."""
+    k pieces u[:, j*k:(j+1)*k], the winning piece index kept in arg. tanh and ReLU get their
+    own loops (they vectorize); the rest share one."""
     m, n = a.shape
-    for i in range(m):
-        for j in range(n):
-            if act == MAXOUT:
-                best = u[i, j * k]
-                bi = 0
-                for p in range(1, k):
-                    v = u[i, j * k + p]
-                    if v > best:
-                        best = v
-                        bi = p
-                arg[i, j] = bi
-                y = best
-            else:
-                x = u[i, j]
-                if act == TANH:
-                    y = np.tanh(x)
-                elif act == RELU:
-                    y = x if x > 0.0 else 0.0
-                elif act == SIGMOID:
-                    y = sigmoid(x)
-                elif act == LEAKY_RELU:
-                    y = x if x > 0.0 else leaky * x
-                elif act == PRELU:
-                    y = x if x > 0.0 else slope[j] * x
-                elif act == ELU:
-                    y = x if x > 0.0 else elu_alpha * (np.exp(x) - 1.0)
+    if act == TANH:
+        for i in range(m):
+            for j in range(n):
+                y = tanh(u[i, j])
+                a[i, j] = y
+                h[i, j] = y
+    elif act == RELU:
+        for i in range(m):
+            for j in range(n):
+                y = max(u[i, j], 0.0)
+                a[i, j] = y
+                h[i, j] = y
+    else:
+        for i in range(m):
+            for j in range(n):
+                if act == MAXOUT:
+                    best = u[i, j * k]
+                    bi = 0
+                    for p in range(1, k):
+                        v = u[i, j * k + p]
+                        if v > best:
+                            best = v
+                            bi = p
+                    arg[i, j] = bi
+                    y = best
                 else:
-                    y = x
-            a[i, j] = y
-            if use_mask:
-                y = y * mask[i, j]
-            if skip:
-                y = y + xin[i, j]
-            h[i, j] = y
+                    x = u[i, j]
+                    if act == SIGMOID:
+                        y = sigmoid(x)
+                    elif act == LEAKY_RELU:
+                        y = x if x > 0.0 else leaky * x
+                    elif act == PRELU:
+                        y = x if x > 0.0 else slope[j] * x
+                    elif act == ELU:
+                        y = x if x > 0.0 else elu_alpha * (np.exp(x) - 1.0)
+                    else:
+                        y = x
+                a[i, j] = y
+                h[i, j] = y
+    if use_mask or skip:
+        for i in range(m):
+            for j in range(n):
+                y = a[i, j]
+                if use_mask:
+                    y = y * mask[i, j]
+                if skip:
+                    y = y + xin[i, j]
+                h[i, j] = y
 
 
 @njit(**_NB)
 def act_backward(act, u, a, dh, du, mask, arg, slope, dslope, k, leaky, elu_alpha, use_mask):
     """du from dh through the mask and f. PReLU also accumulates dslope."""
     m, n = a.shape
+    if act == TANH and not use_mask:
+        for i in range(m):
+            for j in range(n):
+                y = a[i, j]
+                du[i, j] = dh[i, j] * (1.0 - y * y)
+        return
     if act == PRELU:
         for j in range(n):
             dslope[j] = 0.0

@@ -9,7 +9,7 @@ from numba import njit
 
 from .codes import BCE, CROSS_ENTROPY
 
-_NB = dict(cache=True, nogil=True)
+_NB = dict(cache=True, nogil=True, error_model="numpy")
 
 
 @njit(**_NB)

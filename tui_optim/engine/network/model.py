@@ -22,7 +22,7 @@ from .layers import (act_backward, act_forward, bn_backward, bn_forward_eval, bn
 from .losses import loss_and_grad
 from ..rng import uniform
 
-_NB = dict(cache=True, nogil=True)
+_NB = dict(cache=True, nogil=True, error_model="numpy")
 
 
 class Layout:
@@ -118,6 +118,14 @@ class Layout:
                 nk = r[C.N_OUT] * r[C.K]
                 bns[r[C.BNS] + nk:r[C.BNS] + 2 * nk] = 1.0
         return buf, ibuf, bns
+
+
+@njit(**_NB)
+def nl(x):
+    """x as a plain int64. A constant passed straight to an njit function is typed as a
+    Literal and compiles a separate specialization of the callee (and of all it calls);
+    passing nl(C.TRAIN) keeps one compilation per function."""
+    return np.int64(x)
 
 
 @njit(**_NB)

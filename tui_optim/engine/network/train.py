@@ -14,7 +14,7 @@ from numba import njit
 
 from . import codes as C
 from .instruments import evaluate, gradcheck_layers, layer_stats, sharpness
-from .model import l2_penalty, load_range, load_rows, loss_grad, sample_masks
+from .model import l2_penalty, load_range, load_rows, loss_grad, nl, sample_masks
 from ..optimizers import grad_point, update
 from ..rng import normal, shuffle
 from ..schedules import lr_at
@@ -32,7 +32,7 @@ NFS = 5
 CLIP_NONE, CLIP_NORM, CLIP_VALUE = range(3)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _clip(code, c, g):
     """By norm: g ← g·c/‖g‖ when ‖g‖ > c. By value: each component into [−c, c]."""
     if code == CLIP_NORM:
@@ -49,7 +49,7 @@ def _clip(code, c, g):
                 g[i] = -c
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def train_steps(n, spec, fh, theta, grad, V, sv, op, sp, icfg, istate, fstate, gcres,
                 Xtr, Ytr, Xva, Yva, perm, buf, ibuf, bns, yb, rng, work, out):
     """Run n records; returns n, or −m when record m−1 is the first non-finite one (the run
@@ -84,7 +84,7 @@ def train_steps(n, spec, fh, theta, grad, V, sv, op, sp, icfg, istate, fstate, g
                                          work)
         # -- the minibatch of update t+1 --------------------------------------------------
         if bs >= ntr:
-            load_range(spec, buf, Xtr, Ytr, yb, 0, ntr)
+            load_range(spec, buf, Xtr, Ytr, yb, nl(0), ntr)
             m = ntr
         else:
             if istate[IS_POS] + bs > ntr:
@@ -99,12 +99,12 @@ def train_steps(n, spec, fh, theta, grad, V, sv, op, sp, icfg, istate, fstate, g
         at = theta
         if grad_point(ocode, op, V, theta, look):
             at = look
-        loss = loss_grad(spec, at, grad, fh, buf, ibuf, bns, yb, m, C.TRAIN, True, loss_code,
-                         ncls, True)
+        loss = loss_grad(spec, at, grad, fh, buf, ibuf, bns, yb, m, nl(C.TRAIN), nl(1), loss_code,
+                         ncls, nl(1))
         layer_stats(spec, buf, m, out, k)
         if icfg[IC_GC] > 0 and t % icfg[IC_GC] == 0:
-            gradcheck_layers(spec, at, grad, fh, buf, ibuf, bns, yb, m, loss_code, ncls, C.TRAIN,
-                             gcres)
+            gradcheck_layers(spec, at, grad, fh, buf, ibuf, bns, yb, m, loss_code, ncls,
+                             nl(C.TRAIN), gcres)
         # -- record k --------------------------------------------------------------------
         gn2 = 0.0
         pn2 = 0.0
@@ -133,7 +133,7 @@ def train_steps(n, spec, fh, theta, grad, V, sv, op, sp, icfg, istate, fstate, g
         _clip(icfg[IC_CLIP], fstate[FS_CLIP], grad)
         for i in range(P):
             thprev[i] = theta[i]
-        update(ocode, op, V, sv, theta, grad, lr, -1, dsp, dX, dY, dH)
+        update(ocode, op, V, sv, theta, grad, lr, nl(-1), dsp, dX, dY, dH)
         for l in range(L):
             d2 = 0.0
             w2 = 0.0
@@ -146,10 +146,10 @@ def train_steps(n, spec, fh, theta, grad, V, sv, op, sp, icfg, istate, fstate, g
     return n
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def data_loss(spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, loss_code, ncls):
     """Mean training-mode loss over rows 0..n (n ≤ cap) plus L2, no masks (tests, tools)."""
-    load_range(spec, buf, X, Y, yb, 0, n)
+    load_range(spec, buf, X, Y, yb, nl(0), n)
     g = np.zeros(theta.shape[0])
-    return loss_grad(spec, theta, g, fh, buf, ibuf, bns, yb, n, C.PROBE, False, loss_code, ncls,
-                     False) + l2_penalty(spec, theta, fh[C.FH_WD])
+    return loss_grad(spec, theta, g, fh, buf, ibuf, bns, yb, n, nl(C.PROBE), nl(0), loss_code,
+                     ncls, nl(0)) + l2_penalty(spec, theta, fh[C.FH_WD])
