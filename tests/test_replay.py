@@ -85,9 +85,10 @@ def test_a_torn_last_line_is_dropped_and_the_prefix_replays(tmp_path):
     assert truncated
     replayer = Replayer(path)
     partial = replay_summary(replayer)
+    assert 0 < partial.records < live.records
     for x, y in zip(live.runs, partial.runs):
-        n = y.records
-        np.testing.assert_array_equal(x.series("loss")[:n], y.series("loss"))
+        if y.records:
+            np.testing.assert_array_equal(x.series("loss")[: y.records], y.series("loss"))
 
 
 def test_headless_replay_reproduces_the_verdicts(tmp_path):

@@ -152,9 +152,11 @@ def format_verdicts(verdicts) -> str:
     return "\n".join(lines)
 
 
-def drive(source, *, recorder=None, out: TextIO = sys.stdout, err: TextIO = sys.stderr,
+def drive(source, *, recorder=None, out: TextIO | None = None, err: TextIO | None = None,
           json_path: Path | None = None, csv_path: Path | None = None) -> int:
     """Run `source` (a Session or a Replayer) to its end and report; returns the exit status."""
+    out = out or sys.stdout
+    err = err or sys.stderr
     scenario = source.scenario
     summary = Summary(source.runs)
     progress = Progress(sum(r.steps for r in source.runs), err)
