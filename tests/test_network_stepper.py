@@ -1,0 +1,166 @@
+"""NetworkStepper: the Stepper contract, determinism, chunking independence, divergence,
+snapshots, instruments (gradient check, sharpness)."""
+
+import math
+
+import numpy as np
+import pytest
+
+from tui_optim.engine.network.stepper import NetworkStepper
+
+SPIRAL = {"type": "network", "dataset": "spiral", "n_samples": 300}
+RUN = {"layers": [16, 16], "activation": "tanh", "init": "xavier", "optimizer": "momentum",
+       "lr": 0.1, "batch_size": 32, "eval_every": 10}
+
+
+def run_chunks(problem, run, sizes, seed=0):
+    s = NetworkStepper(problem, run, sum(sizes), seed)
+    parts = [s.advance(n)[0] for n in sizes]
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}, s
+
+
+def test_series_names_and_lengths():
+    s = NetworkStepper(SPIRAL, RUN, 30, 0)
+    series, div = s.advance(30)
+    assert div is None and s.steps_done == 30
+    assert set(series) == set(s.series_names)
+    for name in ("loss", "grad_norm", "lr", "param_norm", "val_loss", "accuracy"):
+        assert name in series
+    for i in range(3):
+        for f in ("grad_norm", "update_ratio", "act_mean", "act_std", "preact_std", "dead"):
+            assert f"layer.{i}.{f}" in series
+    assert "sharpness" not in series and "layer.0.gradcheck" not in series
+    assert all(len(v) == 30 for v in series.values())
+    assert np.all(series["lr"] == 0.1)
+    # validation carried forward between evaluations (every 10 records)
+    assert np.all(series["val_loss"][:10] == series["val_loss"][0])
+    assert series["val_loss"][10] != series["val_loss"][0]
+
+
+@pytest.mark.parametrize("run", [
+    RUN,
+    {**RUN, "batch_norm": True, "dropout": 0.2, "dropconnect": 0.1, "optimizer": "adam",
+     "lr": 0.01, "activation": "prelu", "schedule": {"name": "cosine"}, "clip": {"norm": 1.0}},
+    {**RUN, "activation": "maxout", "optimizer": "nesterov", "gradcheck_every": 7,
+     "sharpness_every": 9, "batch_size": 0},
+])
+def test_chunking_independent_and_reproducible(run):
+    a, _ = run_chunks(SPIRAL, run, [40])
+    b, _ = run_chunks(SPIRAL, run, [1, 3, 7, 13, 16])
+    c, _ = run_chunks(SPIRAL, run, [40])
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+        np.testing.assert_array_equal(a[k], c[k], err_msg=k)
+    d, _ = run_chunks(SPIRAL, run, [40], seed=1)
+    assert not np.array_equal(a["loss"], d["loss"])
+
+
+def test_training_learns_the_spiral():
+    s = NetworkStepper(SPIRAL, {**RUN, "layers": [32, 32], "eval_every": 100}, 1500, 0)
+    series, _ = s.advance(1500)
+    assert series["loss"][0] > 1.0
+    assert series["accuracy"][-1] > 0.9
+
+
+def test_divergence_is_reported_not_raised():
+    s = NetworkStepper({"type": "network", "dataset": "linear"},
+                       {**RUN, "activation": "linear", "loss": "mse", "lr": 1.0,
+                        "optimizer": "sgd"}, 2000, 0)
+    series, div = s.advance(2000)
+    assert div is not None and div == len(series["loss"]) - 1
+    assert not math.isfinite(series["loss"][-1]) or not math.isfinite(series["grad_norm"][-1]) \
+        or not math.isfinite(series["param_norm"][-1])
+    assert np.all(np.isfinite(series["loss"][:-1]))
+    more, div2 = s.advance(10)
+    assert div2 is None and all(len(v) == 0 for v in more.values())
+    assert s.snapshots()  # still answers
+
+
+def test_initial_loss_is_ln_classes():
+    s = NetworkStepper({**SPIRAL, "classes": 5, "n_samples": 500},
+                       {**RUN, "init": "normal", "init_std": 0.01}, 1, 0)
+    series, _ = s.advance(1)
+    assert abs(series["loss"][0] - math.log(5)) < 0.01
+
+
+def test_lr_scale_and_schedule():
+    s = NetworkStepper(SPIRAL, {**RUN, "schedule": {"name": "step", "every": 5, "factor": 0.5}},
+                       20, 0)
+    a, _ = s.advance(10)
+    s.set_lr_scale(2.0)
+    b, _ = s.advance(10)
+    np.testing.assert_allclose(a["lr"], [0.1] * 5 + [0.05] * 5)
+    np.testing.assert_allclose(b["lr"], [0.05] * 5 + [0.025] * 5)
+
+
+def test_snapshots():
+    s = NetworkStepper(SPIRAL, {**RUN, "hist_bins": 20, "hist_range": [-2, 2]}, 10, 0)
+    s.advance(10)
+    first = s.snapshots()
+    np.testing.assert_allclose(first["hist.edges"], np.linspace(-2, 2, 21))
+    assert first["data.points"].shape == (300, 2) and first["data.labels"].shape == (300,)
+    assert first["boundary.window"].shape == (4,)
+    for i in range(3):
+        for kind in ("act_hist", "preact_hist"):
+            h = first[f"layer.{i}.{kind}"]
+            assert h.shape == (20,) and abs(h.sum() - 1) < 1e-9
+    g = first["boundary"]
+    assert g.ndim == 2 and g.shape[0] == g.shape[1] and set(np.unique(g)) <= {0, 1, 2}
+    second = s.snapshots()
+    assert "hist.edges" not in second and "data.points" not in second
+    assert "boundary" in second
+
+
+def test_batch_norm_histograms_before_and_after():
+    run = {**RUN, "batch_norm": True, "init": "normal", "init_std": 3.0, "hist_range": [-6, 6]}
+    s = NetworkStepper(SPIRAL, run, 1, 0)
+    series, _ = s.advance(1)
+    # pre-activation (before BN) is wide, the activation after BN + tanh is not saturated
+    assert series["layer.1.preact_std"][0] > 3
+    assert series["layer.1.act_std"][0] < 0.9
+
+
+def test_gradcheck_series_is_small():
+    run = {**RUN, "gradcheck_every": 5, "batch_norm": True, "dropout": 0.3}
+    s = NetworkStepper(SPIRAL, run, 10, 0)
+    series, _ = s.advance(10)
+    for i in range(3):
+        gc = series[f"layer.{i}.gradcheck"]
+        assert np.all(gc < 1e-6)
+    assert s.snapshots()["gradcheck"].shape == (3,)
+
+
+def test_sharpness_matches_the_hessian_of_least_squares():
+    """No hidden layer, MSE on linear data: the Hessian is XᵀX/m exactly."""
+    problem = {"type": "network", "dataset": "linear", "dim": 3, "n_samples": 200,
+               "val_fraction": 0.0}
+    run = {"layers": [], "loss": "mse", "batch_size": 0, "sharpness_every": 1, "lr": 0.01,
+           "optimizer": "sgd"}
+    s = NetworkStepper(problem, run, 3, 0)
+    series, _ = s.advance(3)
+    X = np.c_[s.data.X_train, np.ones(len(s.data.X_train))]
+    top = np.linalg.eigvalsh(X.T @ X / len(X))[-1]
+    assert abs(series["sharpness"][-1] / top - 1) < 1e-3   # power iteration, 20 steps a call
+    assert s.snapshots()["sharpness"].shape == (1,)
+
+
+def test_regression_and_csv(tmp_path):
+    f = tmp_path / "d.csv"
+    rng = np.random.default_rng(0)
+    rows = "\n".join(f"{a:.4f},{b:.4f},{int(a + b > 0)}" for a, b in rng.standard_normal((100, 2)))
+    f.write_text("x1,x2,cls\n" + rows + "\n")
+    p = {"type": "network", "dataset": "csv", "path": str(f), "label": "cls"}
+    s = NetworkStepper(p, {**RUN, "loss": "bce"}, 50, 0)
+    series, div = s.advance(50)
+    assert div is None and np.isfinite(series["loss"]).all()
+    r = NetworkStepper({"type": "network", "dataset": "polynomial"}, {**RUN, "loss": "mse"}, 20, 0)
+    series, _ = r.advance(20)
+    assert np.isnan(series["accuracy"]).all() and np.isfinite(series["val_loss"]).all()
+    assert "boundary" not in r.snapshots()
+
+
+def test_unsupported_choices_are_clear_errors():
+    with pytest.raises(ValueError, match="newton"):
+        NetworkStepper(SPIRAL, {**RUN, "optimizer": "newton"}, 1, 0)
+    with pytest.raises(ValueError, match="regression"):
+        NetworkStepper({"type": "network", "dataset": "linear"}, {"loss": "cross_entropy"}, 1, 0)
