@@ -27,9 +27,11 @@ async def settle(pilot) -> None:
         if isinstance(screen, RunScreen):
             t = screen.trace
             ended = all(t.status(i)[0] != Status.RUNNING for i in range(len(screen.source.runs)))
-            if ended and screen.compile_state is None and not any(p.stale() for p in screen.panes):
+            def idle():
+                return screen.drawing is None and not any(p.stale() for p in screen.panes)
+            if ended and screen.compile_state is None and idle():
                 await pilot.pause(0.3)
-                if not any(p.stale() for p in screen.panes):
+                if idle():
                     return
         await pilot.pause(0.05)
     raise AssertionError("the run screen did not settle")

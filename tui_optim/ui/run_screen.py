@@ -2,7 +2,7 @@
 
 The engine runs in a thread worker (`@work(thread=True)`; the kernels release the GIL) that
 only compiles, pulls chunks and folds them into the trace. The UI thread reads the trace on a
-10 Hz timer and rebuilds only the panes whose data changed, within a time budget per tick.
+10 Hz timer and rebuilds, one at a time in a draw thread, only the panes whose data changed.
 The screen never calls the engine, only the source's controls (pause, speed, ε, stop).
 """
 
@@ -31,7 +31,7 @@ from tui_optim.ui.widgets.keybar import KeyBar
 from tui_optim.ui.widgets.legend import RunLegend, legend_text
 
 TICK = 0.1              # seconds between UI reads of the trace
-BUILD_BUDGET = 0.025    # seconds of pane rebuilding per tick at most (one pane always)
+MIN_REDRAW = 0.2        # seconds between two rebuilds of one pane (≤ 5 Hz each)
 NARROW_WIDTH, NARROW_HEIGHT = 100, 32
 MIN_PANE_HEIGHT = 12
 
@@ -91,6 +91,8 @@ class RunScreen(Screen[None]):
         self._last_status = None
         self._last_legend = None
         self._rr = 0
+        self.drawing: Pane | None = None      # the pane being rebuilt in the draw thread
+        self._drawn_at: dict[str, float] = {}
         self.first_frame_at: float | None = None
         self.ctx = PaneContext(self.trace, self.source.runs)
 
@@ -235,20 +237,36 @@ class RunScreen(Screen[None]):
         if legend != self._last_legend:
             self._last_legend = legend
             self.query_one("#legend", RunLegend).update(legend)
-        # Rebuild stale panes round-robin within the budget: a burst never stalls the loop.
-        panes = self.panes
-        if not panes:
+        # One pane at a time is rebuilt off the event loop (plotext is slow pure Python: the
+        # loop keeps answering keys meanwhile), round-robin, only if its data changed.
+        if self.drawing is not None:
             return
-        t0 = time.perf_counter()
+        panes = self.panes
+        now = time.monotonic()
         for k in range(len(panes)):
             pane = panes[(self._rr + k) % len(panes)]
-            if pane.stale():
-                pane.rebuild()
-                if self.first_frame_at is None and self.trace.version:
-                    self.first_frame_at = time.perf_counter()
-                if time.perf_counter() - t0 > BUILD_BUDGET:
-                    self._rr = (self._rr + k + 1) % len(panes)
-                    break
+            if pane.stale() and now - self._drawn_at.get(pane.id or "", 0.0) >= MIN_REDRAW:
+                self._rr = (self._rr + k + 1) % len(panes)
+                self.drawing = pane
+                size = pane.content_size
+                self._draw(pane, pane.current_key(), size.width, size.height)
+                break
+
+    @work(thread=True, group="draw", exit_on_error=False)
+    def _draw(self, pane: Pane, key: tuple, width: int, height: int) -> None:
+        picture = pane.safe_build(width, height)
+        try:
+            self.app.call_from_thread(self._drawn, pane, picture, key)
+        except Exception:   # the app is closing
+            pass
+
+    def _drawn(self, pane: Pane, picture, key: tuple) -> None:
+        self.drawing = None
+        self._drawn_at[pane.id or ""] = time.monotonic()
+        if pane.is_mounted:
+            pane.install(picture, key)
+            if self.first_frame_at is None and key[0] and any(key[0]):
+                self.first_frame_at = time.perf_counter()
 
     def _lr_scales(self) -> list[float]:
         f = getattr(self.source, "lr_scale", None)

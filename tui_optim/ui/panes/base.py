@@ -87,18 +87,30 @@ class Pane(Widget, can_focus=True):
         size = self.content_size
         return (self.data_key(), size.width, size.height, self.log_scale, self.ctx.no_color)
 
+    def current_key(self) -> tuple:
+        return self._key()
+
     def stale(self) -> bool:
         return self.display and self._key() != self._built_key and self.content_size.width > 0
 
-    def rebuild(self) -> None:
-        key = self._key()
-        size = self.content_size
+    def safe_build(self, width: int, height: int) -> RenderableType:
+        """Build, turning a drawing bug into a message in the pane (the dashboard survives)."""
         try:
-            self._picture = self.build(size.width, size.height)
-        except Exception as exc:  # a drawing bug must not take the dashboard down
-            self._picture = Text(f"cannot draw: {exc}", style="red")
+            return self.build(width, height)
+        except Exception as exc:
+            return Text(f"cannot draw: {type(exc).__name__}: {exc}", style="red")
+
+    def install(self, picture: RenderableType, key: tuple) -> None:
+        """Show a picture built (maybe in another thread) for `key`."""
+        self._picture = picture
         self._built_key = key
         self.refresh()
+
+    def rebuild(self) -> None:
+        """Build now, on the calling thread."""
+        key = self._key()
+        size = self.content_size
+        self.install(self.safe_build(size.width, size.height), key)
 
     def toggle_log(self) -> bool:
         self.log_scale = not self.log_scale
@@ -116,8 +128,5 @@ class Pane(Widget, can_focus=True):
         size = self.content_size
         if size.width <= 0 or size.height <= 0:
             return
-        try:
-            self._picture = self.build(size.width, size.height)
-        except Exception as exc:
-            self._picture = Text(f"cannot draw: {exc}", style="red")
+        self._picture = self.safe_build(size.width, size.height)
         self._built_key = key

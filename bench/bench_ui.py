@@ -1,0 +1,150 @@
+"""Dashboard benchmark (run by hand): does the UI stay responsive, and what does it cost the engine?
+
+    python bench/bench_ui.py [SCENARIO] [--seconds 8] [--size 120x40]
+
+Measures, on one scenario in one process (a network scenario by default, at full speed):
+  - event-loop lag (p50, p95, max) while the engine trains: a probe task sleeps 10 ms in a loop
+    on the app's event loop and records how late it wakes;
+  - engine throughput (records/s over all runs) with the dashboard open, against headless
+    (the same Session consuming chunks with nothing drawn);
+  - warm start to first drawn frame: a fresh process with numba's cache warm, from before
+    importing the UI to the first pane drawn with data.
+Targets: p95 lag < 50 ms, throughput >= 80 % of headless, warm start < 1.5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+BENCH_NET = """
+title = "bench: spiral MLP 2-64-64-3"
+topic = "bench"
+steps = 10000000
+[problem]
+type = "network"
+dataset = "spiral"
+[defaults]
+layers = [64, 64]
+activation = "tanh"
+init = "xavier"
+lr = 0.05
+batch_size = 32
+[[runs]]
+label = "tanh"
+"""
+
+
+def load(name: str | None):
+    from tui_optim.scenario import load_scenario
+
+    if name:
+        return load_scenario(name)
+    path = Path("/tmp/tui_optim_bench_net.toml")
+    path.write_text(BENCH_NET)
+    return load_scenario(str(path))
+
+
+def headless_rate(scenario, seconds: float) -> float:
+    from tui_optim.runner.session import Session
+
+    session = Session(scenario, speed=None)
+    session.compile()
+    records, t0 = 0, time.perf_counter()
+    for chunk in session.chunks():
+        records += chunk.n
+        if time.perf_counter() - t0 > seconds:
+            session.stop()
+    return records / (time.perf_counter() - t0)
+
+
+async def dashboard(scenario, seconds: float, size: tuple[int, int]) -> dict:
+    from tui_optim.runner.session import Session
+    from tui_optim.ui.app import create_app
+
+    app = create_app(scenario, make_source=lambda sc: Session(sc, speed=None))
+    async with app.run_test(size=size) as pilot:
+        screen = app.screen
+        while screen.compile_state is not None:
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)
+        runs = range(len(screen.source.runs))
+        n0, t0 = sum(screen.trace.records(i) for i in runs), time.perf_counter()
+        lags = []
+        while time.perf_counter() - t0 < seconds:
+            a = time.perf_counter()
+            await asyncio.sleep(0.01)
+            lags.append(time.perf_counter() - a - 0.01)
+        rate = (sum(screen.trace.records(i) for i in runs) - n0) / (time.perf_counter() - t0)
+        await pilot.press("q")
+    lags.sort()
+    return {"rate": rate, "p50": statistics.median(lags), "p95": lags[int(0.95 * len(lags))],
+            "max": lags[-1], "probes": len(lags)}
+
+
+def warm_start_child(name: str | None, size: tuple[int, int]) -> None:
+    """In a fresh process: seconds from before importing the UI to the first pane drawn."""
+    t_start = time.perf_counter()
+    scenario = load(name)
+    from tui_optim.ui.app import create_app
+
+    async def go():
+        app = create_app(scenario)
+        async with app.run_test(size=size) as pilot:
+            while app.screen.first_frame_at is None:
+                await asyncio.sleep(0.01)
+            print(f"{app.screen.first_frame_at - t_start:.3f}")
+            await pilot.press("q")
+
+    asyncio.run(go())
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("scenario", nargs="?", help="built-in name or file (default: a spiral MLP)")
+    ap.add_argument("--seconds", type=float, default=8.0)
+    ap.add_argument("--size", default="120x40")
+    ap.add_argument("--warm-start-child", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    size = tuple(int(v) for v in args.size.split("x"))
+    if args.warm_start_child:
+        warm_start_child(args.scenario, size)
+        return 0
+
+    scenario = load(args.scenario)
+    print(f"scenario: {scenario.title} ({len(scenario.runs)} runs), {args.seconds:g} s per measurement, {args.size}")
+    t = time.perf_counter()
+    head = headless_rate(scenario, args.seconds)   # also compiles / fills numba's cache
+    print(f"headless: {head:,.0f} records/s (first call incl. compile {time.perf_counter() - t:.1f} s)")
+    dash = asyncio.run(dashboard(scenario, args.seconds, size))
+    print(f"dashboard: {dash['rate']:,.0f} records/s = {100 * dash['rate'] / head:.0f} % of headless (target >= 80 %)")
+    print(f"event-loop lag over {dash['probes']} probes: p50 {1e3 * dash['p50']:.1f} ms, "
+          f"p95 {1e3 * dash['p95']:.1f} ms (target < 50), max {1e3 * dash['max']:.1f} ms")
+    head2 = headless_rate(scenario, args.seconds / 2)
+    print(f"headless again: {head2:,.0f} records/s (machine noise check)")
+    cmd = [sys.executable, __file__, "--warm-start-child", "--size", args.size]
+    if args.scenario:
+        cmd.insert(2, args.scenario)
+    starts = []
+    for _ in range(3):
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        try:
+            starts.append(float(out.stdout.strip().splitlines()[-1]))
+        except (ValueError, IndexError):
+            print(out.stdout, out.stderr, file=sys.stderr)
+    if starts:
+        print(f"warm start to first frame: median {statistics.median(starts):.2f} s of {len(starts)} "
+              f"(min {min(starts):.2f}, target < 1.5 s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
