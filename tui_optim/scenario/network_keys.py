@@ -46,6 +46,7 @@ CHAIN_PROBLEM_KEYS: dict[str, Key] = _table(
     Key("b", Float(), 2.0),
     Key("x", List(Float(), length=2), (1.0, 1.0)),
     Key("target", Float(), 0.0),
+    Key("w0", Float(), 1.0),        # product: every w_i starts here
 )
 
 
@@ -80,7 +81,11 @@ NETWORK_RUN_KEYS: dict[str, Key] = _table(
     Key("sharpness_every", Int(ge=0), 0, problems=_NET),
     Key("gradcheck_every", Int(ge=0), 0, problems=_NET),
     Key("subset", Int(ge=0), 0, problems=_NET),
-    Key("depth", Int(ge=1), 10, problems=_CHAIN),  # n, the chain's length
+    Key("depth", Int(ge=1), 10, problems=_CHAIN),  # product: l, the number of factors w_i
+    # diag: a run may set its own a and b (None: the problem's), so one scenario can put an
+    # exploding and a vanishing chain side by side.
+    Key("a", Float(), None, problems=_CHAIN),
+    Key("b", Float(), None, problems=_CHAIN),
 )
 
 

@@ -189,8 +189,8 @@ class ChainStepper:
         self.diverged_at: int | None = None
         self.scale = 1.0
         if self.model == "diag":
-            self.a = float(_get(problem, "a", 1.0))
-            self.b = float(_get(problem, "b", 2.0))
+            self.a = float(_get(run, "a", _get(problem, "a", 1.0)))
+            self.b = float(_get(run, "b", _get(problem, "b", 2.0)))
             self.nl = min(self.steps, MAX_LAYER_SERIES)
             self.h = np.zeros((self.steps + 1, 2))
             self.dn = np.zeros(self.nl)

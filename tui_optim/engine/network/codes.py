@@ -39,8 +39,12 @@ TRAIN = 1       # batch statistics, the sampled dropout / DropConnect masks
 PROBE = 2       # batch statistics, no masks (histograms, sharpness): deterministic
 
 # --- per-layer series, in kernel column order --------------------------------------------
+# spread: mean over the batch of the std across a layer's units (0 when the units are identical)
 LAYER_SERIES = ("grad_norm", "update_ratio", "act_mean", "act_std", "preact_std", "dead",
-                "gradcheck")
+                "gradcheck", "spread")
 NLS = len(LAYER_SERIES)
-GLOBAL_SERIES = ("loss", "grad_norm", "lr", "param_norm", "val_loss", "accuracy", "sharpness")
+# train_loss: evaluation-mode loss on the whole training set (with val_loss, the gap);
+# epoch: passes over the training data so far
+GLOBAL_SERIES = ("loss", "grad_norm", "lr", "param_norm", "val_loss", "accuracy", "sharpness",
+                 "train_loss", "epoch")
 NGS = len(GLOBAL_SERIES)

@@ -81,7 +81,18 @@ def layer_stats(spec, buf, m, out, k):
                 zs2 += v * v
         zc = m * nk
         zm = zs / zc
+        sp = 0.0
+        for i in range(m):
+            us = 0.0
+            us2 = 0.0
+            for j in range(n):
+                v = a[i, j]
+                us += v
+                us2 += v * v
+            um = us / n
+            sp += np.sqrt(max(us2 / n - um * um, 0.0))
         base = C.NGS + l * C.NLS
+        out[base + 7, k] = sp / m
         out[base + 2, k] = mean
         out[base + 3, k] = np.sqrt(var)
         out[base + 4, k] = np.sqrt(max(zs2 / zc - zm * zm, 0.0))

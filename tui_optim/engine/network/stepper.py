@@ -18,7 +18,7 @@ from .init import init_params
 from .instruments import histograms, predict_grid
 from .model import Layout
 from .train import (CLIP_NONE, CLIP_NORM, CLIP_VALUE, FS_ACC, FS_CLIP, FS_SCALE, FS_SHARP,
-                    FS_VAL, IC_BATCH, IC_CLIP, IC_EVAL, IC_GC, IC_LOSS, IC_NCLS, IC_NPROBE,
+                    FS_TRAIN, FS_VAL, IC_BATCH, IC_CLIP, IC_EVAL, IC_GC, IC_LOSS, IC_NCLS, IC_NPROBE,
                     IC_NTRAIN, IC_NVAL, IC_OPT, IC_SCHED, IC_SHARP, IC_SHARP_ITERS, IS_POS, NFS,
                     NIC, NIS, train_steps)
 from ..optimizers import CODES as OPT_CODES, LBFGS, NEWTON, init_state, optimizer_params
@@ -40,10 +40,10 @@ def _get(run: Mapping, key: str, default):
 class NetworkStepper:
     """An MLP trained by minibatch backprop with any of the surface engine's optimizers.
 
-    Series per record: loss, grad_norm, lr, param_norm, val_loss, accuracy (sharpness when
-    sharpness_every > 0), and per layer i (0 = first hidden, L−1 = output) layer.i.grad_norm,
-    update_ratio, act_mean, act_std, preact_std, dead (layer.i.gradcheck when gradcheck_every
-    > 0). Snapshots: hist.edges, layer.i.act_hist, layer.i.preact_hist, boundary,
+    Series per record: loss, grad_norm, lr, param_norm, val_loss, accuracy, train_loss,
+    epoch (sharpness when sharpness_every > 0), and per layer i (0 = first hidden, L−1 =
+    output) layer.i.grad_norm, update_ratio, act_mean, act_std, preact_std, dead, spread
+    (layer.i.gradcheck when gradcheck_every > 0). Snapshots: hist.edges, layer.i.act_hist, layer.i.preact_hist, boundary,
     boundary.window, data.points, data.labels (2-D class data; static ones on the first call),
     sharpness, gradcheck.
     """
@@ -133,6 +133,7 @@ class NetworkStepper:
         self.fstate[FS_VAL] = np.nan
         self.fstate[FS_ACC] = np.nan
         self.fstate[FS_SHARP] = np.nan
+        self.fstate[FS_TRAIN] = np.nan
         clip = run.get("clip") or {}
         if clip.get("norm") is not None:
             self.icfg[IC_CLIP] = CLIP_NORM

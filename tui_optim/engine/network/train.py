@@ -26,9 +26,9 @@ NIC = 13
 # istate: t (records done), position in the epoch's permutation, epochs started
 IS_T, IS_POS, IS_EPOCH = range(3)
 NIS = 3
-# fstate: live lr scale, clip threshold, last validation loss, accuracy, sharpness
-FS_SCALE, FS_CLIP, FS_VAL, FS_ACC, FS_SHARP = range(5)
-NFS = 5
+# fstate: live lr scale, clip threshold, last validation loss, accuracy, sharpness, train loss
+FS_SCALE, FS_CLIP, FS_VAL, FS_ACC, FS_SHARP, FS_TRAIN = range(6)
+NFS = 6
 CLIP_NONE, CLIP_NORM, CLIP_VALUE = range(3)
 
 
@@ -75,6 +75,9 @@ def train_steps(n, spec, fh, theta, grad, V, sv, op, sp, icfg, istate, fstate, g
                                loss_code, ncls)
             fstate[FS_VAL] = vl
             fstate[FS_ACC] = acc
+        if icfg[IC_EVAL] > 0 and t % icfg[IC_EVAL] == 0:
+            tl, _ = evaluate(spec, theta, fh, buf, ibuf, bns, yb, Xtr, Ytr, ntr, loss_code, ncls)
+            fstate[FS_TRAIN] = tl
         if icfg[IC_SHARP] > 0 and t % icfg[IC_SHARP] == 0:
             if t == 0:
                 for i in range(P):
@@ -124,6 +127,8 @@ def train_steps(n, spec, fh, theta, grad, V, sv, op, sp, icfg, istate, fstate, g
         out[4, k] = fstate[FS_VAL]
         out[5, k] = fstate[FS_ACC]
         out[6, k] = fstate[FS_SHARP]
+        out[7, k] = fstate[FS_TRAIN]
+        out[8, k] = t / max(ntr // bs, 1)   # whole batches per epoch (the last partial one is dropped)
         if not (np.isfinite(loss) and np.isfinite(gn2) and np.isfinite(pn2)):
             for l in range(L):
                 out[C.NGS + l * C.NLS + 1, k] = np.nan
