@@ -81,6 +81,10 @@ NETWORK_RUN_KEYS: dict[str, Key] = _table(
     Key("sharpness_every", Int(ge=0), 0, problems=_NET),
     Key("gradcheck_every", Int(ge=0), 0, problems=_NET),
     Key("subset", Int(ge=0), 0, problems=_NET),
+    # curriculum learning: the fraction of the run over which the training pool grows from the
+    # easiest `curriculum_start` of the examples to all of them (0 = off; class data only)
+    Key("curriculum", Float(ge=0, le=1), 0.0, problems=_NET),
+    Key("curriculum_start", Float(gt=0, le=1), 0.25, problems=_NET),
     Key("depth", Int(ge=1), 10, problems=_CHAIN),  # product: l, the number of factors w_i
     # diag: a run may set its own a and b (None: the problem's), so one scenario can put an
     # exploding and a vanishing chain side by side.

@@ -18,9 +18,9 @@ from .init import init_params
 from .instruments import histograms, predict_grid
 from .model import Layout
 from .train import (CLIP_NONE, CLIP_NORM, CLIP_VALUE, FS_ACC, FS_CLIP, FS_SCALE, FS_SHARP,
-                    FS_TRAIN, FS_VAL, IC_BATCH, IC_CLIP, IC_EVAL, IC_GC, IC_LOSS, IC_NCLS, IC_NPROBE,
-                    IC_NTRAIN, IC_NVAL, IC_OPT, IC_SCHED, IC_SHARP, IC_SHARP_ITERS, IS_POS, NFS,
-                    NIC, NIS, train_steps)
+                    FS_CURR0, FS_TRAIN, FS_VAL, IC_BATCH, IC_CLIP, IC_CURRICULUM, IC_EVAL, IC_GC,
+                    IC_LOSS, IC_NCLS, IC_NPROBE, IC_NTRAIN, IC_NVAL, IC_OPT, IC_SCHED, IC_SHARP,
+                    IC_SHARP_ITERS, IS_POOL, IS_POS, NFS, NIC, NIS, train_steps)
 from ..optimizers import CODES as OPT_CODES, LBFGS, NEWTON, init_state, optimizer_params
 from ..rng import seed_state
 from ..schedules import schedule_params
@@ -145,6 +145,12 @@ class NetworkStepper:
             self.icfg[IC_CLIP] = CLIP_NONE
         self.istate = np.zeros(NIS, dtype=np.int64)
         self.istate[IS_POS] = ntr          # the first step starts an epoch (shuffles)
+        self.istate[IS_POOL] = ntr
+        curriculum = float(_get(run, "curriculum", 0.0))
+        if curriculum > 0 and ncls > 0:
+            self.icfg[IC_CURRICULUM] = max(1, int(round(curriculum * self.steps)))
+            self.fstate[FS_CURR0] = float(_get(run, "curriculum_start", 0.25))
+            self.data = data = _easy_first(data, ntr)
         self.gcres = np.full(L, np.nan)
         self.perm = np.arange(ntr, dtype=np.int64)
         self.work = np.zeros((7, P))
@@ -234,6 +240,23 @@ class NetworkStepper:
     @property
     def accuracy(self) -> float:
         return float(self.fstate[FS_ACC])
+
+
+def _easy_first(data, ntr):
+    """The data set with its first ntr training rows sorted easy to hard. Difficulty of an
+    example: distance to its own class mean minus distance to the nearest other class mean
+    (negative: well inside its class)."""
+    from dataclasses import replace
+    X, y = data.X_train[:ntr], data.Y_train[:ntr, 0].astype(int)
+    means = np.array([X[y == c].mean(axis=0) if np.any(y == c) else np.full(X.shape[1], np.inf)
+                      for c in range(data.n_classes)])
+    d = np.linalg.norm(X[:, None, :] - means[None, :, :], axis=2)
+    own = d[np.arange(len(y)), y]
+    d[np.arange(len(y)), y] = np.inf
+    order = np.argsort(own - d.min(axis=1), kind="stable")
+    Xs = np.concatenate([X[order], data.X_train[ntr:]])
+    Ys = np.concatenate([data.Y_train[:ntr][order], data.Y_train[ntr:]])
+    return replace(data, X_train=np.ascontiguousarray(Xs), Y_train=np.ascontiguousarray(Ys))
 
 
 def warm_up() -> None:

@@ -21,14 +21,15 @@ from ..schedules import lr_at
 
 # icfg: integer configuration
 (IC_LOSS, IC_NCLS, IC_BATCH, IC_EVAL, IC_SHARP, IC_GC, IC_SHARP_ITERS, IC_NTRAIN, IC_NVAL,
- IC_OPT, IC_SCHED, IC_CLIP, IC_NPROBE) = range(13)
-NIC = 13
-# istate: t (records done), position in the epoch's permutation, epochs started
-IS_T, IS_POS, IS_EPOCH = range(3)
-NIS = 3
-# fstate: live lr scale, clip threshold, last validation loss, accuracy, sharpness, train loss
-FS_SCALE, FS_CLIP, FS_VAL, FS_ACC, FS_SHARP, FS_TRAIN = range(6)
-NFS = 6
+ IC_OPT, IC_SCHED, IC_CLIP, IC_NPROBE, IC_CURRICULUM) = range(14)
+NIC = 14
+# istate: t (records done), position in the epoch's permutation, epochs started, pool size
+IS_T, IS_POS, IS_EPOCH, IS_POOL = range(4)
+NIS = 4
+# fstate: live lr scale, clip threshold, last validation loss, accuracy, sharpness, train loss,
+# the curriculum's starting fraction
+FS_SCALE, FS_CLIP, FS_VAL, FS_ACC, FS_SHARP, FS_TRAIN, FS_CURR0 = range(7)
+NFS = 7
 CLIP_NONE, CLIP_NORM, CLIP_VALUE = range(3)
 
 
@@ -90,8 +91,17 @@ def train_steps(n, spec, fh, theta, grad, V, sv, op, sp, icfg, istate, fstate, g
             load_range(spec, buf, Xtr, Ytr, yb, nl(0), ntr)
             m = ntr
         else:
-            if istate[IS_POS] + bs > ntr:
-                shuffle(rng, perm)
+            if istate[IS_POS] + bs > istate[IS_POOL]:
+                if icfg[IC_CURRICULUM] > 0:
+                    # curriculum: rows are sorted easy to hard; each epoch draws from the
+                    # easiest fraction, growing linearly to all of them
+                    f0 = fstate[FS_CURR0]
+                    frac = f0 + (1.0 - f0) * min(1.0, t / icfg[IC_CURRICULUM])
+                    pool = max(bs, min(ntr, int(frac * ntr)))
+                    for i in range(pool):
+                        perm[i] = i
+                    istate[IS_POOL] = pool
+                shuffle(rng, perm[:istate[IS_POOL]])
                 istate[IS_POS] = 0
                 istate[IS_EPOCH] += 1
             load_rows(spec, buf, Xtr, Ytr, yb, perm, istate[IS_POS], bs)
