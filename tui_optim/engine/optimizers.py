@@ -104,7 +104,7 @@ def init_state(code: int, op: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarra
     return V, sv
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(inline="always", cache=True, nogil=True, error_model="numpy")
 def grad_point(code, op, V, theta, out):
     """Where the gradient for the next update is taken: θ + αv for Nesterov, else θ.
 

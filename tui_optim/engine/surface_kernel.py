@@ -39,7 +39,7 @@ CLIP_NONE, CLIP_NORM, CLIP_VALUE = 0, 1, 2
 AVG_NONE, AVG_POLYAK, AVG_EMA = 0, 1, 2
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(inline="always", cache=True, nogil=True, error_model="numpy")
 def _grad_at(scode, sp, X, Y, x, g, perm, istate, batch):
     """Gradient at x: full, or on the next minibatch (reshuffling at each epoch's start)."""
     if batch > 0 and scode >= LEAST_SQUARES:
@@ -52,7 +52,7 @@ def _grad_at(scode, sp, X, Y, x, g, perm, istate, batch):
     return f_grad(scode, sp, X, Y, x, g)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(inline="always", cache=True, nogil=True, error_model="numpy")
 def _next_batch(X, perm, istate, batch, rng):
     """Move the minibatch window; at the end of an epoch reshuffle and start over."""
     m = X.shape[0]
@@ -63,7 +63,7 @@ def _next_batch(X, perm, istate, batch, rng):
     istate[S_POS] = pos
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(inline="always", cache=True, nogil=True, error_model="numpy")
 def _norm(a):
     s = 0.0
     for i in range(a.shape[0]):
@@ -86,23 +86,16 @@ def advance_kernel(n, cfg_i, cfg_f, sp, X, Y, perm, op, V, sv, sched_p, sigmas, 
     scode = cfg_i[I_SCODE]
     ocode = cfg_i[I_OCODE]
     d = theta.shape[0]
-    plain = (cfg_i[I_SCHED] == 0 and sched_p[0] <= 0.0 and cfg_i[I_CLIP] == CLIP_NONE and cfg_i[I_AVG] == AVG_NONE
-             and cfg_f[F_NOISE] == 0.0 and cfg_i[I_SAMPLES] == 0 and _is_2d(scode)
+    plain = (cfg_i[I_SCHED] == 0 and sched_p[0] <= 0.0 and cfg_i[I_CLIP] == CLIP_NONE
+             and cfg_i[I_AVG] == AVG_NONE and cfg_f[F_NOISE] == 0.0 and cfg_i[I_SAMPLES] == 0 and _is_2d(scode)
              and d == 2 and cfg_i[I_ROW_PROJ] < 0 and cfg_i[I_ROW_X] == 5)
     if plain and ocode == O.SGD:
         return _plain_sgd_2d(n, cfg_i, cfg_f, sp, op, theta, prev, theta_star, istate, out)
     if plain and ocode == O.ADAM:
         return _plain_adam_2d(n, cfg_i, cfg_f, sp, op, V, sv, theta, prev, theta_star, istate,
                               out)
-    return _generic(n, cfg_i, cfg_f, sp, X, Y, perm, op, V, sv, sched_p, sigmas, rng, theta,
-                    prev, avg, theta_star, origin, e0, e1, istate, out)
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def _generic(n, cfg_i, cfg_f, sp, X, Y, perm, op, V, sv, sched_p, sigmas, rng, theta, prev, avg,
-             theta_star, origin, e0, e1, istate, out):
-    scode = cfg_i[I_SCODE]
-    ocode = cfg_i[I_OCODE]
+    # the generic loop is written inline here, not in its own jitted function: every level of
+    # jitted calls re-optimizes the code below it at compile time (cold compile cost)
     sched = cfg_i[I_SCHED]
     clip = cfg_i[I_CLIP]
     avg_kind = cfg_i[I_AVG]
@@ -230,8 +223,10 @@ def _generic(n, cfg_i, cfg_f, sp, X, Y, perm, op, V, sv, sched_p, sigmas, rng, t
 
 
 @njit(inline="always")
-def _record_2d(out, k, f, g0, g1, lr, x0, x1, ss, has_dist, s0, s1):
-    # literal row numbers: a runtime row index here costs 3x (measured)
+def _record_2d(out, k, f, g0, g1, lr, x0, x1, ss, s0, s1):
+    # literal row numbers: a runtime row index or flag here costs 2.5 to 3x (measured), so
+    # row 7 is always written: the distance to θ* when known, else a scratch row (see the
+    # stepper's allocation)
     out[ROW_LOSS, k] = f
     out[ROW_GRAD_NORM, k] = np.sqrt(g0 * g0 + g1 * g1)
     out[ROW_LR, k] = lr
@@ -239,21 +234,12 @@ def _record_2d(out, k, f, g0, g1, lr, x0, x1, ss, has_dist, s0, s1):
     out[ROW_STEP_SIZE, k] = ss
     out[5, k] = x0
     out[6, k] = x1
-    if has_dist:
-        out[7, k] = np.sqrt((x0 - s0) ** 2 + (x1 - s1) ** 2)
+    out[7, k] = np.sqrt((x0 - s0) ** 2 + (x1 - s1) ** 2)
     return np.isfinite(f) and np.isfinite(x0) and np.isfinite(x1)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _plain_sgd_2d(n, cfg_i, cfg_f, sp, op, theta, prev, theta_star, istate, out):
-    # has_dist as a literal in each copy of the loop: a runtime flag costs 2.5x (measured)
-    if cfg_i[I_ROW_DIST] == 7:
-        return _plain_sgd_loop(n, cfg_i, cfg_f, sp, op, theta, prev, theta_star, istate, out, True)
-    return _plain_sgd_loop(n, cfg_i, cfg_f, sp, op, theta, prev, theta_star, istate, out, False)
-
-
-@njit(inline="always")
-def _plain_sgd_loop(n, cfg_i, cfg_f, sp, op, theta, prev, theta_star, istate, out, has_dist):
     scode = cfg_i[I_SCODE]
     s0 = theta_star[0]
     s1 = theta_star[1]
@@ -266,7 +252,7 @@ def _plain_sgd_loop(n, cfg_i, cfg_f, sp, op, theta, prev, theta_star, istate, ou
     for k in range(n):
         f, g0, g1 = fg2d(scode, sp, x0, x1)
         ss = np.sqrt((x0 - p0) ** 2 + (x1 - p1) ** 2) if t0 + k > 0 else 0.0
-        if not _record_2d(out, k, f, g0, g1, lr, x0, x1, ss, has_dist, s0, s1):
+        if not _record_2d(out, k, f, g0, g1, lr, x0, x1, ss, s0, s1):
             istate[S_DEAD] = 1
             istate[S_T] = t0 + k
             theta[0] = x0
@@ -288,24 +274,6 @@ def _plain_sgd_loop(n, cfg_i, cfg_f, sp, op, theta, prev, theta_star, istate, ou
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _plain_adam_2d(n, cfg_i, cfg_f, sp, op, V, sv, theta, prev, theta_star, istate, out):
-    # has_dist and bias correction as literals in each copy of the loop: runtime flags in the
-    # loop cost 2.5x (measured)
-    if cfg_i[I_ROW_DIST] == 7:
-        if op[O.BIAS] > 0.0:
-            return _plain_adam_loop(n, cfg_i, cfg_f, sp, op, V, sv, theta, prev, theta_star,
-                                    istate, out, True, True)
-        return _plain_adam_loop(n, cfg_i, cfg_f, sp, op, V, sv, theta, prev, theta_star,
-                                    istate, out, True, False)
-    if op[O.BIAS] > 0.0:
-        return _plain_adam_loop(n, cfg_i, cfg_f, sp, op, V, sv, theta, prev, theta_star,
-                                    istate, out, False, True)
-    return _plain_adam_loop(n, cfg_i, cfg_f, sp, op, V, sv, theta, prev, theta_star,
-                                    istate, out, False, False)
-
-
-@njit(inline="always")
-def _plain_adam_loop(n, cfg_i, cfg_f, sp, op, V, sv, theta, prev, theta_star, istate, out, has_dist,
-                     bias):
     scode = cfg_i[I_SCODE]
     s0 = theta_star[0]
     s1 = theta_star[1]
@@ -313,6 +281,7 @@ def _plain_adam_loop(n, cfg_i, cfg_f, sp, op, V, sv, theta, prev, theta_star, is
     r1 = op[O.RHO1]
     r2 = op[O.RHO2]
     delta = op[O.DELTA]
+    bias = 1.0 if op[O.BIAS] > 0.0 else 0.0
     t0 = istate[S_T]
     x0 = theta[0]
     x1 = theta[1]
@@ -328,7 +297,7 @@ def _plain_adam_loop(n, cfg_i, cfg_f, sp, op, V, sv, theta, prev, theta_star, is
     for k in range(n):
         f, g0, g1 = fg2d(scode, sp, x0, x1)
         ss = np.sqrt((x0 - p0) ** 2 + (x1 - p1) ** 2) if t0 + k > 0 else 0.0
-        if not _record_2d(out, k, f, g0, g1, lr, x0, x1, ss, has_dist, s0, s1):
+        if not _record_2d(out, k, f, g0, g1, lr, x0, x1, ss, s0, s1):
             istate[S_DEAD] = 1
             done = k + 1
             break
@@ -336,12 +305,10 @@ def _plain_adam_loop(n, cfg_i, cfg_f, sp, op, V, sv, theta, prev, theta_star, is
         p1 = x1
         q1 *= r1
         q2 *= r2
-        if bias:
-            c1 = 1.0 / (1.0 - q1)
-            c2 = 1.0 / (1.0 - q2)
-        else:
-            c1 = 1.0
-            c2 = 1.0
+        # bias ∈ {0, 1}: 1/(1 − 0) = 1 exactly, so no branch in the loop (a runtime flag in
+        # this loop cost 2.5x, measured)
+        c1 = 1.0 / (1.0 - q1 * bias)
+        c2 = 1.0 / (1.0 - q2 * bias)
         m0 = r1 * m0 + (1.0 - r1) * g0
         m1 = r1 * m1 + (1.0 - r1) * g1
         v0 = r2 * v0 + (1.0 - r2) * g0 * g0

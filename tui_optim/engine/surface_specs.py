@@ -67,7 +67,8 @@ class SurfaceSpec:
         return int(self.start.shape[0])
 
     def value(self, x) -> float:
-        return float(S.value(self.code, self.sp, self.X, self.Y, np.asarray(x, np.float64)))
+        x = np.asarray(x, np.float64)
+        return float(S.f_grad(self.code, self.sp, self.X, self.Y, x, np.empty(x.shape[0])))
 
     def grad(self, x) -> np.ndarray:
         g = np.empty(self.dim)

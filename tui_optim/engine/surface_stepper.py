@@ -121,7 +121,8 @@ class SurfaceStepper:
         n = int(n)
         if self._istate[K.S_DEAD] or n <= 0:
             return {name: np.empty(0) for name in self.series_names}, None
-        out = np.empty((len(self.series_names), n))
+        # at least 8 rows: the 2-D fast paths always write row 7 (dist, or scratch)
+        out = np.empty((max(len(self.series_names), 8), n))
         spec = self.spec
         m = K.advance_kernel(n, self._cfg_i, self._cfg_f, spec.sp, spec.X, spec.Y, self._perm,
                              self._op, self._V, self._sv, self._sched_p, self._sigmas, self._rng,
@@ -172,10 +173,12 @@ class SurfaceStepper:
         return bool(self._istate[K.S_DEAD])
 
 
-def warm_up(progress=None) -> None:
+def warm_up(progress=None, include_batch: bool = False) -> None:
     """Compile (or load from numba's cache) every surface kernel by running tiny problems.
 
     progress(i, total, what) is called before each step, for a "compiling kernels…" status.
+    The multi-path batch kernels (engine.batch) are not used by the stepper; include_batch
+    compiles them too.
     """
     cases = [
         ("plain sgd", {"surface": "rosenbrock"}, {"optimizer": "sgd", "lr": 1e-3}),
@@ -188,14 +191,16 @@ def warm_up(progress=None) -> None:
          {"optimizer": "lbfgs", "batch_size": 5}),
         ("newton", {"surface": "himmelblau"}, {"optimizer": "newton"}),
     ]
-    total = len(cases) + 1
+    total = len(cases) + (1 if include_batch else 0)
     for i, (what, problem, run) in enumerate(cases):
         if progress is not None:
             progress(i, total, what)
         st = SurfaceStepper(problem, run, 4, 0)
         st.advance(2)
         st.snapshots()
-    if progress is not None:
-        progress(total - 1, total, "batch")
-    from .batch import warm_up_batch
-    warm_up_batch()
+    if include_batch:
+        if progress is not None:
+            progress(total - 1, total, "batch")
+        from .batch import warm_up_batch
+
+        warm_up_batch()

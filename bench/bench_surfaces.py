@@ -1,0 +1,215 @@
+"""Benchmark the surface engine against the same rule in NumPy, pure Python and (if present)
+torch.optim. Run by hand: `python bench/bench_surfaces.py [--quick]`.
+
+Every loop records every step's position, loss and gradient norm (the stepper records more:
+lr, ‖θ‖, step size and distance to θ* as well). Targets on a 2-core machine: Adam ≥ 25 M
+recorded steps/s and SGD ≥ 100 M for one 2-D run, 1024-path batch ≥ 70 M point-steps/s,
+cold compile < 15 s, cached start < 1 s. Timings are best-of-repeats; the machine is shared, so
+load from other processes shows up as slower figures (the load average is printed).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tui_optim.engine import batch as B  # noqa: E402
+from tui_optim.engine.surface_stepper import SurfaceStepper  # noqa: E402
+from tui_optim.engine.surfaces import ROSENBROCK  # noqa: E402
+
+LR_SGD = 1e-4
+LR_ADAM = 1e-3
+
+
+def best_rate(fn, work: int, repeats: int) -> float:
+    """work units per second, best of `repeats` calls of fn()."""
+    fn()
+    best = math.inf
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return work / best
+
+
+def stepper_rate(optimizer: str, lr: float, chunk: int, chunks: int, repeats: int) -> float:
+    st = SurfaceStepper({"surface": "rosenbrock"}, {"optimizer": optimizer, "lr": lr}, 10**12, 0)
+
+    def go():
+        for _ in range(chunks):
+            st.advance(chunk)
+
+    return best_rate(go, chunk * chunks, repeats)
+
+
+def numpy_rate(optimizer: str, n: int) -> float:
+    def go():
+        x = np.array([-1.2, 1.0])
+        m = np.zeros(2)
+        v = np.zeros(2)
+        q1 = q2 = 1.0
+        pos = np.empty((n, 2))
+        loss = np.empty(n)
+        gn = np.empty(n)
+        for k in range(n):
+            u = 1.0 - x[0]
+            w = x[1] - x[0] * x[0]
+            g = np.array([-2.0 * u - 400.0 * x[0] * w, 200.0 * w])
+            pos[k] = x
+            loss[k] = u * u + 100.0 * w * w
+            gn[k] = np.linalg.norm(g)
+            if optimizer == "sgd":
+                x = x - LR_SGD * g
+            else:
+                q1 *= 0.9
+                q2 *= 0.999
+                m = 0.9 * m + 0.1 * g
+                v = 0.999 * v + 0.001 * g * g
+                x = x - LR_ADAM * (m / (1 - q1)) / (np.sqrt(v / (1 - q2)) + 1e-8)
+
+    return best_rate(go, n, 2)
+
+
+def python_rate(optimizer: str, n: int) -> float:
+    def go():
+        x0, x1 = -1.2, 1.0
+        m0 = m1 = v0 = v1 = 0.0
+        q1 = q2 = 1.0
+        pos = []
+        loss = []
+        gn = []
+        for _ in range(n):
+            u = 1.0 - x0
+            w = x1 - x0 * x0
+            g0 = -2.0 * u - 400.0 * x0 * w
+            g1 = 200.0 * w
+            pos.append((x0, x1))
+            loss.append(u * u + 100.0 * w * w)
+            gn.append(math.sqrt(g0 * g0 + g1 * g1))
+            if optimizer == "sgd":
+                x0 -= LR_SGD * g0
+                x1 -= LR_SGD * g1
+            else:
+                q1 *= 0.9
+                q2 *= 0.999
+                m0 = 0.9 * m0 + 0.1 * g0
+                m1 = 0.9 * m1 + 0.1 * g1
+                v0 = 0.999 * v0 + 0.001 * g0 * g0
+                v1 = 0.999 * v1 + 0.001 * g1 * g1
+                x0 -= LR_ADAM * (m0 / (1 - q1)) / (math.sqrt(v0 / (1 - q2)) + 1e-8)
+                x1 -= LR_ADAM * (m1 / (1 - q1)) / (math.sqrt(v1 / (1 - q2)) + 1e-8)
+
+    return best_rate(go, n, 2)
+
+
+def torch_rate(optimizer: str, n: int) -> float | None:
+    try:
+        import torch
+    except Exception:
+        return None
+
+    def go():
+        p = torch.tensor([-1.2, 1.0], dtype=torch.float64, requires_grad=True)
+        opt = (torch.optim.SGD([p], lr=LR_SGD) if optimizer == "sgd"
+               else torch.optim.Adam([p], lr=LR_ADAM))
+        rec = np.empty((n, 4))
+        for k in range(n):
+            opt.zero_grad()
+            f = (1 - p[0]) ** 2 + 100 * (p[1] - p[0] ** 2) ** 2
+            f.backward()
+            rec[k, :2] = p.detach().numpy()
+            rec[k, 2] = f.item()
+            rec[k, 3] = p.grad.norm().item()
+            opt.step()
+
+    return best_rate(go, n, 2)
+
+
+def batch_rate(optimizer: str, P: int, n: int, repeats: int) -> float:
+    sp = np.array([1.0, 100.0])
+    r = np.random.default_rng(0)
+    xs = r.uniform(-2, 2, P)
+    ys = r.uniform(-1, 3, P)
+    loss = np.empty((n, P))
+    state = np.zeros((4, P))
+    q = np.ones(2)
+    if optimizer == "sgd":
+        def go():
+            B.batch_sgd(ROSENBROCK, sp, LR_SGD, xs, ys, loss)
+    else:
+        def go():
+            B.batch_adam(ROSENBROCK, sp, LR_ADAM, 0.9, 0.999, 1e-8, xs, ys, state, q, loss)
+    return best_rate(go, n * P, repeats)
+
+
+_START = ("import time; t = time.perf_counter(); "
+          "from tui_optim.engine.surface_stepper import warm_up; warm_up(); "
+          "print(time.perf_counter() - t)")
+
+
+def start_time(cache_dir: str) -> tuple[float, float]:
+    """(wall seconds of the subprocess, seconds from import to warmed) with that cache dir."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir, PYTHONPATH=str(ROOT))
+    t = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", _START], env=env, check=True,
+                         capture_output=True, text=True).stdout
+    return time.perf_counter() - t, float(out.strip().splitlines()[-1])
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    rep = 3 if quick else 7
+    rows = []
+
+    def add(name, rate, unit, target=None):
+        rows.append((name, rate, unit, target))
+
+    with tempfile.TemporaryDirectory() as cache:
+        wall, inner = start_time(cache)
+        add("cold compile, all surface kernels (s)", inner, "s", "< 15")
+        add("  same, whole subprocess (s)", wall, "s", None)
+        wall, inner = start_time(cache)
+        add("cached start: import + warm_up (s)", inner, "s", "< 1")
+        add("  same, whole subprocess (s)", wall, "s", None)
+
+    for opt, lr, target in (("sgd", LR_SGD, 100e6), ("adam", LR_ADAM, 25e6)):
+        add(f"{opt}: SurfaceStepper.advance, 100k-step chunks", stepper_rate(opt, lr, 100_000, 5, rep),
+            "steps/s", target)
+        add(f"{opt}: SurfaceStepper.advance, 10k-step chunks", stepper_rate(opt, lr, 10_000, 20, rep),
+            "steps/s", None)
+        add(f"{opt}: NumPy loop", numpy_rate(opt, 5_000 if quick else 20_000), "steps/s", None)
+        add(f"{opt}: pure Python loop", python_rate(opt, 50_000 if quick else 200_000), "steps/s",
+            None)
+        tr = torch_rate(opt, 1_000 if quick else 3_000)
+        if tr is not None:
+            add(f"{opt}: torch.optim", tr, "steps/s", None)
+    for opt in ("sgd", "adam"):
+        add(f"{opt}: 1024-path batch", batch_rate(opt, 1024, 2000, rep), "point-steps/s",
+            70e6 if opt == "adam" else None)
+    add("momentum (generic kernel), 100k-step chunks",
+        stepper_rate("momentum", 1e-4, 100_000, 2, 3), "steps/s", None)
+
+    print(f"load average: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    print(f"{'what':52s} {'figure':>14s} {'unit':14s} target")
+    for name, rate, unit, target in rows:
+        if unit == "s":
+            fig = f"{rate:.2f}"
+            tgt = target or ""
+        else:
+            fig = f"{rate / 1e6:.2f} M" if rate >= 1e6 else f"{rate / 1e3:.1f} k"
+            tgt = f">= {target / 1e6:.0f} M" if target else ""
+        print(f"{name:52s} {fig:>14s} {unit:14s} {tgt}")
+
+
+if __name__ == "__main__":
+    main()
