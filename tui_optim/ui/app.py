@@ -7,6 +7,7 @@ browser, whose Enter opens a run screen on top (esc goes back).
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -66,10 +67,17 @@ class TuiOptimApp(App[int]):
         self.stop_at = stop_at
 
     def on_mount(self) -> None:
+        # The engine thread takes the GIL back after every kernel call; with the default 5 ms
+        # switch interval it queues behind drawing for that long each time (convoy effect).
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(0.0005)
         if self.scenario is None:
             self.push_screen(BrowserScreen(self.builtins, self.load, self.open_run))
         else:
             self.push_screen(self._run_screen(self.scenario, self.initial_source, can_go_back=False))
+
+    def on_unmount(self) -> None:
+        sys.setswitchinterval(self._switch_interval)
 
     def open_run(self, scenario: Any) -> None:
         """Called by the browser: a run screen over it; esc stops the run and comes back."""

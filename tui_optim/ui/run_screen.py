@@ -32,6 +32,7 @@ from tui_optim.ui.widgets.legend import RunLegend, legend_text
 
 TICK = 0.1              # seconds between UI reads of the trace
 MIN_REDRAW = 0.2        # seconds between two rebuilds of one pane (≤ 5 Hz each)
+DRAW_DUTY = 0.35        # drawing may hold the GIL at most this fraction of the time
 NARROW_WIDTH, NARROW_HEIGHT = 100, 32
 MIN_PANE_HEIGHT = 12
 
@@ -93,6 +94,8 @@ class RunScreen(Screen[None]):
         self._rr = 0
         self.drawing: Pane | None = None      # the pane being rebuilt in the draw thread
         self._drawn_at: dict[str, float] = {}
+        self._draw_free_at = 0.0
+        self._draw_started = 0.0
         self.first_frame_at: float | None = None
         self.ctx = PaneContext(self.trace, self.source.runs)
 
@@ -239,15 +242,16 @@ class RunScreen(Screen[None]):
             self.query_one("#legend", RunLegend).update(legend)
         # One pane at a time is rebuilt off the event loop (plotext is slow pure Python: the
         # loop keeps answering keys meanwhile), round-robin, only if its data changed.
-        if self.drawing is not None:
+        now = time.monotonic()
+        if self.drawing is not None or now < self._draw_free_at:
             return
         panes = self.panes
-        now = time.monotonic()
         for k in range(len(panes)):
             pane = panes[(self._rr + k) % len(panes)]
             if pane.stale() and now - self._drawn_at.get(pane.id or "", 0.0) >= MIN_REDRAW:
                 self._rr = (self._rr + k + 1) % len(panes)
                 self.drawing = pane
+                self._draw_started = now
                 size = pane.content_size
                 self._draw(pane, pane.current_key(), size.width, size.height)
                 break
@@ -262,7 +266,11 @@ class RunScreen(Screen[None]):
 
     def _drawn(self, pane: Pane, picture, key: tuple) -> None:
         self.drawing = None
-        self._drawn_at[pane.id or ""] = time.monotonic()
+        now = time.monotonic()
+        self._drawn_at[pane.id or ""] = now
+        # Plotext is pure Python: leave the engine thread the GIL most of the time.
+        took = now - self._draw_started
+        self._draw_free_at = now + took * (1 - DRAW_DUTY) / DRAW_DUTY
         if pane.is_mounted:
             pane.install(picture, key)
             if self.first_frame_at is None and key[0] and any(key[0]):
