@@ -14,8 +14,11 @@ from rich.style import Style
 RUN_COLORS = (39, 208, 41, 205, 220, 141, 51, 118, 214, 105, 168, 86)
 DIVERGED = 196
 GUIDE = 244
-# Sequential ramp for shaded maps (dark blue -> teal -> sand): level bands read as contours.
-RAMP = (17, 18, 19, 20, 25, 24, 30, 31, 37, 36, 72, 108, 144, 180, 186, 229)
+# Sequential ramp for shaded maps, low f dark: greys, so every run's colour stands out on it;
+# neighbouring bands differ by one step, so valleys read like contours.
+RAMP = tuple(range(233, 249))
+# Heat strips have nothing drawn over them: a colour ramp (dark blue -> teal -> sand) reads best.
+HEAT_RAMP = (17, 18, 19, 20, 25, 24, 30, 31, 37, 36, 72, 108, 144, 180, 186, 229)
 # Class colours for decision regions (background, dim) and points (foreground, bright).
 CLASS_BG = (24, 52, 22, 53, 58, 23)
 CLASS_FG = (45, 203, 83, 213, 227, 87)

@@ -16,8 +16,10 @@ TINY = 1e-300
 
 
 def to_log(y: np.ndarray) -> np.ndarray:
+    """log10 of positive values; zero and negative values have no place on a log axis (nan)."""
+    y = np.asarray(y, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.log10(np.maximum(np.abs(y), TINY))
+        return np.where(y > 0, np.log10(np.where(y > 0, y, 1.0)), np.nan)
 
 
 def fmt(v: float) -> str:
@@ -71,6 +73,9 @@ class LinePlot:
         plt = self.plt
         plt.clear_figure()
         plt.plotsize(max(width, 10), max(height, 4))
+        # as textual-plotext does: without this plotext caps the figure at the real terminal's
+        # size (80 columns when there is none, as in tests)
+        plt._set_size(max(width, 10), max(height, 4))
         plt.theme("clear")
         ys_all = []
         x_lo, x_hi = math.inf, -math.inf
@@ -96,6 +101,9 @@ class LinePlot:
             plt.hline(gv, color=None if no_color else GUIDE)
             if label and math.isfinite(x_hi):
                 plt.text(label, x=x_hi, y=gv, color=None if no_color else GUIDE, alignment="right")
+        if not ys_all:
+            return Text("nothing to draw yet" + (": no positive values for a log scale (l: linear)"
+                                                 if log and lines else ""), style="dim")
         if ys_all:
             cat = np.concatenate(ys_all)
             lo, hi = float(cat.min()), float(cat.max())

@@ -112,7 +112,7 @@ class RunScreen(Screen[None]):
         title = getattr(self.scenario, "title", "scenario")
         topic = getattr(self.scenario, "topic", "")
         yield Static(Text.assemble((title, "bold"), (f"  · {topic}" if topic else "", "dim")), id="title")
-        yield Static(self._explanation(), id="explain")
+        yield Static(id="explain")
         yield Static(id="tabs")
         with Container(id="compiling"):
             yield Static("compiling kernels…", id="compile-label")
@@ -127,8 +127,27 @@ class RunScreen(Screen[None]):
         yield Static(id="status")
         yield KeyBar(KEYS + [("esc", "back")] if self.can_go_back else KEYS, id="keys")
 
-    def _explanation(self) -> Text:
+    def _explanation(self, max_lines: int | None = None) -> Text:
+        """The scenario's explanation; cut at a word with a pointer to `e` when it won't fit."""
         text = " ".join((getattr(self.scenario, "explanation", "") or "").split())
+        width = max(10, self.app.size.width - 2)
+        if max_lines and len(text) > 0:
+            lines, line = [], ""
+            for word in text.split(" "):
+                if line and len(line) + 1 + len(word) > width:
+                    lines.append(line)
+                    line = word
+                else:
+                    line = f"{line} {word}" if line else word
+            lines.append(line)
+            if len(lines) > max_lines:
+                more = " … (e: more)"
+                kept = lines[:max_lines]
+                last = kept[-1]
+                while last and len(last) + len(more) > width:
+                    last = last.rsplit(" ", 1)[0] if " " in last else last[: width - len(more)]
+                kept[-1] = last + more
+                text = " ".join(kept)
         return Text(text, style="italic")
 
     @property
@@ -170,6 +189,9 @@ class RunScreen(Screen[None]):
             w.display = (k == self.current) if one_at_a_time else True
             w.set_class(k == self.current, "-current")
             w.styles.column_span = columns - (n - 1) % columns if (not one_at_a_time and k == n - 1) else 1
+        full = self.has_class("-explain-full")
+        self.query_one("#explain", Static).update(
+            self._explanation(None if full else (2 if narrow else 4)))
         tabs = self.query_one("#tabs", Static)
         tabs.display = narrow and not self.zoomed and n > 1
         if tabs.display:
@@ -293,7 +315,8 @@ class RunScreen(Screen[None]):
             return
         box.display = True
         i, total, what = state
-        self.query_one("#compile-label", Static).update(f"compiling kernels… {what} ({i}/{total})")
+        label = what if what.startswith("compiling") else f"compiling kernels… {what}"
+        self.query_one("#compile-label", Static).update(f"{label} ({i}/{total})")
         bar = self.query_one("#compile-bar", ProgressBar)
         bar.update(total=max(total, 1), progress=i)
 
@@ -315,14 +338,15 @@ class RunScreen(Screen[None]):
         elif self.compile_state is not None:
             parts.append(("… compiling", "bold yellow"))
         elif paused:
-            parts.append(("⏸ paused", "bold yellow"))
+            parts.append(("‖ paused", "bold yellow"))
         else:
             parts.append(("▶ running", "bold green"))
         parts.append((f"step {records}/{total}", ""))
         epoch = trace.last(0, "epoch")
         if math.isfinite(epoch):
             parts.append((f"epoch {int(epoch)}", ""))
-        if done < len(runs) and not paused and len(self._rate_samples) >= 2:
+        if (done < len(runs) and not paused and self.compile_state is None
+                and len(self._rate_samples) >= 2):
             (t_a, n_a), (t_b, n_b) = self._rate_samples[0], self._rate_samples[-1]
             rate = (n_b - n_a) / max(t_b - t_a, 1e-9) / max(1, len(runs) - done)
             parts.append((f"{fmt(rate)} steps/s", ""))
@@ -402,11 +426,13 @@ class RunScreen(Screen[None]):
         n = len(self.source.runs)
         if n:
             self.selected = (self.selected + delta) % n
+        self.ctx.selected = self.selected
         self._last_legend = None
 
     def action_select_run(self, index: int) -> None:
         if index < len(self.source.runs):
             self.selected = index
+            self.ctx.selected = index
             self._last_legend = None
 
     def action_next_pane(self, delta: int) -> None:
@@ -434,6 +460,7 @@ class RunScreen(Screen[None]):
 
     def action_toggle_explanation(self) -> None:
         self.toggle_class("-explain-full")
+        self._layout()
 
     def action_screenshot(self) -> None:
         self.screenshot_dir.mkdir(parents=True, exist_ok=True)

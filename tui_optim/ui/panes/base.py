@@ -24,6 +24,7 @@ class PaneContext:
     trace: Trace
     runs: Sequence[Any]
     no_color: bool = False
+    selected: int = 0           # the run the keys act on: drawn on top where paths overlap
 
     def run_index(self, label: Any, default: int = 0) -> int:
         if label is None:

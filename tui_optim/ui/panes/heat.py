@@ -8,7 +8,7 @@ from rich.console import RenderableType
 from rich.text import Text
 
 from tui_optim.ui.canvas import Canvas
-from tui_optim.ui.colors import ASCII_RAMP, RAMP
+from tui_optim.ui.colors import ASCII_RAMP, HEAT_RAMP as RAMP
 from tui_optim.ui.panes.base import Pane
 from tui_optim.ui.plotting import fmt, to_log
 

@@ -72,6 +72,9 @@ class SurfacePane(Pane):
                 return a
         return None
 
+    def data_key(self) -> tuple:
+        return super().data_key() + (self.ctx.selected,)
+
     def build(self, width: int, height: int) -> RenderableType:
         grid = self._static("surface.grid")
         if grid is not None and np.ndim(grid) == 2:
@@ -110,7 +113,11 @@ class SurfacePane(Pane):
         t = self.ctx.trace
         npts = min(400, 2 * width)
         sx, sy = f"x.{self.cx}", f"x.{self.cy}"
-        for i in range(len(self.ctx.runs)):
+        n_runs = len(self.ctx.runs)
+        sel = self.ctx.selected if 0 <= self.ctx.selected < n_runs else 0
+        order = [i for i in range(n_runs) if i != sel] + [sel]     # selected run on top
+        currents = []
+        for i in order:
             vx, vy = t.view(i, sx, npts), t.view(i, sy, npts)
             m = min(len(vx), len(vy))
             if m == 0:
@@ -133,11 +140,7 @@ class SurfacePane(Pane):
             ch = run_glyph(i) if no_color else "•"
             for a, b in zip(px[ok].tolist(), py[ok].tolist()):
                 cv.put(b, a, ch, color)
-            lx, ly = vx.last, vy.last
-            if math.isfinite(lx) and math.isfinite(ly):
-                (cx,), (cy,) = cell(np.array([lx]), np.array([ly]))
-                if inside(cx, cy):
-                    cv.put(int(cy), int(cx), run_glyph(i) if no_color else "●", color, bold=True)
+            currents.append((i, vx.last, vy.last))
         for name, ch, nc in (("surface.minima", "★", "*"), ("surface.saddles", "✕", "x")):
             pts = self._static(name)
             if pts is None or np.size(pts) == 0:
@@ -147,6 +150,11 @@ class SurfacePane(Pane):
             for a, b in zip(px.tolist(), py.tolist()):
                 if 0 <= a < width and 0 <= b < rows:
                     cv.put(b, a, nc if no_color else ch, WHITE, bold=True)
+        for i, lx, ly in currents:       # current points last: never hidden
+            if math.isfinite(lx) and math.isfinite(ly):
+                (cx,), (cy,) = cell(np.array([lx]), np.array([ly]))
+                if inside(cx, cy):
+                    cv.put(int(cy), int(cx), run_glyph(i) if no_color else "●", run_color(i), bold=True)
         unit = "log10 f" if self.log_scale else "f"
         legend = f"x {fmt(x0)}…{fmt(x1)}  y {fmt(y0)}…{fmt(y1)}  shade {unit}: "
         cv.text(rows, 0, legend[:width], -1)

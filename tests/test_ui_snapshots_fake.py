@@ -1,5 +1,5 @@
-"""Snapshots (SVG) of the browser and of surface, network and batch-norm run screens at a fixed
-step, at 80x24 and 120x40. Runs are driven to the end (speed max), so the picture is the same
+"""Snapshots (SVG) of the UI on the fake session (independent of engine and scenario changes):
+browser, surface, network and batch norm screens at 80x24 and 120x40. Runs are driven to the end (speed max), so the picture is the same
 every time; `pytest --snapshot-update` regenerates them after an intended change.
 """
 
