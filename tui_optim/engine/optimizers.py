@@ -118,7 +118,7 @@ def grad_point(code, op, V, theta, out):
     return False
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(inline="always", cache=True, nogil=True, error_model="numpy")
 def update(code, op, V, sv, theta, g, lr, scode, sp, X, Y, Hw):
     """One update of θ in place with gradient g (already noised/clipped) and rate lr."""
     d = theta.shape[0]

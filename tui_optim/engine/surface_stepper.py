@@ -112,8 +112,9 @@ class SurfaceStepper:
         self._avg = spec.start.copy()
         self._theta_star = (spec.theta_star.copy() if spec.theta_star is not None
                             else np.zeros(d))
+        self._last_x = spec.start.copy()
         self._perm = np.arange(spec.X.shape[0], dtype=np.int64)
-        self._istate = np.array([0, -1, 0], dtype=np.int64)
+        self._istate = np.array([0, -1, 0, 0], dtype=np.int64)  # t, batch pos, dead, plain
 
     # -- the Stepper protocol -------------------------------------------------------------
 
@@ -128,6 +129,12 @@ class SurfaceStepper:
                              self._op, self._V, self._sv, self._sched_p, self._sigmas, self._rng,
                              self._theta, self._prev, self._avg, self._theta_star, spec.origin,
                              spec.e0, spec.e1, self._istate, out)
+        if self._istate[K.S_PLAIN]:
+            prev_x = self._last_x if self.steps_done else None
+            K.fill_plain_rows(out, m, self._op[O.LR] * self._cfg_f[K.F_SCALE], prev_x,
+                              self._theta_star)
+            if m:
+                self._last_x = out[5:7, m - 1].copy()
         series = {name: out[i, :m] for i, name in enumerate(self.series_names)}
         diverged_at = None
         if self._istate[K.S_DEAD]:
