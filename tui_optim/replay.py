@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from tui_optim.chunk import Chunk, Status
-from tui_optim.runner.pacing import Pacer
+from tui_optim.runner.pacing import PacedControls, Pacer
 from tui_optim.runner.session import RunInfo
 
 FORMAT = "tui-optim-replay"
@@ -132,7 +132,7 @@ def read_replay(path: str | Path) -> tuple[dict[str, Any], list[Chunk], bool]:
     return header, chunks, truncated
 
 
-class Replayer:
+class Replayer(PacedControls):
     """Feeds a recorded chunk stream back with the controls of a live Session.
 
     `scenario` is re-read from the text embedded in the file, so panes, titles and claims are
@@ -160,32 +160,6 @@ class Replayer:
     def compile(self, progress: Callable[[int, int, str], None] | None = None) -> None:
         if progress:
             progress(1, 1, "replay loaded")
-
-    def pause(self) -> None:
-        self.pacer.pause()
-
-    def resume(self) -> None:
-        self.pacer.resume()
-
-    def toggle_pause(self) -> bool:
-        return self.pacer.toggle_pause()
-
-    def step_once(self) -> None:
-        self.pacer.step_once()
-
-    def set_speed(self, steps_per_second: float | None) -> None:
-        self.pacer.set_speed(steps_per_second)
-
-    @property
-    def speed(self) -> float | None:
-        return self.pacer.speed
-
-    @property
-    def paused(self) -> bool:
-        return self.pacer.paused
-
-    def stop(self) -> None:
-        self.pacer.stop()
 
     def scale_lr(self, run: int, factor: float) -> float:
         return 1.0

@@ -115,3 +115,36 @@ class Pacer:
                     self._tokens -= n
                     return n
                 self._cond.wait(min(0.05, (1.0 - self._tokens) / self._speed))
+
+
+class PacedControls:
+    """The dashboard's controls, delegated to `self.pacer`: shared by Session and Replayer so
+    the UI treats a live run and a replay alike."""
+
+    pacer: Pacer
+
+    def pause(self) -> None:
+        self.pacer.pause()
+
+    def resume(self) -> None:
+        self.pacer.resume()
+
+    def toggle_pause(self) -> bool:
+        return self.pacer.toggle_pause()
+
+    def step_once(self) -> None:
+        self.pacer.step_once()
+
+    def set_speed(self, steps_per_second: float | None) -> None:
+        self.pacer.set_speed(steps_per_second)
+
+    @property
+    def speed(self) -> float | None:
+        return self.pacer.speed
+
+    @property
+    def paused(self) -> bool:
+        return self.pacer.paused
+
+    def stop(self) -> None:
+        self.pacer.stop()

@@ -17,7 +17,7 @@ import numpy as np
 
 from tui_optim.chunk import Chunk, Status
 from tui_optim.runner.build import make_stepper, warm_up_function
-from tui_optim.runner.pacing import Pacer
+from tui_optim.runner.pacing import PacedControls, Pacer
 
 # Wall time one round of kernel calls (one chunk per active run) aims for.
 ROUND_SECONDS = 0.03
@@ -41,7 +41,7 @@ def default_speed(scenario: Any) -> float | None:
     return max(1.0, longest / 5.0)
 
 
-class Session:
+class Session(PacedControls):
     def __init__(self, scenario: Any, *, speed: float | None = None) -> None:
         self.scenario = scenario
         self.runs = tuple(
@@ -71,33 +71,7 @@ class Session:
         if progress:
             progress(total, total, "ready")
 
-    # -- controls (delegated, so UI code can treat a Session and a Replayer alike) -----------
-    def pause(self) -> None:
-        self.pacer.pause()
-
-    def resume(self) -> None:
-        self.pacer.resume()
-
-    def toggle_pause(self) -> bool:
-        return self.pacer.toggle_pause()
-
-    def step_once(self) -> None:
-        self.pacer.step_once()
-
-    def set_speed(self, steps_per_second: float | None) -> None:
-        self.pacer.set_speed(steps_per_second)
-
-    @property
-    def speed(self) -> float | None:
-        return self.pacer.speed
-
-    @property
-    def paused(self) -> bool:
-        return self.pacer.paused
-
-    def stop(self) -> None:
-        self.pacer.stop()
-
+    # -- the live ε knob ----------------------------------------------------------------------
     def scale_lr(self, run: int, factor: float) -> float:
         """Multiply run `run`'s ε by `factor` from its next step on; returns the total scale."""
         self._lr_scale[run] *= factor
