@@ -9,14 +9,21 @@ Cases (float64, exact tanh, momentum SGD, every sample of every epoch):
 The NumPy and PyTorch versions implement the same network and update, as a user would write
 them (a Python loop over minibatches). The numba figure is NetworkStepper.advance, which also
 records every per-step metric (per-layer gradient norms, update ratios, activation statistics).
+BLAS runs on one thread for all of them (the machine this was written on has 2 shared cores).
 Also: cold compile of every network kernel (a subprocess with a fresh NUMBA_CACHE_DIR) and the
 load from the cache (a second subprocess).
 """
 
 from __future__ import annotations
 
-import argparse
 import os
+
+# One BLAS thread for every contestant (set before NumPy loads): on 2 shared cores a threaded
+# BLAS spins against the other processes and the small products get no faster anyway.
+for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_v, "1")
+
+import argparse
 import subprocess
 import sys
 import tempfile

@@ -45,58 +45,136 @@ def evaluate(spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, loss_code, n_classes)
     return total / n, acc
 
 
+@njit(inline="always", error_model="numpy")
+def sums(x, lo, hi):
+    """(Σ x, Σ x²) over x[lo:hi] with four independent accumulators: without fastmath a
+    single running sum is one long dependent chain of adds, the slowest part of a step."""
+    s0 = s1 = s2 = s3 = 0.0
+    q0 = q1 = q2 = q3 = 0.0
+    i = lo
+    while i + 4 <= hi:
+        a0 = x[i]
+        a1 = x[i + 1]
+        a2 = x[i + 2]
+        a3 = x[i + 3]
+        s0 += a0
+        s1 += a1
+        s2 += a2
+        s3 += a3
+        q0 += a0 * a0
+        q1 += a1 * a1
+        q2 += a2 * a2
+        q3 += a3 * a3
+        i += 4
+    while i < hi:
+        a0 = x[i]
+        s0 += a0
+        q0 += a0 * a0
+        i += 1
+    return (s0 + s1) + (s2 + s3), (q0 + q1) + (q2 + q3)
+
+
+@njit(inline="always", error_model="numpy")
+def norms_and_copy(g, x, xc, lo, hi):
+    """(Σ g², Σ x²) over [lo, hi) and xc[lo:hi] = x[lo:hi], in one pass (large layers are
+    memory bound: one pass instead of three)."""
+    g0 = g1 = g2 = g3 = 0.0
+    q0 = q1 = q2 = q3 = 0.0
+    i = lo
+    while i + 4 <= hi:
+        a0 = x[i]
+        a1 = x[i + 1]
+        a2 = x[i + 2]
+        a3 = x[i + 3]
+        xc[i] = a0
+        xc[i + 1] = a1
+        xc[i + 2] = a2
+        xc[i + 3] = a3
+        q0 += a0 * a0
+        q1 += a1 * a1
+        q2 += a2 * a2
+        q3 += a3 * a3
+        b0 = g[i]
+        b1 = g[i + 1]
+        b2 = g[i + 2]
+        b3 = g[i + 3]
+        g0 += b0 * b0
+        g1 += b1 * b1
+        g2 += b2 * b2
+        g3 += b3 * b3
+        i += 4
+    while i < hi:
+        a0 = x[i]
+        xc[i] = a0
+        q0 += a0 * a0
+        g0 += g[i] * g[i]
+        i += 1
+    return (g0 + g1) + (g2 + g3), (q0 + q1) + (q2 + q3)
+
+
+@njit(inline="always", error_model="numpy")
+def sumsq_diff(x, y, lo, hi):
+    """Σ (x − y)² over [lo, hi), four accumulators."""
+    q0 = q1 = q2 = q3 = 0.0
+    i = lo
+    while i + 4 <= hi:
+        d0 = x[i] - y[i]
+        d1 = x[i + 1] - y[i + 1]
+        d2 = x[i + 2] - y[i + 2]
+        d3 = x[i + 3] - y[i + 3]
+        q0 += d0 * d0
+        q1 += d1 * d1
+        q2 += d2 * d2
+        q3 += d3 * d3
+        i += 4
+    while i < hi:
+        d0 = x[i] - y[i]
+        q0 += d0 * d0
+        i += 1
+    return (q0 + q1) + (q2 + q3)
+
+
 @njit(**_NB)
 def layer_stats(spec, buf, m, out, k):
-    """act_mean, act_std, preact_std, dead of every layer on the last forward's m rows, into
-    column k of out (rows laid out as codes.GLOBAL_SERIES then NLS per layer)."""
+    """act_mean, act_std, preact_std, dead, spread of every layer on the last forward's m rows,
+    into column k of out (rows laid out as codes.GLOBAL_SERIES then NLS per layer). This runs
+    every step, so every pass is row-major with split accumulators."""
     L = spec.shape[0]
     for l in range(L):
         r = spec[l]
         n = r[C.N_OUT]
         nk = n * r[C.K]
-        z = _mat(buf, r[C.Z], m, nk)
-        a = _mat(buf, r[C.A], m, n) if l < L - 1 else _mat(buf, r[C.Z], m, n)
+        oa = r[C.A] if l < L - 1 else r[C.Z]
         s = 0.0
         s2 = 0.0
-        dead = 0
-        for j in range(n):
-            alive = False
-            for i in range(m):
-                v = a[i, j]
-                s += v
-                s2 += v * v
-                if v != 0.0:
-                    alive = True
-            if not alive:
-                dead += 1
-        cnt = m * n
-        mean = s / cnt
-        var = max(s2 / cnt - mean * mean, 0.0)
-        zs = 0.0
-        zs2 = 0.0
-        for i in range(m):
-            for j in range(nk):
-                v = z[i, j]
-                zs += v
-                zs2 += v * v
-        zc = m * nk
-        zm = zs / zc
         sp = 0.0
         for i in range(m):
-            us = 0.0
-            us2 = 0.0
-            for j in range(n):
-                v = a[i, j]
-                us += v
-                us2 += v * v
+            us, us2 = sums(buf, oa + i * n, oa + (i + 1) * n)
             um = us / n
             sp += np.sqrt(max(us2 / n - um * um, 0.0))
+            s += us
+            s2 += us2
+        dead = 0
+        if l < L - 1:
+            for j in range(n):
+                alive = False
+                for i in range(m):
+                    if buf[oa + i * n + j] != 0.0:
+                        alive = True
+                        break
+                if not alive:
+                    dead += 1
+        cnt = m * n
+        mean = s / cnt
+        zs, zs2 = sums(buf, r[C.Z], r[C.Z] + m * nk)
+        zc = m * nk
+        zm = zs / zc
         base = C.NGS + l * C.NLS
-        out[base + 7, k] = sp / m
         out[base + 2, k] = mean
-        out[base + 3, k] = np.sqrt(var)
+        out[base + 3, k] = np.sqrt(max(s2 / cnt - mean * mean, 0.0))
         out[base + 4, k] = np.sqrt(max(zs2 / zc - zm * zm, 0.0))
-        out[base + 5, k] = dead / n if l < L - 1 else 0.0
+        out[base + 5, k] = dead / n
+        out[base + 7, k] = sp / m
 
 
 @njit(**_NB)

@@ -13,7 +13,8 @@ import numpy as np
 from numba import njit
 
 from . import codes as C
-from .instruments import evaluate, gradcheck_layers, layer_stats, sharpness
+from .instruments import (evaluate, gradcheck_layers, layer_stats, norms_and_copy, sharpness,
+                          sumsq_diff)
 from .model import l2_penalty, load_range, load_rows, loss_grad, nl, sample_masks
 from ..optimizers import grad_point, update
 from ..rng import normal, shuffle
@@ -68,6 +69,7 @@ def train_steps(n, spec, fh, theta, grad, V, sv, op, sp, icfg, istate, fstate, g
     dH = np.zeros((0, 0))
     thprev = work[5]
     look = work[6]
+    lw2 = np.zeros(L)
     for k in range(n):
         t = istate[IS_T]
         # -- measurements at θ_t that use their own data ---------------------------------
@@ -122,11 +124,12 @@ def train_steps(n, spec, fh, theta, grad, V, sv, op, sp, icfg, istate, fstate, g
         gn2 = 0.0
         pn2 = 0.0
         for l in range(L):
-            s = 0.0
-            for q in range(spec[l, C.P0], spec[l, C.P1]):
-                s += grad[q] * grad[q]
-                pn2 += theta[q] * theta[q]
+            p0 = spec[l, C.P0]
+            p1 = spec[l, C.P1]
+            s, w2 = norms_and_copy(grad, theta, thprev, p0, p1)
             gn2 += s
+            pn2 += w2
+            lw2[l] = w2
             base = C.NGS + l * C.NLS
             out[base + 0, k] = np.sqrt(s)
             out[base + 6, k] = gcres[l]
@@ -146,16 +149,10 @@ def train_steps(n, spec, fh, theta, grad, V, sv, op, sp, icfg, istate, fstate, g
             return -(k + 1)
         # -- update t+1 ------------------------------------------------------------------
         _clip(icfg[IC_CLIP], fstate[FS_CLIP], grad)
-        for i in range(P):
-            thprev[i] = theta[i]
         update(ocode, op, V, sv, theta, grad, lr, nl(-1), dsp, dX, dY, dH)
         for l in range(L):
-            d2 = 0.0
-            w2 = 0.0
-            for q in range(spec[l, C.P0], spec[l, C.P1]):
-                d = theta[q] - thprev[q]
-                d2 += d * d
-                w2 += thprev[q] * thprev[q]
+            d2 = sumsq_diff(theta, thprev, spec[l, C.P0], spec[l, C.P1])
+            w2 = lw2[l]
             out[C.NGS + l * C.NLS + 1, k] = np.sqrt(d2) / np.sqrt(w2) if w2 > 0.0 else np.nan
         istate[IS_T] = t + 1
     return n
