@@ -116,9 +116,9 @@ def test_exact_minima_values():
     assert spec.theta_star is None and spec.saddles.shape == (1, 2)
 
 
-@pytest.mark.parametrize("problem", [p for p in PROBLEMS if len(build_surface(p).start) == 2
-                                     and p["surface"] not in ("least_squares", "logistic")],
-                         ids=_ids)
+@pytest.mark.parametrize("problem", [p for p in PROBLEMS
+                                     if S.CODES[p["surface"]] in S.TWO_D_CODES
+                                     and len(build_surface(p).start) == 2], ids=_ids)
 def test_scalar_2d_path_is_bit_identical(problem):
     spec = build_surface(problem)
     for x in _points(spec):

@@ -130,9 +130,8 @@ class SurfaceStepper:
                              self._theta, self._prev, self._avg, self._theta_star, spec.origin,
                              spec.e0, spec.e1, self._istate, out)
         if self._istate[K.S_PLAIN]:
-            prev_x = self._last_x if self.steps_done else None
-            K.fill_plain_rows(out, m, self._op[O.LR] * self._cfg_f[K.F_SCALE], prev_x,
-                              self._theta_star)
+            K.fill_plain_rows(out, m, self._op[O.LR] * self._cfg_f[K.F_SCALE],
+                              self.steps_done > 0, self._last_x, self._theta_star)
             if m:
                 self._last_x = out[5:7, m - 1].copy()
         series = {name: out[i, :m] for i, name in enumerate(self.series_names)}
