@@ -1,6 +1,7 @@
 """Snapshots (SVG) of the UI on the fake session (independent of engine and scenario changes):
-browser, surface, network and batch norm screens at 80x24 and 120x40. Runs are driven to the end (speed max), so the picture is the same
-every time; `pytest --snapshot-update` regenerates them after an intended change.
+browser, surface, network and batch norm screens at 80x24 and 120x40. Runs are driven to the
+end (speed max), so the picture is the same every time; `pytest --snapshot-update` regenerates
+them after an intended change.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ def finished_app(scenario, **kw):
     return create_app(scenario, make_source=lambda sc: FakeSession(sc, speed=None), **kw)
 
 
-async def settle(pilot) -> None:
-    """Wait until every run ended and every visible pane drew its final data."""
+async def settle(pilot, timeout: float = 600.0) -> None:
+    """Wait until every run ended and every visible pane drew its final data (a cold numba
+    compile of a network kernel can take a minute on a busy machine)."""
     app = pilot.app
-    for _ in range(400):
+    for _ in range(int(timeout / 0.05)):
         screen = app.screen
         if isinstance(screen, RunScreen):
             t = screen.trace

@@ -103,8 +103,11 @@ class SurfacePane(Pane):
             cv.pixels(0, 0, np.asarray(RAMP, dtype=np.int16)[idx])
 
         def cell(x: np.ndarray, y: np.ndarray):
-            cx = np.floor((x - x0) / (x1 - x0) * width).astype(int)
-            cy = np.floor((y1 - y) / (y1 - y0) * rows).astype(int)
+            # far-off or non-finite points (a diverging run) land outside, as -1
+            fx = np.nan_to_num((x - x0) / (x1 - x0) * width, nan=-1.0, posinf=-1.0, neginf=-1.0)
+            fy = np.nan_to_num((y1 - y) / (y1 - y0) * rows, nan=-1.0, posinf=-1.0, neginf=-1.0)
+            cx = np.floor(np.clip(fx, -1, width + 1)).astype(int)
+            cy = np.floor(np.clip(fy, -1, rows + 1)).astype(int)
             return cx, cy
 
         def inside(cx, cy):
