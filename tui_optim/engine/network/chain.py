@@ -34,7 +34,7 @@ PRODUCT_SERIES = ("loss", "grad_norm", "lr", "param_norm", "output", "predicted_
                   "actual_change", "taylor_gap")
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(inline="always", cache=True, nogil=True, error_model="numpy")
 def _sigmoid(s):
     if s >= 0.0:
         return 1.0 / (1.0 + np.exp(-s))
@@ -42,7 +42,7 @@ def _sigmoid(s):
     return e / (1.0 + e)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(inline="always", cache=True, nogil=True, error_model="numpy")
 def diag_grads(a, b, x1, x2, n, h, delta_norm):
     """Backprop through the depth-n tied chain: returns (s, ∂s/∂a, ∂s/∂b) and fills
     delta_norm[i] = ‖∂s/∂h_{i+1}‖ for i < min(n, len(delta_norm)). h: scratch (n+1, 2)."""
@@ -103,7 +103,7 @@ def diag_records(n, k0, a, b, x1, x2, target, nl, out, h, dn):
     return n
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(inline="always", cache=True, nogil=True, error_model="numpy")
 def product_loss_grad(x, target, w, g):
     """½(x Π w − target)² and its gradient g_i = (ŷ − t)·x·Π_{j≠i} w_j (prefix/suffix
     products, no division, so a zero weight is fine). Returns (loss, ŷ)."""

@@ -134,7 +134,7 @@ def sumsq_diff(x, y, lo, hi):
     return (q0 + q1) + (q2 + q3)
 
 
-@njit(**_NB)
+@njit(inline="always", cache=True, nogil=True, error_model="numpy")
 def layer_stats(spec, buf, m, out, k):
     """act_mean, act_std, preact_std, dead, spread of every layer on the last forward's m rows,
     into column k of out (rows laid out as codes.GLOBAL_SERIES then NLS per layer). This runs
@@ -177,7 +177,7 @@ def layer_stats(spec, buf, m, out, k):
         out[base + 7, k] = sp / m
 
 
-@njit(**_NB)
+@njit(inline="always", cache=True, nogil=True, error_model="numpy")
 def gradcheck_layers(spec, theta, grad, fh, buf, ibuf, bns, yb, m, loss_code, n_classes, mode,
                      res):
     """Relative error ‖g − ĝ‖/(‖g‖ + ‖ĝ‖) per layer between the analytic gradient `grad` and
@@ -210,7 +210,7 @@ def gradcheck_layers(spec, theta, grad, fh, buf, ibuf, bns, yb, m, loss_code, n_
         res[l] = np.sqrt(num) / den if den > 0.0 else 0.0
 
 
-@njit(**_NB)
+@njit(inline="always", cache=True, nogil=True, error_model="numpy")
 def hvp(spec, theta, fh, buf, ibuf, bns, yb, m, loss_code, n_classes, v, tp, g1, g2, hv):
     """Hv by central differences of gradients on the loaded rows (probe mode)."""
     P = theta.shape[0]
@@ -226,7 +226,7 @@ def hvp(spec, theta, fh, buf, ibuf, bns, yb, m, loss_code, n_classes, v, tp, g1,
         hv[i] = (g1[i] - g2[i]) / (2.0 * HVP_H)
 
 
-@njit(**_NB)
+@njit(inline="always", cache=True, nogil=True, error_model="numpy")
 def sharpness(spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, loss_code, n_classes, iters, work):
     """Top Hessian eigenvalue (largest |λ|, signed) of the loss on rows 0..n (n ≤ cap) by power
     iteration, warm-started from work[0] (the previous eigenvector)."""

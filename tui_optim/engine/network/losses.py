@@ -12,7 +12,7 @@ from .codes import BCE, CROSS_ENTROPY
 _NB = dict(cache=True, nogil=True, error_model="numpy")
 
 
-@njit(**_NB)
+@njit(inline="always", cache=True, nogil=True, error_model="numpy")
 def _target(y, i, j, n_classes):
     """Target of output j for row i: one-hot for class data, the value for regression."""
     if n_classes > 0:
@@ -20,7 +20,7 @@ def _target(y, i, j, n_classes):
     return y[i, j]
 
 
-@njit(**_NB)
+@njit(inline="always", cache=True, nogil=True, error_model="numpy")
 def softmax_cross_entropy(z, y, dz, want_grad):
     """Mean −log softmax(z)_y; dz = (softmax(z) − onehot)/m."""
     m, c = z.shape
@@ -43,7 +43,7 @@ def softmax_cross_entropy(z, y, dz, want_grad):
     return total / m
 
 
-@njit(**_NB)
+@njit(inline="always", cache=True, nogil=True, error_model="numpy")
 def binary_cross_entropy(z, y, dz, n_classes, want_grad):
     """Mean over rows of Σ_j softplus(z) − t z (sigmoid outputs); dz = (σ(z) − t)/m.
     With 2 classes and one output, t is the class index; with more, one-vs-rest."""
@@ -67,7 +67,7 @@ def binary_cross_entropy(z, y, dz, n_classes, want_grad):
     return total / m
 
 
-@njit(**_NB)
+@njit(inline="always", cache=True, nogil=True, error_model="numpy")
 def mean_squared_error(z, y, dz, n_classes, want_grad):
     """(1/2m) Σ ‖z − t‖² (one-hot t for class data); dz = (z − t)/m."""
     m, c = z.shape
@@ -90,7 +90,7 @@ def loss_and_grad(code, z, y, dz, n_classes, want_grad):
     return mean_squared_error(z, y, dz, n_classes, want_grad)
 
 
-@njit(**_NB)
+@njit(inline="always", cache=True, nogil=True, error_model="numpy")
 def count_correct(code, z, y, n_classes):
     """Correctly classified rows (argmax; one sigmoid output: z > 0). 0 for regression."""
     m, c = z.shape

@@ -120,7 +120,7 @@ class Layout:
         return buf, ibuf, bns
 
 
-@njit(**_NB)
+@njit(inline="always", cache=True, nogil=True, error_model="numpy")
 def nl(x):
     """x as a plain int64. A constant passed straight to an njit function is typed as a
     Literal and compiles a separate specialization of the callee (and of all it calls);
@@ -128,12 +128,12 @@ def nl(x):
     return np.int64(x)
 
 
-@njit(**_NB)
+@njit(inline="always", cache=True, nogil=True, error_model="numpy")
 def _mat(a, off, m, n):
     return a[off:off + m * n].reshape((m, n))
 
 
-@njit(**_NB)
+@njit(inline="always", cache=True, nogil=True, error_model="numpy")
 def load_rows(spec, buf, X, Y, yb, idx, start, m):
     """Copy rows idx[start:start+m] of X into the input buffer and of Y into yb."""
     d = spec[0, C.N_IN]
@@ -147,7 +147,7 @@ def load_rows(spec, buf, X, Y, yb, idx, start, m):
             yb[i, j] = Y[r, j]
 
 
-@njit(**_NB)
+@njit(inline="always", cache=True, nogil=True, error_model="numpy")
 def load_range(spec, buf, X, Y, yb, start, m):
     """Copy rows start..start+m of X (and Y) into the input buffer."""
     d = spec[0, C.N_IN]
@@ -160,7 +160,7 @@ def load_range(spec, buf, X, Y, yb, start, m):
             yb[i, j] = Y[start + i, j]
 
 
-@njit(**_NB)
+@njit(inline="always", cache=True, nogil=True, error_model="numpy")
 def sample_masks(spec, fh, buf, rng, m):
     """Draw inverted-dropout masks (keep/(1−p)) for m rows and DropConnect masks for the
     hidden layers' weights, from the run's generator."""
@@ -287,7 +287,7 @@ def backward(spec, theta, grad, fh, buf, ibuf, bns, m, mode):
                 grad[ow + q] += wd * theta[ow + q]
 
 
-@njit(**_NB)
+@njit(inline="always", cache=True, nogil=True, error_model="numpy")
 def l2_penalty(spec, theta, wd):
     """½ wd Σ W² over every layer's weights (not biases, slopes or γ, β)."""
     if wd == 0.0:
@@ -300,7 +300,7 @@ def l2_penalty(spec, theta, wd):
     return 0.5 * wd * s
 
 
-@njit(**_NB)
+@njit(inline="always", cache=True, nogil=True, error_model="numpy")
 def output_view(spec, buf, m):
     r = spec[spec.shape[0] - 1]
     return _mat(buf, r[C.Z], m, r[C.N_OUT])
