@@ -43,6 +43,8 @@ def test_series_names_and_lengths():
      "lr": 0.01, "activation": "prelu", "schedule": {"name": "cosine"}, "clip": {"norm": 1.0}},
     {**RUN, "activation": "maxout", "optimizer": "nesterov", "gradcheck_every": 7,
      "sharpness_every": 9, "batch_size": 0},
+    {**RUN, "curriculum": 0.5, "curriculum_start": 0.3, "skip": True, "optimizer": "rmsprop",
+     "lr": 0.01, "clip": {"value": 0.5}},
 ])
 def test_chunking_independent_and_reproducible(run):
     a, _ = run_chunks(SPIRAL, run, [40])
@@ -164,3 +166,23 @@ def test_unsupported_choices_are_clear_errors():
         NetworkStepper(SPIRAL, {**RUN, "optimizer": "newton"}, 1, 0)
     with pytest.raises(ValueError, match="regression"):
         NetworkStepper({"type": "network", "dataset": "linear"}, {"loss": "cross_entropy"}, 1, 0)
+
+
+def test_epoch_train_loss_and_spread():
+    s = NetworkStepper(SPIRAL, {**RUN, "eval_every": 5}, 20, 0)   # 240 training rows, 7 batches
+    series, _ = s.advance(20)
+    np.testing.assert_allclose(series["epoch"], np.arange(20) / 7)
+    assert np.all(np.isfinite(series["train_loss"]))
+    assert series["train_loss"][5] == series["train_loss"][9] != series["train_loss"][10]
+    clones = NetworkStepper(SPIRAL, {**RUN, "init": "constant", "init_scale": 0.2}, 5, 0)
+    c, _ = clones.advance(5)
+    assert np.all(c["layer.0.spread"] < 1e-12) and np.all(series["layer.0.spread"] > 0.05)
+
+
+def test_curriculum_starts_on_the_easiest_rows():
+    run = {**RUN, "curriculum": 0.5, "curriculum_start": 0.25}
+    s = NetworkStepper(SPIRAL, run, 100, 0)
+    s.advance(1)
+    n = s.data.X_train.shape[0]
+    assert s.istate[3] == n // 4                 # the pool of the first epoch
+    assert set(s.perm[:n // 4]) == set(range(n // 4))
