@@ -135,6 +135,56 @@ def torch_rate(optimizer: str, n: int) -> float | None:
     return best_rate(go, n, 2)
 
 
+def kernel_rate(optimizer: str, lr: float, n: int, repeats: int) -> float:
+    """The stepper's kernel alone, into one reused output array (no allocation per chunk)."""
+    from tui_optim.engine import surface_kernel as K
+
+    st = SurfaceStepper({"surface": "rosenbrock"}, {"optimizer": optimizer, "lr": lr}, 10**12, 0)
+    out = np.empty((8, n))
+    spec = st.spec
+
+    def go():
+        K.advance_kernel(n, st._cfg_i, st._cfg_f, spec.sp, spec.X, spec.Y, st._perm, st._op,
+                         st._V, st._sv, st._sched_p, st._sigmas, st._rng, st._theta, st._prev,
+                         st._avg, st._theta_star, spec.origin, spec.e0, spec.e1, st._istate, out)
+
+    return best_rate(go, n, repeats)
+
+
+def reference_rate(n: int, repeats: int) -> float:
+    """A minimal hand-written numba Adam loop on Rosenbrock recording 4 series: the yardstick
+    (ENGINEERING.md measured 29.5 M steps/s for this on an idle machine), so figures taken on a
+    loaded machine can be scaled."""
+    from numba import njit
+
+    @njit(error_model="numpy")
+    def ref(n, out):
+        x0, x1 = -1.2, 1.0
+        m0 = m1 = v0 = v1 = 0.0
+        q1 = q2 = 1.0
+        for k in range(n):
+            u = 1.0 - x0
+            w = x1 - x0 * x0
+            g0 = -2.0 * u - 400.0 * x0 * w
+            g1 = 200.0 * w
+            out[0, k] = u * u + 100.0 * w * w
+            out[1, k] = np.sqrt(g0 * g0 + g1 * g1)
+            out[2, k] = x0
+            out[3, k] = x1
+            q1 *= 0.9
+            q2 *= 0.999
+            m0 = 0.9 * m0 + 0.1 * g0
+            m1 = 0.9 * m1 + 0.1 * g1
+            v0 = 0.999 * v0 + 0.001 * g0 * g0
+            v1 = 0.999 * v1 + 0.001 * g1 * g1
+            x0 -= LR_ADAM * (m0 / (1 - q1)) / (np.sqrt(v0 / (1 - q2)) + 1e-8)
+            x1 -= LR_ADAM * (m1 / (1 - q1)) / (np.sqrt(v1 / (1 - q2)) + 1e-8)
+        return x0
+
+    out = np.empty((4, n))
+    return best_rate(lambda: ref(n, out), n, repeats)
+
+
 def batch_rate(optimizer: str, P: int, n: int, repeats: int) -> float:
     sp = np.array([1.0, 100.0])
     r = np.random.default_rng(0)
@@ -182,9 +232,13 @@ def main() -> None:
         add("cached start: import + warm_up (s)", inner, "s", "< 1")
         add("  same, whole subprocess (s)", wall, "s", None)
 
+    add("yardstick: minimal numba Adam loop (29.5 M idle)", reference_rate(100_000, rep),
+        "steps/s", None)
     for opt, lr, target in (("sgd", LR_SGD, 100e6), ("adam", LR_ADAM, 25e6)):
-        add(f"{opt}: SurfaceStepper.advance, 100k-step chunks", stepper_rate(opt, lr, 100_000, 5, rep),
+        add(f"{opt}: stepper kernel alone, 100k steps per call", kernel_rate(opt, lr, 100_000, rep),
             "steps/s", target)
+        add(f"{opt}: SurfaceStepper.advance, 100k-step chunks", stepper_rate(opt, lr, 100_000, 5, rep),
+            "steps/s", None)
         add(f"{opt}: SurfaceStepper.advance, 10k-step chunks", stepper_rate(opt, lr, 10_000, 20, rep),
             "steps/s", None)
         add(f"{opt}: NumPy loop", numpy_rate(opt, 5_000 if quick else 20_000), "steps/s", None)

@@ -14,7 +14,7 @@ from numba import njit
 _LEAST_SQUARES = 10  # surfaces.LEAST_SQUARES (not imported: surfaces imports this module)
 
 
-@njit(inline="always", cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _softplus(z):
     """log(1 + e^z) without overflow."""
     if z > 0.0:
@@ -22,7 +22,7 @@ def _softplus(z):
     return np.log1p(np.exp(z))
 
 
-@njit(inline="always", cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _sigmoid(z):
     if z >= 0.0:
         return 1.0 / (1.0 + np.exp(-z))

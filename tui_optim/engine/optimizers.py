@@ -104,7 +104,7 @@ def init_state(code: int, op: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarra
     return V, sv
 
 
-@njit(inline="always", cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def grad_point(code, op, V, theta, out):
     """Where the gradient for the next update is taken: θ + αv for Nesterov, else θ.
 
@@ -118,7 +118,7 @@ def grad_point(code, op, V, theta, out):
     return False
 
 
-@njit(inline="always", cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def update(code, op, V, sv, theta, g, lr, scode, sp, X, Y, Hw):
     """One update of θ in place with gradient g (already noised/clipped) and rate lr."""
     d = theta.shape[0]

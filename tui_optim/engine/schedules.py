@@ -70,7 +70,7 @@ def schedule_params(schedule: Mapping | None, steps: int) -> tuple[int, np.ndarr
     return code, p
 
 
-@njit(inline="always", cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def lr_at(code, p, lr, t):
     """ε(t) for base rate lr after t updates."""
     if code == CONSTANT:

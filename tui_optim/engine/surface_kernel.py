@@ -39,7 +39,7 @@ CLIP_NONE, CLIP_NORM, CLIP_VALUE = 0, 1, 2
 AVG_NONE, AVG_POLYAK, AVG_EMA = 0, 1, 2
 
 
-@njit(inline="always", cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _grad_at(scode, sp, X, Y, x, g, perm, istate, batch):
     """Gradient at x: full, or on the next minibatch (reshuffling at each epoch's start)."""
     if batch > 0 and scode >= LEAST_SQUARES:
@@ -52,7 +52,7 @@ def _grad_at(scode, sp, X, Y, x, g, perm, istate, batch):
     return f_grad(scode, sp, X, Y, x, g)
 
 
-@njit(inline="always", cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _next_batch(X, perm, istate, batch, rng):
     """Move the minibatch window; at the end of an epoch reshuffle and start over."""
     m = X.shape[0]
@@ -63,7 +63,7 @@ def _next_batch(X, perm, istate, batch, rng):
     istate[S_POS] = pos
 
 
-@njit(inline="always", cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _norm(a):
     s = 0.0
     for i in range(a.shape[0]):

@@ -63,7 +63,7 @@ ONE_D_CODES = (DOUBLE_WELL, WIGGLY)
 _TWO_PI = 2.0 * np.pi
 
 
-@njit(inline="always", cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _sigmoid(z):
     if z >= 0.0:
         return 1.0 / (1.0 + np.exp(-z))
