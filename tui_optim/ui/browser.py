@@ -68,6 +68,7 @@ class BrowserScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._layout()
+        self.query_one("#path-error").display = False
         ol = self.query_one(OptionList)
         ol.focus()
         for i in range(ol.option_count):
@@ -133,8 +134,9 @@ class BrowserScreen(Screen[None]):
             sc = self._load(path)
         except Exception as exc:
             err.update(Text(str(exc)))
+            err.display = True
             return
-        err.update("")
+        err.display = False
         self._open_run(sc)
 
     def action_open_path(self) -> None:

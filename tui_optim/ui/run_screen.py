@@ -111,7 +111,9 @@ class RunScreen(Screen[None]):
         self.ctx.no_color = bool(getattr(self.app, "no_color", False))
         title = getattr(self.scenario, "title", "scenario")
         topic = getattr(self.scenario, "topic", "")
-        yield Static(Text.assemble((title, "bold"), (f"  · {topic}" if topic else "", "dim")), id="title")
+        heading = Text.assemble((title, "bold"), (f"  · {topic}" if topic else "", "dim"))
+        heading.no_wrap, heading.overflow = True, "ellipsis"
+        yield Static(heading, id="title")
         yield Static(id="explain")
         yield Static(id="tabs")
         with Container(id="compiling"):

@@ -105,6 +105,9 @@ class Pane(Widget, can_focus=True):
         """Show a picture built (maybe in another thread) for `key`."""
         self._picture = picture
         self._built_key = key
+        title = self.title()       # may depend on the data (e.g. the surface's auto log scale)
+        if title != self.border_title:
+            self.border_title = title
         self.refresh()
 
     def rebuild(self) -> None:

@@ -53,7 +53,8 @@ class HistogramsPane(Pane):
 
     def title(self) -> str:
         label = self.ctx.runs[self.run].label if len(self.ctx.runs) > 1 else ""
-        return "activation histograms per layer" + (f" · {label}" if label else "")
+        scale = " (log counts)" if self.log_scale else ""
+        return "activation histograms per layer" + (f" · {label}" if label else "") + scale
 
     def data_key(self) -> tuple:
         return (self.ctx.trace.run_version(self.run),)
@@ -89,6 +90,8 @@ class HistogramsPane(Pane):
                     cv.text(y + bar_h - 1, 0, "pre" if k == "preact" else "act", fg=244)
                 if counts is not None:
                     counts = np.nan_to_num(np.asarray(counts, dtype=float))
+                    if self.log_scale:     # `l`: log counts, so a spike (dead ReLUs) hides nothing
+                        counts = np.log1p(np.maximum(counts, 0.0))
                     color = None if self.ctx.no_color else (run_color(1) if k == "preact" else run_color(0))
                     bars(cv, y, left, bar_h, rebin(counts, w), color)
                 y += bar_h

@@ -54,6 +54,9 @@ class SurfacePane(Pane):
 
     def __init__(self, values, ctx, *, id=None) -> None:
         super().__init__(values, ctx, id=id)
+        # None: decide from the surface (log when its lowest point is inside the window, as in
+        # a bowl; linear when f falls away to the border, as on a saddle)
+        self.log_scale = values.get("log")
         coords = values.get("coords") or [0, 1]
         self.cx, self.cy = int(coords[0]), int(coords[1])
         self.plot = LinePlot()
@@ -61,8 +64,23 @@ class SurfacePane(Pane):
     def short_title(self) -> str:
         return "surface"
 
+    def effective_log(self) -> bool:
+        if self.log_scale is not None:
+            return bool(self.log_scale)
+        grid = self._static("surface.grid")
+        if grid is None or np.ndim(grid) != 2 or not np.isfinite(grid).any():
+            return True
+        g = np.where(np.isfinite(grid), grid, np.inf)
+        r, c = np.unravel_index(np.argmin(g), g.shape)
+        return 0 < r < g.shape[0] - 1 and 0 < c < g.shape[1] - 1
+
+    def toggle_log(self) -> bool:
+        self.log_scale = not self.effective_log()
+        self.border_title = self.title()
+        return self.log_scale
+
     def title(self) -> str:
-        return "surface (log f)" if self.log_scale else "surface (f)"
+        return "surface (log f)" if self.effective_log() else "surface (f)"
 
     def _static(self, name: str):
         t = self.ctx.trace
@@ -89,17 +107,18 @@ class SurfacePane(Pane):
     # -- 2-D map ----------------------------------------------------------------------------------
     def _map(self, grid: np.ndarray, width: int, height: int) -> RenderableType:
         no_color = self.ctx.no_color
+        log = self.effective_log()
         rows = max(1, height - 1)
         window = self._static("surface.window")
         x0, x1, y0, y1 = (float(v) for v in window) if window is not None else (0.0, 1.0, 0.0, 1.0)
         cv = Canvas(width, height)
         bands = len(ASCII_RAMP) if no_color else len(RAMP)
         if no_color:
-            idx, lo, hi = shade_levels(resample(grid, rows, width), self.log_scale, bands)
+            idx, lo, hi = shade_levels(resample(grid, rows, width), log, bands)
             for y in range(rows):
                 cv.text(y, 0, "".join(ASCII_RAMP[k] for k in idx[y]))
         else:
-            idx, lo, hi = shade_levels(resample(grid, 2 * rows, width), self.log_scale, bands)
+            idx, lo, hi = shade_levels(resample(grid, 2 * rows, width), log, bands)
             cv.pixels(0, 0, np.asarray(RAMP, dtype=np.int16)[idx])
 
         def cell(x: np.ndarray, y: np.ndarray):
@@ -158,7 +177,7 @@ class SurfacePane(Pane):
                 (cx,), (cy,) = cell(np.array([lx]), np.array([ly]))
                 if inside(cx, cy):
                     cv.put(int(cy), int(cx), run_glyph(i) if no_color else "●", run_color(i), bold=True)
-        unit = "log10 f" if self.log_scale else "f"
+        unit = "log10 f" if log else "f"
         legend = f"x {fmt(x0)}…{fmt(x1)}  y {fmt(y0)}…{fmt(y1)}  shade {unit}: "
         cv.text(rows, 0, legend[:width], -1)
         k = len(legend)
