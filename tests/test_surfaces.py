@@ -242,3 +242,11 @@ def test_window_contains_start():
     w = [-1.0, 1.0, -2.0, 2.0]
     st = SurfaceStepper({"surface": "saddle", "window": w}, {"optimizer": "sgd"}, 10, 0)
     assert st.snapshots()["surface.window"].tolist() == w
+
+
+def test_one_d_window_may_give_only_the_x_range():
+    st = SurfaceStepper({"surface": "double_well", "window": [-1.5, 1.5]}, {"optimizer": "sgd"},
+                        5, 0)
+    snap = st.snapshots()
+    x0, x1, y0, y1 = snap["surface.window"]
+    assert (x0, x1) == (-1.5, 1.5) and y0 < snap["surface.curve"][1].min() < y1

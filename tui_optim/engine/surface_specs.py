@@ -197,7 +197,12 @@ def build_surface(problem: Mapping, start=None, standardize: bool = False) -> Su
 def _finish_1d(spec: SurfaceSpec, problem: Mapping, code: int) -> None:
     w = problem.get("window")
     if w is not None:
-        window = np.asarray(w, np.float64)
+        window = np.zeros(4)
+        given = np.asarray(w, np.float64).ravel()[:4]
+        window[: given.shape[0]] = given  # [x0, x1] alone: the f range is fitted below
+        if given.shape[0] < 4:
+            w = None if given.shape[0] < 2 else w
+            window[2] = window[3] = 0.0
     else:
         if code in _DEFAULT_WINDOW:
             x0, x1 = _DEFAULT_WINDOW[code][:2]
