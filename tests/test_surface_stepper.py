@@ -170,3 +170,26 @@ def test_warm_up_runs():
     calls = []
     warm_up(lambda i, total, what: calls.append((i, total, what)))
     assert calls and calls[-1][0] == calls[-1][1] - 1
+
+
+def test_batch_kernels_match_single_runs():
+    from tui_optim.engine import batch as B
+    from tui_optim.engine.surfaces import ROSENBROCK
+
+    starts = np.array([[-1.2, 1.0], [0.5, -0.5], [1.5, 2.0]])
+    sp = np.array([1.0, 100.0])
+    for opt, lr in (("sgd", 1e-3), ("adam", 1e-2)):
+        xs = starts[:, 0].copy()
+        ys = starts[:, 1].copy()
+        loss = np.empty((50, 3))
+        if opt == "sgd":
+            B.batch_sgd(ROSENBROCK, sp, lr, xs, ys, loss)
+        else:
+            B.batch_adam(ROSENBROCK, sp, lr, 0.9, 0.999, 1e-8, xs, ys, np.zeros((4, 3)),
+                         np.ones(2), loss)
+        for p in range(3):
+            st = SurfaceStepper({"surface": "rosenbrock"},
+                                {"optimizer": opt, "lr": lr, "start": starts[p].tolist()}, 50, 0)
+            s, _ = st.advance(50)
+            np.testing.assert_allclose(loss[:, p], s["loss"], rtol=1e-12)
+            np.testing.assert_allclose([xs[p], ys[p]], st.theta, rtol=1e-12)
