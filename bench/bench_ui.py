@@ -43,11 +43,14 @@ label = "tanh"
 """
 
 
+STEPS: int | None = None
+
+
 def load(name: str | None):
     from tui_optim.scenario import load_scenario
 
     if name:
-        return load_scenario(name)
+        return load_scenario(name, steps=STEPS)
     path = Path("/tmp/tui_optim_bench_net.toml")
     path.write_text(BENCH_NET)
     return load_scenario(str(path))
@@ -59,6 +62,7 @@ def headless_rate(scenario, seconds: float) -> float:
     session = Session(scenario, speed=None)
     session.compile()
     records, t0 = 0, None
+    cpu0 = time.process_time()
     for chunk in session.chunks():
         if t0 is None:          # time from the first chunk on, as the dashboard does
             t0 = time.perf_counter()
@@ -66,7 +70,11 @@ def headless_rate(scenario, seconds: float) -> float:
         records += chunk.n
         if time.perf_counter() - t0 > seconds:
             session.stop()
-    return records / (time.perf_counter() - t0)
+    wall = time.perf_counter() - t0
+    kernel = sum(session.compute_seconds)
+    print(f"  headless: kernels busy {100 * kernel / wall / max(1, len(session.runs)):.0f} % of wall per run, "
+          f"process CPU {100 * (time.process_time() - cpu0) / wall:.0f} %")
+    return records / wall
 
 
 async def dashboard(scenario, seconds: float, size: tuple[int, int]) -> dict:
@@ -82,12 +90,17 @@ async def dashboard(scenario, seconds: float, size: tuple[int, int]) -> dict:
             await asyncio.sleep(0.05)
         await asyncio.sleep(0.5)
         n0, t0 = sum(screen.trace.records(i) for i in runs), time.perf_counter()
+        k0, cpu0 = sum(screen.source.compute_seconds), time.process_time()
         lags = []
         while time.perf_counter() - t0 < seconds:
             a = time.perf_counter()
             await asyncio.sleep(0.01)
             lags.append(time.perf_counter() - a - 0.01)
-        rate = (sum(screen.trace.records(i) for i in runs) - n0) / (time.perf_counter() - t0)
+        wall = time.perf_counter() - t0
+        rate = (sum(screen.trace.records(i) for i in runs) - n0) / wall
+        kernel = sum(screen.source.compute_seconds) - k0
+        print(f"  dashboard: kernels busy {100 * kernel / wall / max(1, len(runs)):.0f} % of wall per run, "
+              f"process CPU {100 * (time.process_time() - cpu0) / wall:.0f} %")
         await pilot.press("q")
     lags.sort()
     return {"rate": rate, "p50": statistics.median(lags), "p95": lags[int(0.95 * len(lags))],
@@ -117,11 +130,14 @@ def main() -> int:
     ap.add_argument("scenario", nargs="?", help="built-in name or file (default: a spiral MLP)")
     ap.add_argument("--seconds", type=float, default=8.0)
     ap.add_argument("--size", default="120x40")
+    ap.add_argument("--steps", type=int, help="override the scenario's steps (make it long enough)")
     ap.add_argument("--warm-scenario", default="16_init_histograms",
                     help="scenario for the warm-start measurement (default: a built-in network one)")
     ap.add_argument("--warm-start-child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     size = tuple(int(v) for v in args.size.split("x"))
+    global STEPS
+    STEPS = args.steps
     if args.warm_start_child:
         warm_start_child(args.scenario, size)
         return 0
@@ -141,6 +157,7 @@ def main() -> int:
     cmd = [sys.executable, __file__, "--warm-start-child", "--size", args.size]
     if warm:
         cmd.insert(2, warm)
+        STEPS = None                       # the built-in as a user starts it
         headless_rate(load(warm), 0.5)     # fill numba's cache for it
     starts = []
     for _ in range(3):

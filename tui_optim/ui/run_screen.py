@@ -32,7 +32,7 @@ from tui_optim.ui.widgets.legend import RunLegend, legend_text
 
 TICK = 0.1              # seconds between UI reads of the trace
 MIN_REDRAW = 0.2        # seconds between two rebuilds of one pane (≤ 5 Hz each)
-DRAW_DUTY = 0.35        # drawing may hold the GIL at most this fraction of the time
+DRAW_DUTY = 0.25        # drawing may hold the GIL at most this fraction of the time
 NARROW_WIDTH, NARROW_HEIGHT = 100, 32
 MIN_PANE_HEIGHT = 12
 
