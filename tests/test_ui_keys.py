@@ -340,3 +340,14 @@ def test_no_color_draws_meaning_with_glyphs(monkeypatch):
             assert "@" in text or "%" in text      # the density ramp shades the map
             assert "1" in text and "2" in text      # runs marked by their numbers
     run(go())
+
+
+def test_stop_at_pauses_every_run_at_that_step():
+    async def go():
+        app, made = make(surface_scenario(steps=1000, lrs=(0.01, 0.02)), speed=None, stop_at=50)
+        async with app.run_test(size=(120, 40)) as pilot:
+            s = screen(app)
+            assert await until(pilot, lambda: made[0].paused)
+            await pilot.pause(0.2)
+            assert [s.trace.records(i) for i in range(2)] == [50, 50]
+    run(go())

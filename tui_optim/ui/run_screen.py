@@ -43,6 +43,23 @@ KEYS = [
 ]
 
 
+HELP_KEYS = [
+    ("space", "pause or resume every run"),
+    ("n", "advance every run by one step (pauses first)"),
+    ("+ / -", "faster / slower (steps per second per run; the fastest is 'max')"),
+    ("r", "restart the scenario from step 0 (same seeds: the same numbers)"),
+    ("[ / ]", "halve / double ε of the selected run, live, from its next step"),
+    ("↑ ↓ or 1-9", "select a run in the legend (▶ marks it; its path is drawn on top)"),
+    ("tab / shift+tab", "next / previous pane (in small terminals: the pane shown)"),
+    ("f", "zoom the current pane to the full screen (f or esc again to leave)"),
+    ("l", "log / linear scale of the current pane (histograms: log counts)"),
+    ("e", "show the whole explanation"),
+    ("s", "save an SVG screenshot (the path is shown)"),
+    ("?", "this help"),
+    ("q", "quit"),
+]
+
+
 class RunScreen(Screen[None]):
     BINDINGS = [
         Binding("space", "toggle_pause", "pause/resume", priority=True),
@@ -471,8 +488,8 @@ class RunScreen(Screen[None]):
         self.notify(f"screenshot saved to {path}", timeout=4)
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(KEYS + [("esc", "back to the browser")] if self.can_go_back else KEYS,
-                                        title=getattr(self.scenario, "title", "")))
+        keys = HELP_KEYS + ([("esc", "stop this run and go back to the browser")] if self.can_go_back else [])
+        self.app.push_screen(HelpScreen(keys, title=getattr(self.scenario, "title", "")))
 
     def action_back(self) -> None:
         if self.zoomed:
