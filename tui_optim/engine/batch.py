@@ -115,3 +115,14 @@ def warm_up_batch() -> None:
     state = np.zeros((4, 4))
     q = np.ones(2)
     batch_adam(ROSENBROCK, sp, 1e-3, 0.9, 0.999, 1e-8, xs, ys, state, q, loss)
+
+
+def _guard_cache() -> None:
+    import sys
+
+    from .cache_guard import flush_stale
+
+    flush_stale([sys.modules[__name__]], "batch_kernels")
+
+
+_guard_cache()

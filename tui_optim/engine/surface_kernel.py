@@ -341,3 +341,16 @@ def fill_plain_rows(out, m, lr, has_prev, prev_x, theta_star):
             out[ROW_STEP_SIZE, 0] = np.sqrt(a * a + b * b)
         else:
             out[ROW_STEP_SIZE, 0] = 0.0
+
+
+def _guard_cache() -> None:
+    import sys
+
+    from . import data_surfaces, lbfgs, linalg, optimizers, rng, schedules, surfaces
+    from .cache_guard import flush_stale
+
+    flush_stale([rng, surfaces, data_surfaces, schedules, optimizers, lbfgs, linalg,
+                 sys.modules[__name__]], "surface_kernels")
+
+
+_guard_cache()
