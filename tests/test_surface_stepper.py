@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from numba import njit
 
 from tui_optim.engine.surface_stepper import SurfaceStepper, warm_up
 
@@ -193,3 +194,34 @@ def test_batch_kernels_match_single_runs():
             s, _ = st.advance(50)
             np.testing.assert_allclose(loss[:, p], s["loss"], rtol=1e-12)
             np.testing.assert_allclose([xs[p], ys[p]], st.theta, rtol=1e-12)
+
+
+@njit(cache=True)
+def _tiny_cached(x):
+    return x + 1.0
+
+
+def test_cache_guard_flushes_once_when_sources_change(monkeypatch):
+    import sys
+
+    from tui_optim.engine import cache_guard
+
+    _tiny_cached(1.0)
+    flushed = []
+    monkeypatch.setattr(_tiny_cached._cache, "flush", lambda: flushed.append(1))
+    mod = sys.modules[__name__]
+    name = f"test_guard_{np.random.default_rng().integers(1 << 30)}"
+    stamp = cache_guard.Path(_tiny_cached._cache.cache_path) / f"tui_optim_{name}.stamp"
+    try:
+        monkeypatch.setattr(cache_guard, "_digest", lambda: "one")
+        cache_guard.flush_stale([mod], name)
+        assert flushed == [1] and stamp.read_text() == "one"   # no stamp yet: flush
+        cache_guard._done.discard(name)
+        cache_guard.flush_stale([mod], name)
+        assert flushed == [1]                                    # same sources: keep
+        cache_guard._done.discard(name)
+        monkeypatch.setattr(cache_guard, "_digest", lambda: "two")
+        cache_guard.flush_stale([mod], name)
+        assert flushed == [1, 1] and stamp.read_text() == "two"  # changed: flush again
+    finally:
+        stamp.unlink(missing_ok=True)
