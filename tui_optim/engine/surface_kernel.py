@@ -6,9 +6,12 @@ a blurred objective when asked, plus Gaussian noise, clipped, then the optimizer
 ε(t)·scale. The kernel returns the number of records written; it stops early at the first record
 whose loss or θ is non-finite (that record is written, and istate[DEAD] is set).
 
-Plain runs (2-D analytic surface, SGD or Adam, constant ε, no noise/clip/averaging/continuation)
-take a specialised loop with θ and the optimizer state in registers: the generic loop pays for
-its branches and array traffic (see bench/bench_surfaces.py).
+Plain runs (a polynomial 2-D surface, SGD or Adam, constant ε without warm-up, no noise, clip,
+averaging or continuation) take a specialised loop with θ and the optimizer state in registers
+that records only loss, ‖g‖ and θ; fill_plain_rows then derives lr, ‖θ‖, step size and distance
+with the generic loop's formulas (same bits). The generic loop runs at a few M steps/s: perf
+shows most of its time in NRT_incref/NRT_decref, the atomic refcounts numba emits for the array
+arguments of each jitted call it makes per step (see bench/bench_surfaces.py).
 """
 
 from __future__ import annotations
