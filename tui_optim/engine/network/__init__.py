@@ -15,5 +15,12 @@
     chain        ChainStepper: diag(a, b) chains and the deep product ŷ = x w₁⋯w_l
     stepper      NetworkStepper, warm_up()
 
-Import `tui_optim.engine.network.stepper` for the steppers; nothing here loads until used.
+Import `tui_optim.engine.network.stepper` for the steppers. Importing the package checks that
+the cached kernels are not stale (staleness.py); nothing compiles until used.
 """
+
+from . import chain, init, instruments, layers, losses, model, train  # noqa: E402
+from .staleness import flush_if_stale  # noqa: E402
+
+# Before any kernel runs: numba would reuse a cached kernel whose callees' sources changed.
+flush_if_stale([layers, losses, model, init, instruments, train, chain])

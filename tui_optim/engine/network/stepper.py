@@ -25,14 +25,7 @@ from ..optimizers import CODES as OPT_CODES, LBFGS, NEWTON, init_state, optimize
 from ..rng import seed_state
 from ..schedules import schedule_params
 
-from . import chain as _chain, init as _init, instruments as _instruments, layers as _layers
-from . import losses as _losses, model as _model, train as _train
-from .staleness import flush_if_stale
-
 __all__ = ["NetworkStepper", "ChainStepper", "warm_up"]
-
-# Before any kernel runs: numba would reuse a cached kernel whose callees' sources changed.
-flush_if_stale([_layers, _losses, _model, _init, _instruments, _train, _chain])
 
 GRID = 48            # decision-boundary grid side
 HIST_ROWS = 256      # training rows the histograms are taken on
