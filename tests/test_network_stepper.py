@@ -186,3 +186,24 @@ def test_curriculum_starts_on_the_easiest_rows():
     n = s.data.X_train.shape[0]
     assert s.istate[3] == n // 4                 # the pool of the first epoch
     assert set(s.perm[:n // 4]) == set(range(n // 4))
+
+
+def test_one_compilation_serves_every_configuration():
+    from tui_optim.engine.network import chain, init, instruments, train
+    from tui_optim.engine.network.stepper import ChainStepper, warm_up
+    warm_up()
+    kernels = (train.train_steps, instruments.histograms, instruments.predict_grid,
+               init.init_params, chain.diag_records, chain.product_steps)
+    for p, r in [({"dataset": "polynomial"}, {"loss": "mse", "activation": "maxout",
+                                              "optimizer": "nesterov",
+                                              "schedule": {"name": "cosine"}}),
+                 ({"dataset": "spiral"}, {"curriculum": 0.5, "skip": True, "layers": [8, 8, 8],
+                                          "optimizer": "rmsprop", "clip": {"value": 1.0},
+                                          "init": "sparse"}),
+                 ({"dataset": "xor"}, {"loss": "bce", "activation": "elu",
+                                       "optimizer": "adagrad", "init": "normalized"})]:
+        s = NetworkStepper({"type": "network", **p}, r, 5, 0)
+        s.advance(5)
+        s.snapshots()
+    ChainStepper({"model": "product"}, {"depth": 5, "optimizer": "adam"}, 5, 0).advance(5)
+    assert [len(k.signatures) for k in kernels] == [1] * len(kernels)
