@@ -15,8 +15,8 @@ from pathlib import Path
 from numba.core.registry import CPUDispatcher
 
 _HERE = Path(__file__).resolve().parent
-_SOURCES = ("rng.py", "surfaces.py", "data_surfaces.py", "schedules.py", "optimizers.py",
-            "lbfgs.py", "linalg.py", "surface_kernel.py", "batch.py")
+_SOURCES = ("rng.py", "surfaces.py", "data_surfaces.py", "sparse_coding.py", "schedules.py",
+            "optimizers.py", "lbfgs.py", "linalg.py", "surface_kernel.py", "batch.py")
 _done: set[str] = set()
 
 

@@ -12,6 +12,10 @@
     coordinate  cyclic over blocks of `block` coordinates, one block per update: exact
                 minimisation along the block (θ_B ← θ_B − H_BB⁻¹ g_B, ε not used) on quadratic
                 objectives (quadratic, least squares) in mode "exact", else θ_B ← θ_B − ε g_B.
+                Mode "block_exact" (sparse coding only): the blocks are {W, H}, alternating, each
+                minimised exactly (W by a least-squares solve, H by coordinate-wise
+                soft-thresholding to convergence; see sparse_coding); ε is not used. On another
+                surface it falls back to "exact".
 
 `op` = [lr, α, ρ, ρ1, ρ2, δ, bias_correction, damping, m, line_search, coordinate_mode, block].
 State: `V` (rows × d) and `sv` (scalars), shapes from `state_shape`.
@@ -26,7 +30,8 @@ from numba import njit
 
 from .lbfgs import lbfgs_update
 from .linalg import solve_inplace
-from .surfaces import LEAST_SQUARES, QUADRATIC, hessian
+from .sparse_coding import sc_block_step
+from .surfaces import LEAST_SQUARES, QUADRATIC, SPARSE_CODING, hessian
 
 SGD = 0
 MOMENTUM = 1
@@ -54,6 +59,10 @@ CODES = {
 LR, ALPHA, RHO, RHO1, RHO2, DELTA, BIAS, DAMPING, HISTORY, LINE_SEARCH, CMODE, BLOCK = range(12)
 N_OP = 12
 
+# op[CMODE]
+CMODE_EXACT, CMODE_GRADIENT, CMODE_BLOCK_EXACT = 0.0, 1.0, 2.0
+_CMODES = {"exact": CMODE_EXACT, "gradient": CMODE_GRADIENT, "block_exact": CMODE_BLOCK_EXACT}
+
 _DEFAULT_DELTA = {ADAGRAD: 1e-7, RMSPROP: 1e-6, ADAM: 1e-8}
 
 
@@ -76,7 +85,10 @@ def optimizer_params(run: Mapping) -> tuple[int, np.ndarray]:
     op[HISTORY] = float(max(1, int(_get(run, "history", 10))))
     ls = _get(run, "line_search", "armijo" if code == LBFGS else "none")
     op[LINE_SEARCH] = 1.0 if ls == "armijo" else 0.0
-    op[CMODE] = 1.0 if _get(run, "coordinate_mode", "exact") == "gradient" else 0.0
+    mode = _get(run, "coordinate_mode", "exact")
+    if mode not in _CMODES:
+        raise ValueError(f"unknown coordinate_mode {mode!r}")
+    op[CMODE] = _CMODES[mode]
     op[BLOCK] = float(max(1, int(_get(run, "block", 1))))
     return code, op
 
@@ -119,8 +131,12 @@ def grad_point(code, op, V, theta, out):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def update(code, op, V, sv, theta, g, lr, scode, sp, X, Y, Hw):
-    """One update of θ in place with gradient g (already noised/clipped) and rate lr."""
+def first_order_update(code, op, V, sv, theta, g, lr):
+    """One first-order update of θ in place (SGD, momentum, Nesterov, AdaGrad, RMSProp, Adam).
+
+    Split from `update` so the network kernels, which never use curvature, do not compile the
+    Newton, L-BFGS and surface-Hessian code into every training kernel.
+    """
     d = theta.shape[0]
     if code == SGD:
         for i in range(d):
@@ -164,6 +180,35 @@ def update(code, op, V, sv, theta, g, lr, scode, sp, X, Y, Hw):
             V[0, i] = s
             V[1, i] = r
             theta[i] -= lr * (s * c1) / (np.sqrt(r * c2) + delta)
+    elif code == COORDINATE:
+        # A gradient step on the current block of coordinates, cycling through the blocks.
+        bs = int(op[BLOCK])
+        nblocks = (d + bs - 1) // bs
+        blk = int(sv[0])
+        lo = blk * bs
+        for i in range(lo, min(d, lo + bs)):
+            theta[i] -= lr * g[i]
+        sv[0] = (blk + 1) % nblocks
+    else:
+        for i in range(d):
+            theta[i] = np.nan
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def update(code, op, V, sv, theta, g, lr, scode, sp, X, Y, Hw):
+    """One update of θ in place with gradient g (already noised/clipped) and rate lr: the
+    first-order rules, plus the ones that need the objective itself (Newton, L-BFGS, exact
+    coordinate minimisation on quadratics, block-exact W/H steps on sparse coding)."""
+    d = theta.shape[0]
+    exact_coordinate = code == COORDINATE and op[CMODE] != CMODE_GRADIENT and (
+        scode == QUADRATIC or scode == LEAST_SQUARES)
+    if code == COORDINATE and op[CMODE] == CMODE_BLOCK_EXACT and scode == SPARSE_CODING:
+        # blocks {W, H}, alternating, each minimised exactly (see sparse_coding)
+        blk = int(sv[0])
+        sc_block_step(sp, X, theta, blk)
+        sv[0] = 1 - blk
+    elif code != NEWTON and code != LBFGS and not exact_coordinate:
+        first_order_update(code, op, V, sv, theta, g, lr)
     elif code == NEWTON:
         hessian(scode, sp, X, Y, theta, Hw)
         step = V[0]
@@ -176,27 +221,20 @@ def update(code, op, V, sv, theta, g, lr, scode, sp, X, Y, Hw):
             theta[i] -= lr * step[i]
     elif code == LBFGS:
         lbfgs_update(int(op[HISTORY]), int(op[LINE_SEARCH]), scode, sp, X, Y, V, sv, theta, g, lr)
-    elif code == COORDINATE:
+    else:
+        # Exact minimisation along the current block: solve its Hessian block.
         bs = int(op[BLOCK])
         nblocks = (d + bs - 1) // bs
         blk = int(sv[0])
         lo = blk * bs
-        hi = min(d, lo + bs)
-        n = hi - lo
-        if op[CMODE] == 0.0 and (scode == QUADRATIC or scode == LEAST_SQUARES):
-            hessian(scode, sp, X, Y, theta, Hw)
-            step = V[0]
-            for i in range(n):
-                step[i] = g[lo + i]
-                for j in range(n):
-                    Hw[i, j] = Hw[lo + i, lo + j]
-            solve_inplace(Hw, step, n)
-            for i in range(n):
-                theta[lo + i] -= step[i]
-        else:
-            for i in range(lo, hi):
-                theta[i] -= lr * g[i]
+        n = min(d, lo + bs) - lo
+        hessian(scode, sp, X, Y, theta, Hw)
+        step = V[0]
+        for i in range(n):
+            step[i] = g[lo + i]
+            for j in range(n):
+                Hw[i, j] = Hw[lo + i, lo + j]
+        solve_inplace(Hw, step, n)
+        for i in range(n):
+            theta[lo + i] -= step[i]
         sv[0] = (blk + 1) % nblocks
-    else:
-        for i in range(d):
-            theta[i] = np.nan

@@ -22,16 +22,17 @@ from numba import njit
 from . import optimizers as O
 from .rng import normal, shuffle
 from .schedules import lr_at
+from .sparse_coding import sc_sparsity
 from .surfaces import (BEALE, HIMMELBLAU, LEAST_SQUARES, MONKEY_SADDLE, QUADRATIC, ROSENBROCK,
-                       SADDLE, batch_f_grad, f_grad, fg2d)
+                       SADDLE, batch_f_grad, f_grad, fg2d, hessian)
 
 # fixed rows of out
 ROW_LOSS, ROW_GRAD_NORM, ROW_LR, ROW_PARAM_NORM, ROW_STEP_SIZE = range(5)
 
 # cfg_i indices
 (I_SCODE, I_OCODE, I_SCHED, I_CLIP, I_AVG, I_BATCH, I_SAMPLES, I_TOTAL, I_ROW_X, I_ROW_DIST,
- I_ROW_AVG_LOSS, I_ROW_AVG_X, I_ROW_PROJ) = range(13)
-N_CFG_I = 13
+ I_ROW_AVG_LOSS, I_ROW_AVG_X, I_ROW_PROJ, I_ROW_SPARSITY, I_ROW_HEIG) = range(15)
+N_CFG_I = 15
 # cfg_f indices
 F_CLIP, F_DECAY, F_NOISE, F_SCALE = range(4)
 N_CFG_F = 4
@@ -74,6 +75,52 @@ def _norm(a):
     return np.sqrt(s)
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def min_eig_sym(A, d):
+    """Smallest eigenvalue of the symmetric A[:d, :d] (A is overwritten): closed form for
+    d ≤ 2, else cyclic Jacobi rotations until the off-diagonal is negligible (d is small)."""
+    if d == 1:
+        return A[0, 0]
+    if d == 2:
+        m = 0.5 * (A[0, 0] + A[1, 1])
+        h = 0.5 * (A[0, 0] - A[1, 1])
+        return m - np.sqrt(h * h + A[0, 1] * A[0, 1])
+    for _ in range(100):
+        off = 0.0
+        tot = 0.0
+        for i in range(d):
+            for j in range(d):
+                v = A[i, j] * A[i, j]
+                tot += v
+                if i != j:
+                    off += v
+        if off <= 1e-30 * tot or off == 0.0:
+            break
+        for p in range(d - 1):
+            for q in range(p + 1, d):
+                apq = A[p, q]
+                if apq == 0.0:
+                    continue
+                theta = (A[q, q] - A[p, p]) / (2.0 * apq)
+                t = (1.0 if theta >= 0.0 else -1.0) / (abs(theta) + np.sqrt(theta * theta + 1.0))
+                c = 1.0 / np.sqrt(t * t + 1.0)
+                s = t * c
+                for k in range(d):
+                    akp = A[k, p]
+                    akq = A[k, q]
+                    A[k, p] = c * akp - s * akq
+                    A[k, q] = s * akp + c * akq
+                for k in range(d):
+                    apk = A[p, k]
+                    aqk = A[q, k]
+                    A[p, k] = c * apk - s * aqk
+                    A[q, k] = s * apk + c * aqk
+    m = A[0, 0]
+    for i in range(1, d):
+        m = min(m, A[i, i])
+    return m
+
+
 @njit(inline="always")
 def _is_2d(c):
     return (c == QUADRATIC or c == ROSENBROCK or c == BEALE or c == HIMMELBLAU or c == SADDLE
@@ -91,7 +138,8 @@ def advance_kernel(n, cfg_i, cfg_f, sp, X, Y, perm, op, V, sv, sched_p, sigmas, 
     d = theta.shape[0]
     plain = (cfg_i[I_SCHED] == 0 and sched_p[0] <= 0.0 and cfg_i[I_CLIP] == CLIP_NONE
              and cfg_i[I_AVG] == AVG_NONE and cfg_f[F_NOISE] == 0.0 and cfg_i[I_SAMPLES] == 0 and _is_2d(scode)
-             and d == 2 and cfg_i[I_ROW_PROJ] < 0 and cfg_i[I_ROW_X] == 5)
+             and d == 2 and cfg_i[I_ROW_PROJ] < 0 and cfg_i[I_ROW_X] == 5
+             and cfg_i[I_ROW_HEIG] < 0)
     if plain and ocode == O.SGD:
         return _plain_sgd_2d(n, cfg_i, cfg_f, sp, op, theta, prev, theta_star, istate, out)
     if plain and ocode == O.ADAM:
@@ -110,6 +158,8 @@ def advance_kernel(n, cfg_i, cfg_f, sp, X, Y, perm, op, V, sv, sched_p, sigmas, 
     row_avg_loss = cfg_i[I_ROW_AVG_LOSS]
     row_avg_x = cfg_i[I_ROW_AVG_X]
     row_proj = cfg_i[I_ROW_PROJ]
+    row_sparsity = cfg_i[I_ROW_SPARSITY]
+    row_heig = cfg_i[I_ROW_HEIG]
     clip_c = cfg_f[F_CLIP]
     decay = cfg_f[F_DECAY]
     noise = cfg_f[F_NOISE]
@@ -160,6 +210,11 @@ def advance_kernel(n, cfg_i, cfg_f, sp, X, Y, perm, op, V, sv, sched_p, sigmas, 
                 v += r * e1[i]
             out[row_proj, k] = u
             out[row_proj + 1, k] = v
+        if row_sparsity >= 0:
+            out[row_sparsity, k] = sc_sparsity(sp, theta)
+        if row_heig >= 0:
+            hessian(scode, sp, X, Y, theta, Hw)
+            out[row_heig, k] = min_eig_sym(Hw, d)
         if avg_kind != AVG_NONE:
             if t == 0:
                 for i in range(d):
@@ -349,10 +404,11 @@ def fill_plain_rows(out, m, lr, has_prev, prev_x, theta_star):
 def _guard_cache() -> None:
     import sys
 
-    from . import data_surfaces, lbfgs, linalg, optimizers, rng, schedules, surfaces
+    from . import (data_surfaces, lbfgs, linalg, optimizers, rng, schedules, sparse_coding,
+                   surfaces)
     from .cache_guard import flush_stale
 
-    flush_stale([rng, surfaces, data_surfaces, schedules, optimizers, lbfgs, linalg,
+    flush_stale([rng, surfaces, data_surfaces, sparse_coding, schedules, optimizers, lbfgs, linalg,
                  sys.modules[__name__]], "surface_kernels")
 
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from . import surfaces as S
 from .data_surfaces import make_data
+from .sparse_coding import make_sparse_data
 
 _HIMMELBLAU_MINIMA = [(3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186),
                       (3.584428, -1.848126)]
@@ -145,6 +146,12 @@ def build_surface(problem: Mapping, start=None, standardize: bool = False) -> Su
     elif code == S.CLIFF:
         sp = np.array([float(problem.get("height", 100.0)), float(problem.get("sharpness", 50.0)),
                        float(problem.get("position", 1.0))])
+    elif code == S.SPARSE_CODING:
+        sp, X, default_start = make_sparse_data(
+            int(problem.get("n_samples", 30)), int(problem.get("n_atoms", 4)),
+            int(problem.get("n_features", 6)), float(problem.get("noise", 0.05)),
+            int(problem.get("data_seed", 0)), float(problem.get("l1", 0.5)),
+            float(problem.get("w_decay", 0.0)))
     else:  # data surfaces
         X, Y, _ = make_data(name, int(problem.get("n_samples", 200)),
                             int(problem.get("n_features", 2)), problem.get("scales"),
@@ -247,6 +254,14 @@ def _finish_map(spec: SurfaceSpec, problem: Mapping, code: int, minima, saddles)
         spec.origin = np.zeros(2)
         spec.e0 = np.array([1.0, 0.0])
         spec.e1 = np.array([0.0, 1.0])
+    elif code == S.SPARSE_CODING:
+        # no meaningful 2-D map (d is large): a slice through the start along W[0, 0] and H[0, 0]
+        k, p = int(spec.sp[0]), int(spec.sp[1])
+        spec.origin = spec.start.copy()
+        spec.e0 = np.zeros(d)
+        spec.e0[0] = 1.0
+        spec.e1 = np.zeros(d)
+        spec.e1[k * p] = 1.0
     else:
         ref = spec.theta_star if spec.theta_star is not None else np.zeros(d)
         ev, vecs = np.linalg.eigh(spec.hessian(ref))
@@ -268,7 +283,8 @@ def _finish_map(spec: SurfaceSpec, problem: Mapping, code: int, minima, saddles)
     if code in _DEFAULT_WINDOW and d == 2:
         x0, x1, y0, y1 = _DEFAULT_WINDOW[code]
     else:
-        c = spec.to_map(spec.theta_star) if spec.theta_star is not None else np.zeros(2)
+        c = (spec.to_map(spec.theta_star) if spec.theta_star is not None
+             else spec.to_map(spec.origin))
         r = 1.25 * max(np.max(np.abs(s - c)), 1.0)
         x0, x1, y0, y1 = c[0] - r, c[0] + r, c[1] - r, c[1] + r
     # the start must be on the map

@@ -9,6 +9,9 @@ Series per record k (the state at θ_k before update k+1):
     avg.loss, avg.x.i      f and coordinates of the averaged iterate, when averaging is on
     proj.0, proj.1         coordinates in the map plane (top two Hessian eigenvectors through θ*),
                            when d > 2
+    hess_min_eig           smallest eigenvalue of the Hessian ∇²f(θ_k), for Newton runs with
+                           d ≤ 8 (exact Hessian; closed form for d ≤ 2, Jacobi rotations above)
+    sparsity               sparse coding: fraction of the entries of H that are exactly 0
 Snapshots (first call only): surface.grid, surface.window, surface.curve (1-D), surface.minima,
 surface.saddles.
 """
@@ -24,12 +27,13 @@ from . import surface_kernel as K
 from .rng import seed_state
 from .schedules import schedule_params
 from .surface_specs import SurfaceSpec, build_surface
-from .surfaces import LEAST_SQUARES, grid_values
+from .surfaces import DATA_CODES, SPARSE_CODING, grid_values
 
 GRID_ROWS = 80
 GRID_COLS = 160
 CURVE_POINTS = 400
 MAX_X_SERIES = 8
+MAX_HEIG_DIM = 8
 
 
 class SurfaceStepper:
@@ -61,10 +65,10 @@ class SurfaceStepper:
         cont = run.get("continuation") or {}
         sigmas = np.asarray(cont.get("sigmas", []) if cont else [], dtype=np.float64).ravel()
         samples = int(cont.get("samples", 16)) if cont and sigmas.size else 0
-        batch = int(run.get("batch_size", 0) or 0) if spec.code >= LEAST_SQUARES else 0
+        batch = int(run.get("batch_size", 0) or 0) if spec.code in DATA_CODES else 0
 
         names = ["loss", "grad_norm", "lr", "param_norm", "step_size"]
-        row_x = row_dist = row_avg_loss = row_avg_x = row_proj = -1
+        row_x = row_dist = row_avg_loss = row_avg_x = row_proj = row_sparsity = row_heig = -1
         if d <= MAX_X_SERIES:
             row_x = len(names)
             names += [f"x.{i}" for i in range(d)]
@@ -80,6 +84,12 @@ class SurfaceStepper:
         if d > 2:
             row_proj = len(names)
             names += ["proj.0", "proj.1"]
+        if spec.code == SPARSE_CODING:
+            row_sparsity = len(names)
+            names.append("sparsity")
+        if ocode == O.NEWTON and d <= MAX_HEIG_DIM:
+            row_heig = len(names)
+            names.append("hess_min_eig")
         self.series_names: tuple[str, ...] = tuple(names)
 
         cfg_i = np.zeros(K.N_CFG_I, dtype=np.int64)
@@ -96,6 +106,8 @@ class SurfaceStepper:
         cfg_i[K.I_ROW_AVG_LOSS] = row_avg_loss
         cfg_i[K.I_ROW_AVG_X] = row_avg_x
         cfg_i[K.I_ROW_PROJ] = row_proj
+        cfg_i[K.I_ROW_SPARSITY] = row_sparsity
+        cfg_i[K.I_ROW_HEIG] = row_heig
         cfg_f = np.zeros(K.N_CFG_F)
         cfg_f[K.F_CLIP] = clip_c
         cfg_f[K.F_DECAY] = decay

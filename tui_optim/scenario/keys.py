@@ -146,6 +146,14 @@ SURFACES: dict[str, SurfaceInfo] = {
         _keys(*_DATA_KEYS, Key("separable", Bool(), False), Key("margin", Float(ge=0), 0.5)),
         lambda p: p.get("n_features", 2),
         lambda p, d: tuple([0.0] * d)),
+    # θ = (W, H) flattened; the start is a seeded random init drawn by the engine (None here)
+    "sparse_coding": SurfaceInfo(
+        _keys(Key("n_samples", Int(ge=1), 30), Key("n_atoms", Int(ge=1), 4),
+              Key("n_features", Int(ge=1), 6), Key("l1", Float(ge=0), 0.5),
+              Key("w_decay", Float(ge=0), 0.0), Key("noise", Float(ge=0), 0.05),
+              Key("data_seed", Int(ge=0), 0)),
+        lambda p: p.get("n_atoms", 4) * (p.get("n_features", 6) + p.get("n_samples", 30)),
+        lambda p, d: None),
 }
 
 # Problem keys every surface takes. window/minima/saddles left None are the engine's to draw.
@@ -234,6 +242,24 @@ def _continuation(value, path, out, ctx):
     return _fill_table(value, keys, path, out, ctx, "continuation")
 
 
+COORDINATE_MODES = ("exact", "gradient", "block_exact")
+
+
+@dataclass
+class _CoordinateMode(Table):
+    """coordinate_mode: a string; "block_exact" (blocks W and H) only on sparse coding."""
+
+    expected = "one of " + ", ".join(map(repr, COORDINATE_MODES))
+
+    def check(self, value, path, out, context=None):
+        v = Str(COORDINATE_MODES).check(value, path, out)
+        if v == "block_exact" and context is not None and context.surface != "sparse_coding":
+            out.add(path, "'block_exact' (exact minimisation over the blocks W and H in turn) "
+                          "is for surface 'sparse_coding'")
+            return INVALID
+        return v
+
+
 def _start_default(ctx: RunContext) -> Any:
     if ctx.surface is None or ctx.dim is None:
         return None
@@ -263,7 +289,7 @@ RUN_KEYS: dict[str, Key] = _keys(
     Key("damping", Float(ge=0), 0.0, optimizers=_F({"newton"})),
     Key("history", Int(ge=1), 10, optimizers=_F({"lbfgs"})),
     Key("line_search", Str(("armijo", "none")), "armijo", optimizers=_F({"lbfgs"})),
-    Key("coordinate_mode", Str(("exact", "gradient")), "exact", optimizers=_F({"coordinate"})),
+    Key("coordinate_mode", _CoordinateMode(), "exact", optimizers=_F({"coordinate"})),
     Key("block", Int(ge=1), 1, optimizers=_F({"coordinate"})),
     Key("schedule", Table(_schedule), None),  # None: constant (filled by the loader)
     Key("clip", Table(_clip), None),
