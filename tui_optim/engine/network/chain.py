@@ -22,9 +22,8 @@ from collections.abc import Mapping
 import numpy as np
 from numba import njit
 
-from ..optimizers import LBFGS, NEWTON, init_state, optimizer_params, update
+from ..optimizers import LBFGS, NEWTON, first_order_update, init_state, optimizer_params
 from ..schedules import lr_at, schedule_params
-from .model import nl as _plain
 
 MAX_LAYER_SERIES = 64
 
@@ -124,10 +123,6 @@ def product_loss_grad(x, target, w, g):
 @njit(cache=True, nogil=True, error_model="numpy")
 def product_steps(n, t0, x, target, w, V, sv, op, ocode, scode, sp, scale, nl, g, wprev, out):
     """Training steps t0 .. t0+n−1 of the product chain; returns n or −m on divergence."""
-    dsp = np.zeros(0)
-    dX = np.zeros((0, 0))
-    dY = np.zeros(0)
-    dH = np.zeros((0, 0))
     l = w.shape[0]
     gnew = np.zeros(l)
     for k in range(n):
@@ -150,7 +145,7 @@ def product_steps(n, t0, x, target, w, V, sv, op, ocode, scode, sp, scale, nl, g
             return -(k + 1)
         for i in range(l):
             wprev[i] = w[i]
-        update(ocode, op, V, sv, w, g, lr, _plain(-1), dsp, dX, dY, dH)
+        first_order_update(ocode, op, V, sv, w, g, lr)
         pred = 0.0
         for i in range(l):
             pred += g[i] * (w[i] - wprev[i])

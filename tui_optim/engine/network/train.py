@@ -16,7 +16,7 @@ from . import codes as C
 from .instruments import (evaluate, gradcheck_layers, layer_stats, norms_and_copy, sharpness,
                           sumsq_diff)
 from .model import l2_penalty, load_range, load_rows, loss_grad, nl, sample_masks
-from ..optimizers import grad_point, update
+from ..optimizers import first_order_update, grad_point
 from ..rng import normal, shuffle
 from ..schedules import lr_at
 
@@ -63,10 +63,6 @@ def train_steps(n, spec, fh, theta, grad, V, sv, op, sp, icfg, istate, fstate, g
     bs = icfg[IC_BATCH]
     ntr = icfg[IC_NTRAIN]
     ocode = icfg[IC_OPT]
-    dsp = np.zeros(0)
-    dX = np.zeros((0, 0))
-    dY = np.zeros(0)
-    dH = np.zeros((0, 0))
     thprev = work[5]
     look = work[6]
     lw2 = np.zeros(L)
@@ -149,7 +145,7 @@ def train_steps(n, spec, fh, theta, grad, V, sv, op, sp, icfg, istate, fstate, g
             return -(k + 1)
         # -- update t+1 ------------------------------------------------------------------
         _clip(icfg[IC_CLIP], fstate[FS_CLIP], grad)
-        update(ocode, op, V, sv, theta, grad, lr, nl(-1), dsp, dX, dY, dH)
+        first_order_update(ocode, op, V, sv, theta, grad, lr)
         for l in range(L):
             d2 = sumsq_diff(theta, thprev, spec[l, C.P0], spec[l, C.P1])
             w2 = lw2[l]
