@@ -225,3 +225,45 @@ def test_cache_guard_flushes_once_when_sources_change(monkeypatch):
         assert flushed == [1, 1] and stamp.read_text() == "two"  # changed: flush again
     finally:
         stamp.unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize("problem,start", [
+    ({"surface": "saddle"}, [1.2, 1e-6]),
+    ({"surface": "monkey_saddle"}, [0.5, 1e-3]),
+    ({"surface": "himmelblau"}, [0.3, -0.4]),
+    ({"surface": "double_well"}, [0.2]),
+    ({"surface": "rastrigin", "dim": 5}, [0.3, -0.2, 0.45, 0.1, -0.35]),
+    ({"surface": "quadratic", "eigenvalues": [3.0, -1.0, 2.0, 0.5, -4.0, 1.0, 7.0, 2.5],
+      "allow_indefinite": True, "rotation_seed": 1}, [1.0] * 8),
+], ids=["saddle", "monkey", "himmelblau", "double_well", "rastrigin5", "quad8"])
+def test_hess_min_eig_is_numpys_smallest_eigenvalue_at_each_record(problem, start):
+    st = SurfaceStepper(problem, {"optimizer": "newton", "lr": 0.5, "start": start}, 12, 0)
+    s, _ = st.advance(12)
+    assert "hess_min_eig" in st.series_names
+    d = len(start)
+    xs = np.stack([s[f"x.{i}"] for i in range(d)], axis=1)
+    for k in range(xs.shape[0]):
+        ev = np.linalg.eigvalsh(st.spec.hessian(xs[k]))
+        assert s["hess_min_eig"][k] == pytest.approx(ev[0], rel=1e-10, abs=1e-12)
+
+
+def test_hess_min_eig_only_for_newton_in_low_dimension():
+    assert "hess_min_eig" not in SurfaceStepper({"surface": "saddle"}, {"optimizer": "sgd"}, 5,
+                                                0).series_names
+    big = {"surface": "quadratic", "eigenvalues": [1.0] * 9}
+    assert "hess_min_eig" not in SurfaceStepper(big, {"optimizer": "newton"}, 5, 0).series_names
+
+
+def test_sparse_coding_runs_are_chunk_independent_and_have_sparsity():
+    problem = {"surface": "sparse_coding", "n_samples": 10, "n_atoms": 3, "n_features": 4}
+    for run in ({"optimizer": "coordinate", "coordinate_mode": "block_exact"},
+                {"optimizer": "adam", "lr": 0.05, "noise": 0.1}):
+        a = SurfaceStepper(problem, run, 40, 3)
+        whole, _ = a.advance(40)
+        b = SurfaceStepper(problem, run, 40, 3)
+        parts = [b.advance(n)[0] for n in (1, 6, 33)]
+        for name in a.series_names:
+            np.testing.assert_array_equal(whole[name], np.concatenate([p[name] for p in parts]))
+        assert "sparsity" in a.series_names and "x.0" not in a.series_names
+    snaps = SurfaceStepper(problem, run, 5, 0).snapshots()
+    assert np.all(np.isfinite(snaps["surface.grid"]))

@@ -250,3 +250,164 @@ def test_one_d_window_may_give_only_the_x_range():
     snap = st.snapshots()
     x0, x1, y0, y1 = snap["surface.window"]
     assert (x0, x1) == (-1.5, 1.5) and y0 < snap["surface.curve"][1].min() < y1
+
+
+# ---------------------------------------------------------------- sparse coding (curriculum 12)
+
+from tui_optim.engine import sparse_coding as SC  # noqa: E402
+
+SPARSE = {"surface": "sparse_coding", "n_samples": 7, "n_atoms": 3, "n_features": 4, "l1": 0.7,
+          "w_decay": 0.0, "noise": 0.05, "data_seed": 2}
+
+
+def _split(spec, theta):
+    k, p, n = (int(v) for v in spec.sp[:3])
+    return theta[:k * p].reshape(k, p), theta[k * p:].reshape(k, n)
+
+
+def _smooth_grad(spec, theta):
+    g = np.empty(spec.dim)
+    SC.sc_f_grad(spec.sp, spec.X, theta, g, False)
+    return g
+
+
+def _smooth_value(spec, theta):
+    W, H = _split(spec, theta)
+    mu = spec.sp[4]
+    return float(np.sum((spec.X - W.T @ H) ** 2) + mu * np.sum(W ** 2))
+
+
+@pytest.mark.parametrize("w_decay", [0.0, 0.3])
+def test_sparse_coding_value_and_smooth_gradient_match_numpy_and_central_differences(w_decay):
+    spec = build_surface({**SPARSE, "w_decay": w_decay})
+    k, p, n = (int(v) for v in spec.sp[:3])
+    assert spec.dim == k * (p + n) == 33 and spec.X.shape == (p, n)
+    r = np.random.default_rng(4)
+    for theta in [spec.start, spec.start + r.normal(0, 0.7, spec.dim)]:
+        W, H = _split(spec, theta)
+        J = _smooth_value(spec, theta) + 0.7 * np.sum(np.abs(H))
+        assert spec.value(theta) == pytest.approx(J, rel=1e-13)
+        g = _smooth_grad(spec, theta)
+        R = W.T @ H - spec.X
+        np.testing.assert_allclose(g[:k * p], (2 * H @ R.T + 2 * w_decay * W).ravel(), rtol=1e-12,
+                                   atol=1e-12)
+        np.testing.assert_allclose(g[k * p:], (2 * W @ R).ravel(), rtol=1e-12, atol=1e-12)
+        h = 1e-6
+        fd = np.empty(spec.dim)
+        for i in range(spec.dim):
+            e = np.zeros(spec.dim)
+            e[i] = h
+            fd[i] = (_smooth_value(spec, theta + e) - _smooth_value(spec, theta - e)) / (2 * h)
+        np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-6)
+        # the smooth part's Hessian against central differences of its gradient
+        Hm = spec.hessian(theta)
+        np.testing.assert_array_equal(Hm, Hm.T)
+        fdH = np.empty((spec.dim, spec.dim))
+        for i in range(spec.dim):
+            e = np.zeros(spec.dim)
+            e[i] = h
+            fdH[:, i] = (_smooth_grad(spec, theta + e) - _smooth_grad(spec, theta - e)) / (2 * h)
+        np.testing.assert_allclose(Hm, fdH, rtol=1e-6, atol=1e-6)
+
+
+def test_sparse_coding_reports_the_minimum_norm_subgradient():
+    spec = build_surface(SPARSE)
+    k, p, n = (int(v) for v in spec.sp[:3])
+    lam = spec.sp[3]
+    theta = spec.start.copy()
+    theta[k * p::3] = 0.0                        # some codes exactly 0
+    s = _smooth_grad(spec, theta)
+    g = spec.grad(theta)
+    np.testing.assert_array_equal(g[:k * p], s[:k * p])
+    for q in range(k * p, spec.dim):
+        if theta[q] != 0.0:
+            assert g[q] == pytest.approx(s[q] + lam * np.sign(theta[q]), abs=1e-13)
+        else:   # argmin of |s + λu| over u in [−1, 1]
+            assert g[q] == pytest.approx(np.sign(s[q]) * max(abs(s[q]) - lam, 0.0), abs=1e-13)
+    assert np.any(g[k * p:][theta[k * p:] == 0.0] == 0.0)
+
+
+def test_sparse_coding_w_step_is_the_exact_least_squares_minimiser():
+    for w_decay in (0.0, 0.2):
+        spec = build_surface({**SPARSE, "w_decay": w_decay})
+        k, p, _ = (int(v) for v in spec.sp[:3])
+        theta = spec.start.copy()
+        before = spec.value(theta)
+        SC.sc_w_step(spec.sp, spec.X, theta)
+        W, H = _split(spec, theta)
+        # the smooth part's gradient in W vanishes ...
+        gW = _smooth_grad(spec, theta)[:k * p]
+        assert np.max(np.abs(gW)) < 1e-10 * max(1.0, np.max(np.abs(spec.X)))
+        # ... at numpy's (ridge) least-squares solution, and H is untouched
+        W_np = np.linalg.solve(H @ H.T + w_decay * np.eye(k), H @ spec.X.T)
+        np.testing.assert_allclose(W, W_np, rtol=1e-10, atol=1e-12)
+        np.testing.assert_array_equal(theta[k * p:], spec.start[k * p:])
+        assert spec.value(theta) <= before
+
+
+def test_sparse_coding_w_step_leaves_unused_atoms_alone():
+    spec = build_surface(SPARSE)
+    k, p, n = (int(v) for v in spec.sp[:3])
+    theta = spec.start.copy()
+    theta[k * p + 1 * n: k * p + 2 * n] = 0.0   # atom 1 is not used by any code
+    SC.sc_w_step(spec.sp, spec.X, theta)
+    np.testing.assert_array_equal(theta[p:2 * p], spec.start[p:2 * p])
+    assert np.max(np.abs(_smooth_grad(spec, theta)[:k * p])) < 1e-10 * np.max(np.abs(spec.X))
+
+
+def test_sparse_coding_h_step_satisfies_the_lasso_optimality_conditions():
+    spec = build_surface({**SPARSE, "l1": 1.5})
+    k, p, _ = (int(v) for v in spec.sp[:3])
+    lam = spec.sp[3]
+    theta = spec.start.copy()
+    SC.sc_w_step(spec.sp, spec.X, theta)         # a sensible W
+    before = spec.value(theta)
+    W_before = theta[:k * p].copy()
+    sweeps = SC.sc_h_step(spec.sp, spec.X, theta)
+    assert 1 <= sweeps < SC.H_MAX_SWEEPS
+    np.testing.assert_array_equal(theta[:k * p], W_before)
+    s = _smooth_grad(spec, theta)[k * p:]
+    Hv = theta[k * p:]
+    zero = Hv == 0.0
+    assert zero.any() and (~zero).any()
+    # 0 ∈ ∂J/∂H: s + λ sign(h) = 0 where h ≠ 0, |s| ≤ λ where h = 0
+    np.testing.assert_allclose(s[~zero] + lam * np.sign(Hv[~zero]), 0.0, atol=1e-9)
+    assert np.all(np.abs(s[zero]) <= lam + 1e-9)
+    assert np.linalg.norm(spec.grad(theta)[k * p:]) < 1e-9
+    assert spec.value(theta) <= before
+    # and it is the minimum: no random perturbation of H does better
+    r = np.random.default_rng(0)
+    f = spec.value(theta)
+    for _ in range(50):
+        t2 = theta.copy()
+        t2[k * p:] += r.normal(0, 1e-3, Hv.shape[0])
+        assert spec.value(t2) >= f - 1e-12
+
+
+def test_sparse_coding_default_start_is_seeded_and_has_the_dimension():
+    a = build_surface(SPARSE)
+    b = build_surface(SPARSE)
+    c = build_surface({**SPARSE, "data_seed": 3})
+    np.testing.assert_array_equal(a.start, b.start)
+    np.testing.assert_array_equal(a.X, b.X)
+    assert not np.array_equal(a.start, c.start)
+    from tui_optim.scenario.keys import SURFACES
+    assert SURFACES["sparse_coding"].dim(SPARSE) == a.dim
+    given = np.linspace(-1, 1, a.dim)
+    np.testing.assert_array_equal(build_surface(SPARSE, given).start, given)
+
+
+def test_block_exact_is_checked_by_the_loader():
+    from tui_optim.scenario import ScenarioError, load_scenario_text
+
+    ok = load_scenario_text(
+        'title = "t"\n[problem]\ntype = "surface"\nsurface = "sparse_coding"\n'
+        '[[runs]]\noptimizer = "coordinate"\ncoordinate_mode = "block_exact"\n', "ok.toml")
+    assert ok.runs[0].values["coordinate_mode"] == "block_exact"
+    assert ok.runs[0].values["start"] is None    # the engine draws the seeded start
+    with pytest.raises(ScenarioError) as info:
+        load_scenario_text(
+            'title = "t"\n[problem]\ntype = "surface"\nsurface = "quadratic"\n'
+            'eigenvalues = [1.0, 2.0]\n[[runs]]\noptimizer = "coordinate"\n'
+            'coordinate_mode = "block_exact"\n', "bad.toml")
+    assert "sparse_coding" in str(info.value)
