@@ -213,14 +213,14 @@ def test_cache_guard_flushes_once_when_sources_change(monkeypatch):
     name = f"test_guard_{np.random.default_rng().integers(1 << 30)}"
     stamp = cache_guard.Path(_tiny_cached._cache.cache_path) / f"tui_optim_{name}.stamp"
     try:
-        monkeypatch.setattr(cache_guard, "_digest", lambda: "one")
+        monkeypatch.setattr(cache_guard, "_digest", lambda files: "one")
         cache_guard.flush_stale([mod], name)
         assert flushed == [1] and stamp.read_text() == "one"   # no stamp yet: flush
         cache_guard._done.discard(name)
         cache_guard.flush_stale([mod], name)
         assert flushed == [1]                                    # same sources: keep
         cache_guard._done.discard(name)
-        monkeypatch.setattr(cache_guard, "_digest", lambda: "two")
+        monkeypatch.setattr(cache_guard, "_digest", lambda files: "two")
         cache_guard.flush_stale([mod], name)
         assert flushed == [1, 1] and stamp.read_text() == "two"  # changed: flush again
     finally:
@@ -267,3 +267,17 @@ def test_sparse_coding_runs_are_chunk_independent_and_have_sparsity():
         assert "sparsity" in a.series_names and "x.0" not in a.series_names
     snaps = SurfaceStepper(problem, run, 5, 0).snapshots()
     assert np.all(np.isfinite(snaps["surface.grid"]))
+
+
+def test_cache_guard_finds_the_sources_a_kernel_group_is_built_from():
+    from tui_optim.engine import cache_guard, surface_kernel
+    from tui_optim.engine.network import chain, train
+
+    names = {f.name for f in cache_guard.source_files([surface_kernel])}
+    assert {"surface_kernel.py", "surfaces.py", "data_surfaces.py", "sparse_coding.py",
+            "optimizers.py", "lbfgs.py", "linalg.py", "rng.py", "schedules.py"} <= names
+    net = {str(f.relative_to(cache_guard._HERE)) for f in cache_guard.source_files([train, chain])}
+    # the network kernels inline engine.optimizers, which now calls sparse_coding
+    assert {"network/train.py", "network/chain.py", "optimizers.py", "sparse_coding.py",
+            "rng.py", "schedules.py"} <= net
+    assert not any(n.startswith("ui") for n in net)

@@ -1,55 +1,101 @@
-"""Drop numba's cached surface kernels when any engine source they are built from changed.
+"""Drop numba's cached kernels when any engine source they are built from changed.
 
 numba keys a cached function on its own file's timestamp only: edit surfaces.py and the cached
-advance_kernel (in surface_kernel.py), which inlined the old surfaces, is silently reused. Here a
-stamp of every source file's (mtime, size) sits next to the cache; when it differs, every cached
-dispatcher of these modules is flushed once and recompiles on first use.
+advance_kernel (in surface_kernel.py), which has the old surfaces compiled into it, is silently
+reused; edit layers.py and the network's cached train_steps is. So each group of kernels (the
+surface kernels, the batch kernels, the network kernels) calls `flush_stale(modules, name)` once
+at import, before any of its kernels runs. The sources of a group are found, not listed: every
+`tui_optim.engine` module reachable from `modules` through their globals (modules they import,
+and the modules of the functions and constants they import), transitively. A stamp of those
+files' (path, mtime, size) sits next to numba's cache; when it differs, every cached dispatcher
+of every one of those modules is flushed once and recompiles on first use.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import sys
+import types
 from pathlib import Path
 
 from numba.core.registry import CPUDispatcher
 
 _HERE = Path(__file__).resolve().parent
-_SOURCES = ("rng.py", "surfaces.py", "data_surfaces.py", "sparse_coding.py", "schedules.py",
-            "optimizers.py", "lbfgs.py", "linalg.py", "surface_kernel.py", "batch.py")
+_PACKAGE = "tui_optim.engine"
 _done: set[str] = set()
 
 
-def _digest() -> str:
-    h = hashlib.sha256()
-    for name in _SOURCES:
-        try:
-            st = os.stat(_HERE / name)
-        except OSError:
+def reachable_modules(modules) -> list[types.ModuleType]:
+    """`modules` (whatever package they are in) and every tui_optim.engine module their globals
+    reach, transitively."""
+    seen: dict[str, types.ModuleType] = {}
+    given = {getattr(m, "__name__", "") for m in modules}
+    stack = list(modules)
+    while stack:
+        m = stack.pop()
+        name = getattr(m, "__name__", "")
+        if name in seen or not (name in given or name == _PACKAGE
+                                or name.startswith(_PACKAGE + ".")):
             continue
-        h.update(f"{name}:{st.st_mtime_ns}:{st.st_size};".encode())
+        seen[name] = m
+        for obj in list(vars(m).values()):
+            if isinstance(obj, types.ModuleType):
+                stack.append(obj)
+                continue
+            owner = getattr(obj, "__module__", None)
+            if isinstance(owner, str) and owner.startswith(_PACKAGE) and owner not in seen:
+                mod = sys.modules.get(owner)
+                if mod is not None:
+                    stack.append(mod)
+    return [seen[k] for k in sorted(seen)]
+
+
+def source_files(modules) -> list[Path]:
+    """The source files of reachable_modules(modules)."""
+    files = []
+    for m in reachable_modules(modules):
+        f = getattr(m, "__file__", None)
+        if f:
+            files.append(Path(f).resolve())
+    return sorted(set(files))
+
+
+def _digest(files) -> str:
+    h = hashlib.sha256()
+    for f in files:
+        try:
+            st = os.stat(f)
+            rel = f.relative_to(_HERE) if f.is_relative_to(_HERE) else f
+        except (OSError, ValueError):
+            continue
+        h.update(f"{rel}:{st.st_mtime_ns}:{st.st_size};".encode())
     return h.hexdigest()
 
 
-def flush_stale(modules, name: str) -> None:
-    """Flush the cached dispatchers of `modules` if the engine sources changed since the stamp
-    `name` was written. Never raises: at worst numba's own (file-local) check applies."""
+def flush_stale(modules, name: str) -> bool:
+    """Flush the cached dispatchers of `modules` and of every engine module they reach if any of
+    those sources changed since the stamp `name` was written (once per process and name).
+    Returns True when it flushed. Never raises: at worst numba's own (file-local) check applies.
+    """
     if name in _done:
-        return
+        return False
     _done.add(name)
     try:
-        dispatchers = [obj for m in modules for obj in vars(m).values()
+        mods = reachable_modules(modules)
+        dispatchers = [obj for m in mods for obj in vars(m).values()
                        if isinstance(obj, CPUDispatcher) and obj.__module__ == m.__name__
                        and getattr(getattr(obj, "_cache", None), "cache_path", None)]
         if not dispatchers:
-            return
+            return False
         stamp = Path(dispatchers[0]._cache.cache_path) / f"tui_optim_{name}.stamp"
-        digest = _digest()
+        digest = _digest(source_files(mods))
         if stamp.exists() and stamp.read_text() == digest:
-            return
+            return False
         for d in dispatchers:
             d._cache.flush()
         stamp.parent.mkdir(parents=True, exist_ok=True)
         stamp.write_text(digest)
+        return True
     except Exception:  # noqa: BLE001 - a read-only or odd cache must not stop the engine
-        pass
+        return False

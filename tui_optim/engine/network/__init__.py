@@ -20,7 +20,7 @@ the cached kernels are not stale (staleness.py); nothing compiles until used.
 """
 
 from . import chain, init, instruments, layers, losses, model, train  # noqa: E402
-from .staleness import flush_if_stale  # noqa: E402
+from ..cache_guard import flush_stale  # noqa: E402
 
 # Before any kernel runs: numba would reuse a cached kernel whose callees' sources changed.
-flush_if_stale([layers, losses, model, init, instruments, train, chain])
+flush_stale([layers, losses, model, init, instruments, train, chain], "network")
