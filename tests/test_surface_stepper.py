@@ -281,3 +281,37 @@ def test_cache_guard_finds_the_sources_a_kernel_group_is_built_from():
     assert {"network/train.py", "network/chain.py", "optimizers.py", "sparse_coding.py",
             "rng.py", "schedules.py"} <= net
     assert not any(n.startswith("ui") for n in net)
+
+
+def test_warm_up_for_a_scenario_compiles_only_the_kernels_its_runs_use(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from tui_optim.engine import surface_kernel as K\n"
+        "from tui_optim.engine.surface_stepper import warm_up\n"
+        "warm_up(problem={'surface': 'rosenbrock'}, runs=[{'optimizer': 'sgd', 'lr': 1e-3}])\n"
+        "print(len(K._plain_sgd_2d.signatures), len(K._plain_adam_2d.signatures),"
+        " len(K.generic_kernel.signatures), len(K.advance_kernel.signatures))\n")
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True,
+                         text=True, cwd=os.path.dirname(os.path.dirname(__file__))).stdout
+    assert out.split() == ["1", "0", "0", "0"]
+
+
+def test_kernel_path_is_the_kernels_own_choice():
+    from tui_optim.engine import surface_kernel as K
+
+    cases = [({"surface": "rosenbrock"}, {"optimizer": "sgd"}, K.PATH_PLAIN_SGD),
+             ({"surface": "beale"}, {"optimizer": "adam"}, K.PATH_PLAIN_ADAM),
+             ({"surface": "rosenbrock"}, {"optimizer": "sgd", "noise": 0.1}, K.PATH_GENERIC),
+             ({"surface": "cliff"}, {"optimizer": "sgd"}, K.PATH_GENERIC),
+             ({"surface": "saddle"}, {"optimizer": "newton"}, K.PATH_GENERIC),
+             ({"surface": "rosenbrock"}, {"optimizer": "adam",
+                                          "schedule": {"name": "cosine"}}, K.PATH_GENERIC)]
+    for problem, run, path in cases:
+        st = SurfaceStepper(problem, run, 10, 0)
+        assert st._path == path
+        st.advance(3)
+        assert bool(st._istate[K.S_PLAIN]) == (path != K.PATH_GENERIC)

@@ -162,7 +162,7 @@ def sc_w_step(sp, X, theta):
     mu = sp[4]
     oh = k * p
     active = np.empty(k, np.int64)
-    na = 0
+    na = np.int64(0)  # not the literal 0: a literal would compile solve_inplace twice
     for j in range(k):
         ss = 0.0
         for s in range(n):

@@ -121,32 +121,79 @@ def min_eig_sym(A, d):
     return m
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def fill_hess_min_eig(scode, sp, X, Y, out, m, row_x, row_heig, d):
+    """Row row_heig of records 0..m−1: the smallest Hessian eigenvalue at θ_k, θ_k read from the
+    x.i rows (d ≤ 8). Kept out of the generic loop: its own small kernel, compiled only for a
+    run that records it."""
+    x = np.empty(d)
+    Hw = np.empty((d, d))
+    for k in range(m):
+        for i in range(d):
+            x[i] = out[row_x + i, k]
+        hessian(scode, sp, X, Y, x, Hw)
+        out[row_heig, k] = min_eig_sym(Hw, d)
+
+
 @njit(inline="always")
 def _is_2d(c):
     return (c == QUADRATIC or c == ROSENBROCK or c == BEALE or c == HIMMELBLAU or c == SADDLE
             or c == MONKEY_SADDLE)
 
 
+PATH_GENERIC, PATH_PLAIN_SGD, PATH_PLAIN_ADAM = 0, 1, 2
+
+
+def kernel_path(cfg_i, cfg_f, sched_p, ocode, d) -> int:
+    """Which kernel serves a run (decided once, in Python, when the stepper is built): the 2-D
+    register fast paths for plain SGD and Adam, else the generic loop. Each is its own
+    dispatcher, so a scenario compiles only the kernels its runs use."""
+    plain = (cfg_i[I_SCHED] == 0 and sched_p[0] <= 0.0 and cfg_i[I_CLIP] == CLIP_NONE
+             and cfg_i[I_AVG] == AVG_NONE and cfg_f[F_NOISE] == 0.0 and cfg_i[I_SAMPLES] == 0
+             and int(cfg_i[I_SCODE]) in (QUADRATIC, ROSENBROCK, BEALE, HIMMELBLAU, SADDLE,
+                                         MONKEY_SADDLE)
+             and d == 2 and cfg_i[I_ROW_PROJ] < 0 and cfg_i[I_ROW_X] == 5
+             and cfg_i[I_ROW_HEIG] < 0)
+    if plain and ocode == O.SGD:
+        return PATH_PLAIN_SGD
+    if plain and ocode == O.ADAM:
+        return PATH_PLAIN_ADAM
+    return PATH_GENERIC
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def advance_kernel(n, cfg_i, cfg_f, sp, X, Y, perm, op, V, sv, sched_p, sigmas, rng, theta,
                    prev, avg, theta_star, origin, e0, e1, istate, out):
-    """Run n record+update pairs; returns the number of records written (< n on divergence)."""
+    """All paths behind one call (kernel_path's choice, made in the kernel); for benchmarks.
+    The stepper calls the chosen kernel directly, so it never compiles this one."""
     if istate[S_DEAD] != 0:
         return 0
     scode = cfg_i[I_SCODE]
     ocode = cfg_i[I_OCODE]
     d = theta.shape[0]
     plain = (cfg_i[I_SCHED] == 0 and sched_p[0] <= 0.0 and cfg_i[I_CLIP] == CLIP_NONE
-             and cfg_i[I_AVG] == AVG_NONE and cfg_f[F_NOISE] == 0.0 and cfg_i[I_SAMPLES] == 0 and _is_2d(scode)
-             and d == 2 and cfg_i[I_ROW_PROJ] < 0 and cfg_i[I_ROW_X] == 5
+             and cfg_i[I_AVG] == AVG_NONE and cfg_f[F_NOISE] == 0.0 and cfg_i[I_SAMPLES] == 0
+             and _is_2d(scode) and d == 2 and cfg_i[I_ROW_PROJ] < 0 and cfg_i[I_ROW_X] == 5
              and cfg_i[I_ROW_HEIG] < 0)
     if plain and ocode == O.SGD:
         return _plain_sgd_2d(n, cfg_i, cfg_f, sp, op, theta, prev, theta_star, istate, out)
     if plain and ocode == O.ADAM:
         return _plain_adam_2d(n, cfg_i, cfg_f, sp, op, V, sv, theta, prev, theta_star, istate,
                               out)
-    # the generic loop is written inline here, not in its own jitted function: every level of
-    # jitted calls re-optimizes the code below it at compile time (cold compile cost)
+    return generic_kernel(n, cfg_i, cfg_f, sp, X, Y, perm, op, V, sv, sched_p, sigmas, rng, theta,
+                          prev, avg, theta_star, origin, e0, e1, istate, out)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def generic_kernel(n, cfg_i, cfg_f, sp, X, Y, perm, op, V, sv, sched_p, sigmas, rng, theta,
+                   prev, avg, theta_star, origin, e0, e1, istate, out):
+    """The generic loop: every surface, optimizer, schedule, noise, clipping, averaging,
+    minibatch and continuation. Returns the number of records written (< n on divergence)."""
+    if istate[S_DEAD] != 0:
+        return 0
+    scode = cfg_i[I_SCODE]
+    ocode = cfg_i[I_OCODE]
+    d = theta.shape[0]
     sched = cfg_i[I_SCHED]
     clip = cfg_i[I_CLIP]
     avg_kind = cfg_i[I_AVG]
@@ -159,7 +206,6 @@ def advance_kernel(n, cfg_i, cfg_f, sp, X, Y, perm, op, V, sv, sched_p, sigmas, 
     row_avg_x = cfg_i[I_ROW_AVG_X]
     row_proj = cfg_i[I_ROW_PROJ]
     row_sparsity = cfg_i[I_ROW_SPARSITY]
-    row_heig = cfg_i[I_ROW_HEIG]
     clip_c = cfg_f[F_CLIP]
     decay = cfg_f[F_DECAY]
     noise = cfg_f[F_NOISE]
@@ -212,9 +258,6 @@ def advance_kernel(n, cfg_i, cfg_f, sp, X, Y, perm, op, V, sv, sched_p, sigmas, 
             out[row_proj + 1, k] = v
         if row_sparsity >= 0:
             out[row_sparsity, k] = sc_sparsity(sp, theta)
-        if row_heig >= 0:
-            hessian(scode, sp, X, Y, theta, Hw)
-            out[row_heig, k] = min_eig_sym(Hw, d)
         if avg_kind != AVG_NONE:
             if t == 0:
                 for i in range(d):

@@ -127,6 +127,7 @@ class SurfaceStepper:
         self._last_x = spec.start.copy()
         self._perm = np.arange(spec.X.shape[0], dtype=np.int64)
         self._istate = np.array([0, -1, 0, 0], dtype=np.int64)  # t, batch pos, dead, plain
+        self._path = K.kernel_path(cfg_i, cfg_f, sched_p, ocode, d)
 
     # -- the Stepper protocol -------------------------------------------------------------
 
@@ -137,10 +138,22 @@ class SurfaceStepper:
         # at least 8 rows: the 2-D fast paths always write row 7 (dist, or scratch)
         out = np.empty((max(len(self.series_names), 8), n))
         spec = self.spec
-        m = K.advance_kernel(n, self._cfg_i, self._cfg_f, spec.sp, spec.X, spec.Y, self._perm,
-                             self._op, self._V, self._sv, self._sched_p, self._sigmas, self._rng,
-                             self._theta, self._prev, self._avg, self._theta_star, spec.origin,
-                             spec.e0, spec.e1, self._istate, out)
+        if self._path == K.PATH_PLAIN_SGD:
+            m = K._plain_sgd_2d(n, self._cfg_i, self._cfg_f, spec.sp, self._op, self._theta,
+                                self._prev, self._theta_star, self._istate, out)
+        elif self._path == K.PATH_PLAIN_ADAM:
+            m = K._plain_adam_2d(n, self._cfg_i, self._cfg_f, spec.sp, self._op, self._V,
+                                 self._sv, self._theta, self._prev, self._theta_star,
+                                 self._istate, out)
+        else:
+            m = K.generic_kernel(n, self._cfg_i, self._cfg_f, spec.sp, spec.X, spec.Y,
+                                 self._perm, self._op, self._V, self._sv, self._sched_p,
+                                 self._sigmas, self._rng, self._theta, self._prev, self._avg,
+                                 self._theta_star, spec.origin, spec.e0, spec.e1, self._istate,
+                                 out)
+            if self._cfg_i[K.I_ROW_HEIG] >= 0:
+                K.fill_hess_min_eig(spec.code, spec.sp, spec.X, spec.Y, out, m,
+                                    self._cfg_i[K.I_ROW_X], self._cfg_i[K.I_ROW_HEIG], spec.dim)
         if self._istate[K.S_PLAIN]:
             K.fill_plain_rows(out, m, self._op[O.LR] * self._cfg_f[K.F_SCALE],
                               self.steps_done > 0, self._last_x, self._theta_star)
@@ -191,24 +204,32 @@ class SurfaceStepper:
         return bool(self._istate[K.S_DEAD])
 
 
-def warm_up(progress=None, include_batch: bool = False) -> None:
-    """Compile (or load from numba's cache) every surface kernel by running tiny problems.
+def warm_up(progress=None, include_batch: bool = False, problem: Mapping | None = None,
+            runs=None) -> None:
+    """Compile (or load from numba's cache) the surface kernels by running tiny problems.
 
+    Without `problem`: every kernel (plain SGD, plain Adam, the generic loop, the Hessian
+    eigenvalue row, the map grid). With `problem` (a [problem] table) and `runs` (run tables):
+    only the kernels those runs use, each run's own stepper advanced 2 steps; a scenario of
+    plain 2-D SGD runs then never compiles the generic loop.
     progress(i, total, what) is called before each step, for a "compiling kernels…" status.
     The multi-path batch kernels (engine.batch) are not used by the stepper; include_batch
     compiles them too.
     """
-    cases = [
-        ("plain sgd", {"surface": "rosenbrock"}, {"optimizer": "sgd", "lr": 1e-3}),
-        ("plain adam", {"surface": "rosenbrock"}, {"optimizer": "adam", "lr": 1e-2}),
-        ("generic", {"surface": "quadratic", "eigenvalues": [1.0, 2.0, 3.0]},
-         {"optimizer": "momentum", "noise": 0.1, "clip": {"norm": 1.0},
-          "average": {"kind": "polyak"}, "schedule": {"name": "cosine"},
-          "continuation": {"sigmas": [0.5, 0.0], "samples": 2}}),
-        ("data", {"surface": "logistic", "n_samples": 20},
-         {"optimizer": "lbfgs", "batch_size": 5}),
-        ("newton", {"surface": "himmelblau"}, {"optimizer": "newton"}),
-    ]
+    if problem is not None:
+        cases = [(f"run {i}", problem, run) for i, run in enumerate(runs or [{}])]
+    else:
+        cases = [
+            ("plain sgd", {"surface": "rosenbrock"}, {"optimizer": "sgd", "lr": 1e-3}),
+            ("plain adam", {"surface": "rosenbrock"}, {"optimizer": "adam", "lr": 1e-2}),
+            ("generic", {"surface": "quadratic", "eigenvalues": [1.0, 2.0, 3.0]},
+             {"optimizer": "momentum", "noise": 0.1, "clip": {"norm": 1.0},
+              "average": {"kind": "polyak"}, "schedule": {"name": "cosine"},
+              "continuation": {"sigmas": [0.5, 0.0], "samples": 2}}),
+            ("data", {"surface": "logistic", "n_samples": 20},
+             {"optimizer": "lbfgs", "batch_size": 5}),
+            ("newton", {"surface": "himmelblau"}, {"optimizer": "newton"}),
+        ]
     total = len(cases) + (1 if include_batch else 0)
     for i, (what, problem, run) in enumerate(cases):
         if progress is not None:

@@ -240,7 +240,7 @@ def f_grad(code, sp, X, Y, x, g):
     if code == SPARSE_CODING:
         return sc_f_grad(sp, X, x, g, True)
     if code >= LEAST_SQUARES:
-        return data_f_grad(code, X, Y, x, g, X.shape[0], np.empty(0, np.int64), 0)
+        return data_f_grad(code, X, Y, x, g, X.shape[0], np.empty(0, np.int64), np.int64(0))
     return analytic_f_grad(code, sp, x, g)
 
 
