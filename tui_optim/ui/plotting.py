@@ -35,14 +35,14 @@ def fmt(v: float) -> str:
 
 
 def log_ticks(lo: float, hi: float, max_ticks: int = 6) -> tuple[list[float], list[str]]:
-    """Tick positions (in log10 units) and their labels (`1e-3`) for the range [lo, hi]."""
+    """Tick positions (in log10 units) and their labels (`1e-3`) for the range [lo, hi]:
+    whole decades at a round stride (1, 2, 5, 10, 20, 50, 100 decades)."""
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return [], []
-    a, b = math.floor(lo), math.ceil(hi)
-    if b - a < 1:
-        b = a + 1
-    step = max(1, math.ceil((b - a) / max_ticks))
-    pos = [float(k) for k in range(a, b + 1, step) if lo - 1e-9 <= k <= hi + 1e-9]
+    span = hi - lo
+    stride = next((k for k in (1, 2, 5, 10, 20, 50, 100) if span / k <= max(1, max_ticks - 1)), 200)
+    first = math.ceil(lo / stride - 1e-9) * stride
+    pos = [float(k) for k in range(int(first), int(math.floor(hi + 1e-9)) + 1, stride)]
     if len(pos) < 2:
         # less than a decade visible: label a few values inside it
         pos = list(np.linspace(lo, hi, min(3, max(2, max_ticks)))) if hi > lo else [lo]
@@ -68,8 +68,9 @@ class LinePlot:
         self.plt = Plot()
 
     def build(self, width: int, height: int, lines, *, log: bool, guides=(), xlabel: str = "",
-              marks=(), no_color: bool = False) -> Text:
-        """lines: (x, y, color, marker, label); guides: (value, label); marks: (x, y, color, char)."""
+              marks=(), no_color: bool = False, xlim=None, ylim=None) -> Text:
+        """lines: (x, y, color, marker, label[, points]), joined unless `points` is true;
+        guides: (value, label) horizontal lines; marks: (x, y, color, char) single points."""
         plt = self.plt
         plt.clear_figure()
         plt.plotsize(max(width, 10), max(height, 4))
@@ -79,7 +80,9 @@ class LinePlot:
         plt.theme("clear")
         ys_all = []
         x_lo, x_hi = math.inf, -math.inf
-        for x, y, color, marker, label in lines:
+        for line in lines:
+            x, y, color, marker, label = line[:5]
+            points = len(line) > 5 and line[5]
             y = to_log(y) if log else np.asarray(y, dtype=float)
             ok = np.isfinite(y)
             if ok.sum() == 0:
@@ -87,7 +90,8 @@ class LinePlot:
             xs, ys = np.asarray(x)[ok], y[ok]
             ys_all.append(ys)
             x_lo, x_hi = min(x_lo, float(xs.min())), max(x_hi, float(xs.max()))
-            plt.plot(xs.tolist(), ys.tolist(), color=None if no_color else color, marker=marker)
+            draw = plt.scatter if points else plt.plot
+            draw(xs.tolist(), ys.tolist(), color=None if no_color else color, marker=marker)
         for x, y, color, ch in marks:
             yy = to_log(np.array([y]))[0] if log else y
             if math.isfinite(yy):
@@ -115,7 +119,12 @@ class LinePlot:
                 pos, labels = log_ticks(lo, hi, max(2, (height - 3) // 2))
                 if pos:
                     plt.yticks(pos, labels)
+            if ylim is not None:       # a fixed window (1-D surfaces): far-off points clip
+                lo, hi = ylim
             plt.ylim(lo, hi)
+        if xlim is not None:
+            plt.xlim(*xlim)
+            x_lo, x_hi = xlim
         if math.isfinite(x_lo) and x_hi > x_lo:
             ticks = int_ticks(x_lo, x_hi, max(2, width // 14))
             plt.xticks(ticks, [str(t) for t in ticks])

@@ -80,6 +80,11 @@ class SurfacePane(Pane):
         return self.log_scale
 
     def title(self) -> str:
+        if self._static("surface.grid") is None:
+            if self._static("surface.curve") is not None:
+                return "f and the iterates"
+            if self._static("surface.window") is None and self.ctx.trace.view(0, "proj.0", 2).steps.size:
+                return "paths projected on (proj.0, proj.1)"
         return "surface (log f)" if self.effective_log() else "surface (f)"
 
     def _static(self, name: str):
@@ -204,10 +209,24 @@ class SurfacePane(Pane):
             if m == 0:
                 continue
             ch = run_glyph(i) if self.ctx.no_color else "•"
-            lines.append((vx.mean[:m], vf.mean[:m], run_color(i), ch, self.ctx.runs[i].label))
+            # iterates are points, not a line
+            lines.append((vx.mean[:m], vf.mean[:m], run_color(i), ch, self.ctx.runs[i].label, True))
             marks.append((vx.last, vf.last, run_color(i), run_glyph(i) if self.ctx.no_color else "●"))
+        x, f = curve[0], curve[1]
+        ok = np.isfinite(f)
+        f_lo, f_hi = (float(f[ok].min()), float(f[ok].max())) if ok.any() else (0.0, 1.0)
+        pad = 0.05 * (f_hi - f_lo or 1.0)
+        # the window is the curve's: a diverging run leaves it instead of squashing the curve
+        x_lo, x_hi = float(np.nanmin(x)), float(np.nanmax(x))
+        span = x_hi - x_lo or 1.0
+        for mx, mf, _, _ in marks:    # a current point just outside the window still shows
+            if math.isfinite(mx) and x_lo - 0.25 * span <= mx <= x_hi + 0.25 * span:
+                x_lo, x_hi = min(x_lo, mx), max(x_hi, mx)
+                if math.isfinite(mf):
+                    f_lo, f_hi = min(f_lo, mf), max(f_hi, mf)
         return self.plot.build(width, height, lines, log=False, marks=marks,
-                               no_color=self.ctx.no_color)
+                               no_color=self.ctx.no_color, xlim=(x_lo, x_hi),
+                               ylim=(f_lo - pad, f_hi + pad))
 
     def _projected(self, width: int, height: int) -> RenderableType:
         t = self.ctx.trace
