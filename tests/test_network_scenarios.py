@@ -10,7 +10,8 @@ from tui_optim.scenario import load_scenario
 from tui_optim.summary import Summary
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
-NETWORK = sorted(p for p in SCENARIOS.glob("*.toml") if 16 <= int(p.name.split("_")[0]) <= 28)
+NETWORK = sorted(p for p in SCENARIOS.glob("*.toml")
+                 if 16 <= int(p.name.split("_")[0].rstrip("abcdefghijklmnopqrstuvwxyz")) <= 28)
 
 
 def test_every_network_point_has_a_scenario():

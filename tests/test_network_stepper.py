@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 
+from tui_optim.engine.network import codes as C
 from tui_optim.engine.network.stepper import NetworkStepper
 
 SPIRAL = {"type": "network", "dataset": "spiral", "n_samples": 300}
@@ -45,6 +46,8 @@ def test_series_names_and_lengths():
      "sharpness_every": 9, "batch_size": 0},
     {**RUN, "curriculum": 0.5, "curriculum_start": 0.3, "skip": True, "optimizer": "rmsprop",
      "lr": 0.01, "clip": {"value": 0.5}},
+    {**RUN, "layers": [8, 8, 8], "pretrain_steps": 7, "pretrain_freeze": True,
+     "batch_norm": True, "gradcheck_every": 5, "optimizer": "adam", "lr": 0.01},
 ])
 def test_chunking_independent_and_reproducible(run):
     a, _ = run_chunks(SPIRAL, run, [40])
@@ -207,3 +210,75 @@ def test_one_compilation_serves_every_configuration():
         s.snapshots()
     ChainStepper({"model": "product"}, {"depth": 5, "optimizer": "adam"}, 5, 0).advance(5)
     assert [len(k.signatures) for k in kernels] == [1] * len(kernels)
+
+
+# -- greedy layer-wise pretraining -------------------------------------------------------------
+PRE = {**RUN, "layers": [8, 8, 8], "pretrain_steps": 5}
+
+
+def test_pretraining_builds_the_net_one_hidden_layer_at_a_time():
+    s = NetworkStepper(SPIRAL, PRE, 20, 0)
+    series, div = s.advance(20)
+    assert div is None and s.n_layers == 4 and s.n_cur == 4
+    assert s.layout.widths == [2, 8, 8, 8, 3]
+    g = {l: series[f"layer.{l}.grad_norm"] for l in range(4)}
+    # records 0-4: hidden 0 under a temporary output; 5-9: hidden 0, 1; 10-19: the whole net
+    assert np.all(np.isnan(g[1][:5])) and np.all(np.isfinite(g[1][5:]))
+    assert np.all(np.isnan(g[2][:10])) and np.all(np.isfinite(g[2][10:]))
+    assert np.all(np.isfinite(g[0])) and np.all(np.isfinite(g[3]))   # the (temporary) output
+    assert np.all(np.isfinite(series["loss"]))
+
+
+def test_pretrained_layers_are_kept_and_frozen_ones_do_not_move():
+    s = NetworkStepper(SPIRAL, {**PRE, "pretrain_freeze": True}, 20, 0)
+    s.advance(5)
+    p1 = int(s.spec[0, C.P1])
+    w0 = s.theta[:p1].copy()
+    series, _ = s.advance(5)                  # phase 1: layer 0 frozen, layer 1 trains
+    np.testing.assert_array_equal(s.theta[:p1], w0)
+    assert np.all(series["layer.0.update_ratio"] == 0.0)
+    assert np.all(series["layer.0.grad_norm"] > 0.0)   # measured, then not applied
+    assert np.all(series["layer.1.update_ratio"] > 0.0)
+    series, _ = s.advance(10)                 # the whole net: every layer trains again
+    assert np.all(series["layer.0.update_ratio"] > 0.0)
+    assert not np.array_equal(s.theta[:p1], w0)
+
+
+def test_without_freezing_the_pretrained_first_layer_carries_over_and_keeps_training():
+    s = NetworkStepper(SPIRAL, PRE, 20, 0)
+    s.advance(5)
+    p1 = int(s.spec[0, C.P1])
+    w0 = s.theta[:p1].copy()
+    s.advance(1)                              # the next phase starts from the trained layer 0
+    assert s.n_cur == 3
+    d = np.abs(s.theta[:p1] - w0).max()
+    assert 0.0 < d < 0.1 * np.abs(w0).max()
+
+
+def test_pretraining_snapshots_and_errors():
+    s = NetworkStepper(SPIRAL, {**PRE, "gradcheck_every": 2}, 20, 0)
+    s.advance(3)
+    snap = s.snapshots()
+    assert np.all(np.isnan(snap["layer.1.act_hist"]))
+    assert np.all(np.isnan(snap["layer.2.act_hist"]))
+    assert math.isclose(snap["layer.0.act_hist"].sum(), 1.0)
+    assert math.isclose(snap["layer.3.preact_hist"].sum(), 1.0)
+    assert snap["gradcheck"].shape == (4,) and np.isnan(snap["gradcheck"][1])
+    assert snap["gradcheck"][0] < 1e-5 and snap["gradcheck"][3] < 1e-5
+    with pytest.raises(ValueError, match="pretrain_steps"):
+        NetworkStepper(SPIRAL, {**PRE, "pretrain_steps": 10}, 20, 0)
+    # one hidden layer: nothing to pretrain, the run is the plain one
+    a = NetworkStepper(SPIRAL, {**RUN, "layers": [8], "pretrain_steps": 5}, 10, 0).advance(10)[0]
+    b = NetworkStepper(SPIRAL, {**RUN, "layers": [8]}, 10, 0).advance(10)[0]
+    np.testing.assert_array_equal(a["loss"], b["loss"])
+
+
+def test_pretraining_rescues_a_deep_sigmoid_net():
+    problem = {"type": "network", "dataset": "spiral", "n_samples": 600}
+    run = {"layers": [32] * 5, "activation": "sigmoid", "init": "xavier", "optimizer": "sgd",
+           "lr": 0.5, "batch_size": 32, "eval_every": 25}
+    scratch = NetworkStepper(problem, run, 2000, 0).advance(2000)[0]
+    pre = NetworkStepper(problem, {**run, "pretrain_steps": 300}, 2000, 0).advance(2000)[0]
+    assert scratch["train_loss"][-1] > 1.0                       # ln 3: chance
+    assert pre["train_loss"][-1] < 0.7 * scratch["train_loss"][-1]
+    assert pre["layer.0.grad_norm"][:300].mean() > 100 * scratch["layer.0.grad_norm"].mean()

@@ -85,6 +85,12 @@ NETWORK_RUN_KEYS: dict[str, Key] = _table(
     # easiest `curriculum_start` of the examples to all of them (0 = off; class data only)
     Key("curriculum", Float(ge=0, le=1), 0.0, problems=_NET),
     Key("curriculum_start", Float(gt=0, le=1), 0.25, problems=_NET),
+    # greedy layer-wise supervised pretraining: records per pretrained hidden layer (0 = off).
+    # Phase h < H−1 trains hidden layers 0..h under a temporary output layer; the rest of the
+    # run trains the whole network. pretrain_freeze: earlier layers stay fixed while a new one
+    # is pretrained (the whole-network phase trains every layer).
+    Key("pretrain_steps", Int(ge=0), 0, problems=_NET),
+    Key("pretrain_freeze", Bool(), False, problems=_NET),
     Key("depth", Int(ge=1), 10, problems=_CHAIN),  # product: l, the number of factors w_i
     # diag: a run may set its own a and b (None: the problem's), so one scenario can put an
     # exploding and a vanishing chain side by side.

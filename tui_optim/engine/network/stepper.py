@@ -18,9 +18,9 @@ from .init import init_params
 from .instruments import histograms, predict_grid
 from .model import Layout
 from .train import (CLIP_NONE, CLIP_NORM, CLIP_VALUE, FS_ACC, FS_CLIP, FS_SCALE, FS_SHARP,
-                    FS_CURR0, FS_TRAIN, FS_VAL, IC_BATCH, IC_CLIP, IC_CURRICULUM, IC_EVAL, IC_GC,
-                    IC_LOSS, IC_NCLS, IC_NPROBE, IC_NTRAIN, IC_NVAL, IC_OPT, IC_SCHED, IC_SHARP,
-                    IC_SHARP_ITERS, IS_POOL, IS_POS, NFS, NIC, NIS, train_steps)
+                    FS_CURR0, FS_TRAIN, FS_VAL, IC_BATCH, IC_CLIP, IC_CURRICULUM, IC_EVAL,
+                    IC_FROZEN, IC_GC, IC_LOSS, IC_NCLS, IC_NPROBE, IC_NTRAIN, IC_NVAL, IC_OPT, IC_SCHED,
+                    IC_SHARP, IC_SHARP_ITERS, IS_POOL, IS_POS, NFS, NIC, NIS, train_steps)
 from ..optimizers import CODES as OPT_CODES, LBFGS, NEWTON, init_state, optimizer_params
 from ..rng import seed_state
 from ..schedules import schedule_params
@@ -43,9 +43,16 @@ class NetworkStepper:
     Series per record: loss, grad_norm, lr, param_norm, val_loss, accuracy, train_loss,
     epoch (sharpness when sharpness_every > 0), and per layer i (0 = first hidden, L−1 =
     output) layer.i.grad_norm, update_ratio, act_mean, act_std, preact_std, dead, spread
-    (layer.i.gradcheck when gradcheck_every > 0). Snapshots: hist.edges, layer.i.act_hist, layer.i.preact_hist, boundary,
-    boundary.window, data.points, data.labels (2-D class data; static ones on the first call),
-    sharpness, gradcheck.
+    (layer.i.gradcheck when gradcheck_every > 0). Snapshots: hist.edges, layer.i.act_hist,
+    layer.i.preact_hist, boundary, boundary.window, data.points, data.labels (2-D class data;
+    static ones on the first call), sharpness, gradcheck.
+
+    Greedy layer-wise pretraining (pretrain_steps = p > 0, H ≥ 2 hidden layers): phase h < H−1
+    (records h·p .. (h+1)·p − 1) trains hidden layers 0..h under a temporary output layer, a
+    network of its own (Layout, θ, optimizer state) into which the trained hidden layers are
+    copied; the last phase trains the whole network. Layer series of layers not built yet are
+    NaN; the temporary output layer's go to the output layer's (layer.L−1). The generator,
+    epoch position, schedule time and live lr scale run on across phases.
     """
 
     def __init__(self, problem: Mapping, run: Mapping, steps: int, seed: int):
@@ -83,15 +90,7 @@ class NetworkStepper:
         self.n_probe = min(ntr, max(bs, 512)) if sharp_every > 0 else 0
         self.n_hist = min(ntr, HIST_ROWS)
         cap = max(bs, self.n_probe, self.n_hist, min(nval, 256), 64)
-        lay = Layout(data.dim, hidden, d_out, act, int(_get(run, "maxout_pieces", 2)),
-                     bool(_get(run, "batch_norm", False)), bool(_get(run, "skip", False)), cap)
-        self.layout = lay
-        self.spec = lay.spec
-        self.buf, self.ibuf, self.bns = lay.buffers()
         self.yb = np.zeros((cap, data.target_dim))
-        L = lay.n_layers
-        P = lay.n_params
-
         self.fh = np.zeros(C.NFH)
         self.fh[C.FH_LEAKY] = float(_get(run, "leaky_slope", 0.01))
         self.fh[C.FH_ELU] = float(_get(run, "elu_alpha", 1.0))
@@ -102,17 +101,35 @@ class NetworkStepper:
         self.fh[C.FH_BN_EPS] = 1e-5
 
         self.rng = seed_state(int(seed))
-        self.theta = np.zeros(P)
         init_name = _get(run, "init", "he")
         if init_name not in C.INITS:
             raise ValueError(f"unknown init {init_name!r}")
-        init_params(self.spec, self.theta, C.INITS[init_name], float(_get(run, "init_std", 0.01)),
-                    float(_get(run, "init_scale", 0.1)), int(_get(run, "init_sparse_k", 15)),
-                    float(_get(run, "bias_init", 0.0)), float(_get(run, "leaky_slope", 0.01)),
-                    self.rng)
-        self.grad = np.zeros(P)
+        self._net_args = (data.dim, d_out, act, int(_get(run, "maxout_pieces", 2)),
+                          bool(_get(run, "batch_norm", False)), bool(_get(run, "skip", False)),
+                          cap)
+        self._init_args = (C.INITS[init_name], float(_get(run, "init_std", 0.01)),
+                           float(_get(run, "init_scale", 0.1)),
+                           int(_get(run, "init_sparse_k", 15)), float(_get(run, "bias_init", 0.0)),
+                           float(_get(run, "leaky_slope", 0.01)))
+        self.opt_code = opt_code
         self.op = op
-        self.V, self.sv = init_state(opt_code, op, P)
+        self.hidden = hidden
+        # greedy layer-wise pretraining: phase h < H−1 trains hidden layers 0..h under a
+        # temporary output layer for `pretrain_steps` records; the last phase the whole net
+        pre = int(_get(run, "pretrain_steps", 0))
+        self.pretrain_freeze = bool(_get(run, "pretrain_freeze", False))
+        H = len(hidden)
+        if pre > 0 and H >= 2:
+            if (H - 1) * pre >= self.steps:
+                raise ValueError(f"pretrain_steps = {pre} for {H - 1} pretrained layers leaves "
+                                 f"no steps of the {self.steps} for the whole network")
+            self.phase_ends = [pre * (h + 1) for h in range(H - 1)]
+        else:
+            self.phase_ends = []
+        self.phase = 0
+        L = H + 1
+        self.n_layers = L
+        self._build_net(hidden[:1] if self.phase_ends else hidden, None)
         sched_code, self.sp = schedule_params(run.get("schedule"), self.steps)
 
         self.icfg = np.zeros(NIC, dtype=np.int64)
@@ -151,14 +168,10 @@ class NetworkStepper:
             self.icfg[IC_CURRICULUM] = max(1, int(round(curriculum * self.steps)))
             self.fstate[FS_CURR0] = float(_get(run, "curriculum_start", 0.25))
             self.data = data = _easy_first(data, ntr)
-        self.gcres = np.full(L, np.nan)
         self.perm = np.arange(ntr, dtype=np.int64)
-        self.work = np.zeros((7, P))
 
         lo, hi = (float(v) for v in _get(run, "hist_range", (-3.0, 3.0)))
         self.edges = np.linspace(lo, hi, int(_get(run, "hist_bins", 40)) + 1)
-        self.act_h = np.zeros((L, self.edges.size - 1))
-        self.pre_h = np.zeros((L, self.edges.size - 1))
         self.two_d = data.dim == 2 and ncls > 0
         if self.two_d:
             X = np.vstack([data.X_train, data.X_val])
@@ -175,23 +188,94 @@ class NetworkStepper:
                     names.append((f"layer.{l}.{s}", C.NGS + l * C.NLS + j))
         self._rows = names
         self.series_names = tuple(n for n, _ in names)
-        self.n_layers = L
         self.steps_done = 0
         self.diverged_at: int | None = None
         self._first_snapshot = True
+
+    # -- the network of the current phase ----------------------------------------------------
+    def _build_net(self, hidden, prev_theta) -> None:
+        """Layout, buffers, θ (freshly initialised from the run's generator, then the trained
+        hidden layers of the previous phase copied in: the layouts agree on their offsets),
+        optimizer state (fresh: new parameters appear) and the map from the kernel's rows to
+        the whole network's series."""
+        d_in, d_out, act, pieces, bn, skip, cap = self._net_args
+        lay = Layout(d_in, hidden, d_out, act, pieces, bn, skip, cap)
+        self.layout = lay
+        self.spec = lay.spec
+        self.buf, self.ibuf, self.bns = lay.buffers()
+        Lc = lay.n_layers
+        P = lay.n_params
+        self.theta = np.zeros(P)
+        init_params(self.spec, self.theta, *self._init_args, self.rng)
+        if prev_theta is not None:
+            keep = int(self.spec[Lc - 2, C.P0])      # every hidden layer but the newest
+            self.theta[:keep] = prev_theta[:keep]
+        self.grad = np.zeros(P)
+        self.V, self.sv = init_state(self.opt_code, self.op, P)
+        self.work = np.zeros((7, P))
+        self.gcres = np.full(Lc, np.nan)
+        self.n_cur = Lc
+        # current layer j → layer of the whole net: hidden j → j, the output → L−1
+        self.layer_of = [j for j in range(Lc - 1)] + [self.n_layers - 1]
+
+    def _next_phase(self) -> None:
+        old_bns = self.bns
+        old_spec = self.spec
+        self.phase += 1
+        h = min(self.phase + 1, len(self.hidden))
+        self._build_net(self.hidden[:h], self.theta)
+        for j in range(old_spec.shape[0] - 1):   # batch-norm running statistics of kept layers
+            if old_spec[j, C.BN]:
+                nk = old_spec[j, C.N_OUT] * old_spec[j, C.K]
+                a, b = old_spec[j, C.BNS], self.spec[j, C.BNS]
+                self.bns[b:b + 4 * nk] = old_bns[a:a + 4 * nk]
+        # pretrain_freeze: while a new hidden layer is pretrained the earlier ones stay fixed;
+        # the last phase (the whole network) trains every layer (fine-tuning)
+        last = self.phase >= len(self.phase_ends)
+        self.icfg[IC_FROZEN] = self.n_cur - 2 if (self.pretrain_freeze and not last) else 0
 
     # -- the Stepper protocol -----------------------------------------------------------------
     def advance(self, n: int) -> tuple[dict[str, np.ndarray], int | None]:
         if self.diverged_at is not None or n <= 0:
             return {name: np.empty(0) for name in self.series_names}, None
-        out = np.empty((C.NGS + self.n_layers * C.NLS, int(n)))
+        parts = []
+        div = None
+        left = int(n)
+        while left > 0 and div is None:
+            ends = self.phase_ends
+            if self.phase < len(ends) and self.steps_done >= ends[self.phase]:
+                self._next_phase()
+            k = left
+            if self.phase < len(self.phase_ends):
+                k = min(k, self.phase_ends[self.phase] - self.steps_done)
+            series, div = self._advance_net(k)
+            parts.append(series)
+            left -= k
+        if len(parts) == 1:
+            return parts[0], div
+        return {name: np.concatenate([p[name] for p in parts]) for name in self.series_names}, div
+
+    def _advance_net(self, n: int) -> tuple[dict[str, np.ndarray], int | None]:
+        Lc = self.n_cur
+        out = np.empty((C.NGS + Lc * C.NLS, int(n)))
         d = self.data
         got = train_steps(int(n), self.spec, self.fh, self.theta, self.grad, self.V, self.sv,
                           self.op, self.sp, self.icfg, self.istate, self.fstate, self.gcres,
                           d.X_train, d.Y_train, d.X_val, d.Y_val, self.perm, self.buf, self.ibuf,
                           self.bns, self.yb, self.rng, self.work, out)
         m = abs(got)
-        series = {name: out[row, :m].copy() for name, row in self._rows}
+        rowmap = {}
+        for j in range(Lc):
+            for q in range(C.NLS):
+                rowmap[C.NGS + self.layer_of[j] * C.NLS + q] = C.NGS + j * C.NLS + q
+        series = {}
+        for name, row in self._rows:
+            if row < C.NGS:
+                series[name] = out[row, :m].copy()
+            elif row in rowmap:
+                series[name] = out[rowmap[row], :m].copy()
+            else:
+                series[name] = np.full(m, np.nan)    # a layer not built yet (pretraining)
         div = None
         if got < 0:
             div = self.steps_done + m - 1
@@ -210,13 +294,21 @@ class NetworkStepper:
                 snap["data.labels"] = np.concatenate([d.Y_train[:, 0], d.Y_val[:, 0]])
                 snap["boundary.window"] = self.window.copy()
         finite = bool(np.all(np.isfinite(self.theta)))
+        B = self.edges.size - 1
+        act_h = np.zeros((self.n_cur, B))
+        pre_h = np.zeros((self.n_cur, B))
         if finite:
             histograms(self.spec, self.theta, self.fh, self.buf, self.ibuf, self.bns, self.yb,
-                       d.X_train, d.Y_train, self.n_hist, self.edges, self.act_h, self.pre_h)
+                       d.X_train, d.Y_train, self.n_hist, self.edges, act_h, pre_h)
+        else:
+            act_h[:] = np.nan
+            pre_h[:] = np.nan
+        cur = {self.layer_of[j]: j for j in range(self.n_cur)}
         for l in range(self.n_layers):
-            snap[f"layer.{l}.act_hist"] = self.act_h[l].copy() if finite else self.act_h[l] * np.nan
-            snap[f"layer.{l}.preact_hist"] = (self.pre_h[l].copy() if finite
-                                              else self.pre_h[l] * np.nan)
+            j = cur.get(l)
+            snap[f"layer.{l}.act_hist"] = act_h[j].copy() if j is not None else np.full(B, np.nan)
+            snap[f"layer.{l}.preact_hist"] = (pre_h[j].copy() if j is not None
+                                              else np.full(B, np.nan))
         if self.two_d:
             grid = np.zeros((GRID, GRID))
             if finite:
@@ -226,7 +318,10 @@ class NetworkStepper:
         if self.icfg[IC_SHARP] > 0:
             snap["sharpness"] = np.array([self.fstate[FS_SHARP]])
         if self.icfg[IC_GC] > 0:
-            snap["gradcheck"] = self.gcres.copy()
+            gc = np.full(self.n_layers, np.nan)
+            for j in range(self.n_cur):
+                gc[self.layer_of[j]] = self.gcres[j]
+            snap["gradcheck"] = gc
         return snap
 
     def set_lr_scale(self, scale: float) -> None:
@@ -259,13 +354,16 @@ def _easy_first(data, ntr):
     return replace(data, X_train=np.ascontiguousarray(Xs), Y_train=np.ascontiguousarray(Ys))
 
 
-def warm_up() -> None:
-    """Compile (or load from the cache) every network and chain kernel on tiny problems."""
-    problem = {"type": "network", "dataset": "spiral", "n_samples": 60, "classes": 3}
-    run = {"layers": [4, 4], "activation": "prelu", "batch_norm": True, "dropout": 0.1,
-           "dropconnect": 0.1, "optimizer": "adam", "batch_size": 8, "eval_every": 2,
-           "sharpness_every": 2, "gradcheck_every": 2, "clip": {"norm": 1.0}}
-    s = NetworkStepper(problem, run, 3, 0)
-    s.advance(3)
-    s.snapshots()
-    warm_up_chain()
+def warm_up(problem_type: str | None = None) -> None:
+    """Compile (or load from the cache) the kernels a problem type needs, on tiny problems:
+    "network" the MLP kernels, "chain" the chain kernels, None both."""
+    if problem_type in (None, "network"):
+        problem = {"type": "network", "dataset": "spiral", "n_samples": 60, "classes": 3}
+        run = {"layers": [4, 4], "activation": "prelu", "batch_norm": True, "dropout": 0.1,
+               "dropconnect": 0.1, "optimizer": "adam", "batch_size": 8, "eval_every": 2,
+               "sharpness_every": 2, "gradcheck_every": 2, "clip": {"norm": 1.0}}
+        s = NetworkStepper(problem, run, 3, 0)
+        s.advance(3)
+        s.snapshots()
+    if problem_type in (None, "chain"):
+        warm_up_chain()

@@ -20,10 +20,11 @@ from ..optimizers import first_order_update, grad_point
 from ..rng import normal, shuffle
 from ..schedules import lr_at
 
-# icfg: integer configuration
+# icfg: integer configuration. IC_FROZEN: the first IC_FROZEN layers are frozen (their gradient
+# is recorded, then zeroed before the update: greedy layer-wise pretraining with freezing)
 (IC_LOSS, IC_NCLS, IC_BATCH, IC_EVAL, IC_SHARP, IC_GC, IC_SHARP_ITERS, IC_NTRAIN, IC_NVAL,
- IC_OPT, IC_SCHED, IC_CLIP, IC_NPROBE, IC_CURRICULUM) = range(14)
-NIC = 14
+ IC_OPT, IC_SCHED, IC_CLIP, IC_NPROBE, IC_CURRICULUM, IC_FROZEN) = range(15)
+NIC = 15
 # istate: t (records done), position in the epoch's permutation, epochs started, pool size
 IS_T, IS_POS, IS_EPOCH, IS_POOL = range(4)
 NIS = 4
@@ -144,6 +145,9 @@ def train_steps(n, spec, fh, theta, grad, V, sv, op, sp, icfg, istate, fstate, g
             istate[IS_T] = t + 1
             return -(k + 1)
         # -- update t+1 ------------------------------------------------------------------
+        if icfg[IC_FROZEN] > 0:
+            for i in range(spec[icfg[IC_FROZEN] - 1, C.P1]):
+                grad[i] = 0.0
         _clip(icfg[IC_CLIP], fstate[FS_CLIP], grad)
         first_order_update(ocode, op, V, sv, theta, grad, lr)
         for l in range(L):
