@@ -17,7 +17,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Container, Vertical
+from textual.containers import Container, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import ProgressBar, Static
 from textual.worker import get_current_worker
@@ -142,7 +142,8 @@ class RunScreen(Screen[None]):
                     yield make_pane(kind, values, self.ctx, id=f"pane-{n}")
                 except ValueError as exc:
                     yield Static(Text(str(exc), style="red"), id=f"pane-{n}")
-        yield RunLegend(id="legend")
+        with VerticalScroll(id="legend-box"):
+            yield RunLegend(id="legend")
         yield Static(id="status")
         yield KeyBar(KEYS + [("esc", "back")] if self.can_go_back else KEYS, id="keys")
 
@@ -280,7 +281,11 @@ class RunScreen(Screen[None]):
                              self.ctx.no_color, self.size.width)
         if legend != self._last_legend:
             self._last_legend = legend
-            self.query_one("#legend", RunLegend).update(legend)
+            box = self.query_one("#legend", RunLegend)
+            box.update(legend)
+            # many runs (sweeps, restarts): keep the selected one in view
+            scroller = self.query_one("#legend-box", VerticalScroll)
+            self.call_after_refresh(scroller.scroll_to, y=max(0, self.selected - 1), animate=False)
         # One pane at a time is rebuilt off the event loop (plotext is slow pure Python: the
         # loop keeps answering keys meanwhile), round-robin, only if its data changed.
         now = time.monotonic()

@@ -10,25 +10,26 @@ from textual.widgets import Static
 
 from tui_optim.chunk import Status
 from tui_optim.trace import Trace, status_text
-from tui_optim.ui.colors import run_color, run_glyph
+from tui_optim.ui.colors import run_color
 from tui_optim.ui.plotting import fmt
 
 
 def legend_text(runs, trace: Trace, selected: int, lr_scales, no_color: bool, width: int) -> Text:
     out = Text(no_wrap=True, overflow="ellipsis")
     label_w = min(24, max((len(r.label) for r in runs), default=4))
+    num_w = len(str(len(runs)))
     for i, run in enumerate(runs):
         if i:
             out.append("\n")
         sel = i == selected
         out.append("▶" if sel else " ", style="bold")
-        out.append(f"{run_glyph(i)} ")
+        out.append(f"{i + 1:>{num_w}} ")
         out.append("━━ " if not no_color else "   ", style=f"bold color({run_color(i)})" if not no_color else "")
         out.append(run.label[:label_w].ljust(label_w) + " ", style="bold" if sel else "")
         scale = lr_scales[i] if i < len(lr_scales) else 1.0
         out.append(f"ε×{fmt(scale):<6} " if scale != 1.0 else " " * 9, style="yellow" if scale != 1.0 else "")
         loss = trace.last(i, "loss")
-        out.append(f"loss {fmt(loss):>8}  " if math.isfinite(loss) or not math.isnan(loss) else " " * 16)
+        out.append(f"loss {fmt(loss):>8}  " if not math.isnan(loss) else " " * 15)
         status, at = trace.status(i)
         text = status_text(status, at)
         style = {Status.DIVERGED: "bold red", Status.DONE: "green", Status.STOPPED: "yellow"}.get(status, "")
@@ -42,8 +43,6 @@ class RunLegend(Static):
     DEFAULT_CSS = """
     RunLegend {
         height: auto;
-        max-height: 6;
         padding: 0 1;
-        overflow-y: auto;
     }
     """
