@@ -277,9 +277,10 @@ def test_cache_guard_finds_the_sources_a_kernel_group_is_built_from():
     assert {"surface_kernel.py", "surfaces.py", "data_surfaces.py", "sparse_coding.py",
             "optimizers.py", "lbfgs.py", "linalg.py", "rng.py", "schedules.py"} <= names
     net = {str(f.relative_to(cache_guard._HERE)) for f in cache_guard.source_files([train, chain])}
-    # the network kernels inline engine.optimizers, which now calls sparse_coding
-    assert {"network/train.py", "network/chain.py", "optimizers.py", "sparse_coding.py",
-            "rng.py", "schedules.py"} <= net
+    # the network kernels inline engine.optimizers, which inlines surfaces' Hessians
+    assert {"network/train.py", "network/chain.py", "optimizers.py", "surfaces.py",
+            "data_surfaces.py", "lbfgs.py", "linalg.py", "rng.py", "schedules.py"} <= net
+    assert "sparse_coding.py" not in net and "surface_kernel.py" not in net
     assert not any(n.startswith("ui") for n in net)
 
 
@@ -293,11 +294,12 @@ def test_warm_up_for_a_scenario_compiles_only_the_kernels_its_runs_use(tmp_path)
         "from tui_optim.engine.surface_stepper import warm_up\n"
         "warm_up(problem={'surface': 'rosenbrock'}, runs=[{'optimizer': 'sgd', 'lr': 1e-3}])\n"
         "print(len(K._plain_sgd_2d.signatures), len(K._plain_adam_2d.signatures),"
-        " len(K.generic_kernel.signatures), len(K.advance_kernel.signatures))\n")
+        " len(K.generic_kernel.signatures), len(K.advance_kernel.signatures),"
+        " len(K.sparse_kernel.signatures))\n")
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
     out = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True,
                          text=True, cwd=os.path.dirname(os.path.dirname(__file__))).stdout
-    assert out.split() == ["1", "0", "0", "0"]
+    assert out.split() == ["1", "0", "0", "0", "0"]
 
 
 def test_kernel_path_is_the_kernels_own_choice():
@@ -309,9 +311,56 @@ def test_kernel_path_is_the_kernels_own_choice():
              ({"surface": "cliff"}, {"optimizer": "sgd"}, K.PATH_GENERIC),
              ({"surface": "saddle"}, {"optimizer": "newton"}, K.PATH_GENERIC),
              ({"surface": "rosenbrock"}, {"optimizer": "adam",
-                                          "schedule": {"name": "cosine"}}, K.PATH_GENERIC)]
+                                          "schedule": {"name": "cosine"}}, K.PATH_GENERIC),
+             ({"surface": "sparse_coding"}, {"optimizer": "sgd"}, K.PATH_SPARSE)]
     for problem, run, path in cases:
         st = SurfaceStepper(problem, run, 10, 0)
         assert st._path == path
         st.advance(3)
-        assert bool(st._istate[K.S_PLAIN]) == (path != K.PATH_GENERIC)
+        assert bool(st._istate[K.S_PLAIN]) == (path in (K.PATH_PLAIN_SGD, K.PATH_PLAIN_ADAM))
+
+
+def test_sparse_kernel_matches_a_numpy_replay_of_its_records():
+    """Momentum with noise, clipping, a schedule and EMA averaging on sparse coding, replayed
+    step by step in NumPy from the engine's own J and subgradient (same generator draws)."""
+    from tui_optim.engine.rng import normal, seed_state
+    from tui_optim.engine.schedules import lr_at, schedule_params
+
+    problem = {"surface": "sparse_coding", "n_samples": 5, "n_atoms": 2, "n_features": 3}
+    run = {"optimizer": "momentum", "lr": 0.01, "momentum": 0.8, "noise": 0.3,
+           "clip": {"norm": 5.0}, "schedule": {"name": "exponential", "rate": 0.99},
+           "average": {"kind": "ema", "decay": 0.9}}
+    st = SurfaceStepper(problem, run, 30, 4)
+    s, div = st.advance(30)
+    assert div is None and "avg.loss" in st.series_names
+    spec = st.spec
+    theta = spec.start.copy()
+    v = np.zeros(spec.dim)
+    avg = theta.copy()
+    rng = seed_state(4)
+    code, p = schedule_params(run["schedule"], 30)
+    for k in range(30):
+        assert s["loss"][k] == pytest.approx(spec.value(theta), rel=1e-10)
+        g = spec.grad(theta)
+        assert s["grad_norm"][k] == pytest.approx(np.linalg.norm(g), rel=1e-10)
+        avg = theta.copy() if k == 0 else 0.9 * avg + 0.1 * theta
+        assert s["avg.loss"][k] == pytest.approx(spec.value(avg), rel=1e-10)
+        g = g + 0.3 * np.array([normal(rng) for _ in range(spec.dim)])
+        if np.linalg.norm(g) > 5.0:
+            g = g * (5.0 / np.linalg.norm(g))
+        lr = lr_at(code, p, 0.01, k)
+        assert s["lr"][k] == lr
+        v = 0.8 * v - lr * g
+        theta = theta + v
+    np.testing.assert_allclose(st.theta, theta, rtol=1e-10, atol=1e-12)
+
+
+def test_sparse_coding_newton_and_unsupported_options():
+    problem = {"surface": "sparse_coding", "n_samples": 4, "n_atoms": 2, "n_features": 3,
+               "w_decay": 0.5}
+    st = SurfaceStepper(problem, {"optimizer": "newton", "damping": 1.0}, 5, 0)
+    s, _ = st.advance(5)
+    assert np.all(np.isfinite(s["loss"]))
+    for run in ({"optimizer": "lbfgs"}, {"continuation": {"sigmas": [1.0, 0.0]}}):
+        with pytest.raises(ValueError):
+            SurfaceStepper(problem, run, 5, 0)

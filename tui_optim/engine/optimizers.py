@@ -14,8 +14,9 @@
                 objectives (quadratic, least squares) in mode "exact", else θ_B ← θ_B − ε g_B.
                 Mode "block_exact" (sparse coding only): the blocks are {W, H}, alternating, each
                 minimised exactly (W by a least-squares solve, H by coordinate-wise
-                soft-thresholding to convergence; see sparse_coding); ε is not used. On another
-                surface it falls back to "exact".
+                soft-thresholding to convergence; see sparse_coding and
+                surface_kernel.sparse_kernel); ε is not used. On another surface it falls back
+                to "exact".
 
 `op` = [lr, α, ρ, ρ1, ρ2, δ, bias_correction, damping, m, line_search, coordinate_mode, block].
 State: `V` (rows × d) and `sv` (scalars), shapes from `state_shape`.
@@ -30,8 +31,7 @@ from numba import njit
 
 from .lbfgs import lbfgs_update
 from .linalg import solve_inplace
-from .sparse_coding import sc_block_step
-from .surfaces import LEAST_SQUARES, QUADRATIC, SPARSE_CODING, hessian
+from .surfaces import LEAST_SQUARES, QUADRATIC, hessian
 
 SGD = 0
 MOMENTUM = 1
@@ -198,16 +198,12 @@ def first_order_update(code, op, V, sv, theta, g, lr):
 def update(code, op, V, sv, theta, g, lr, scode, sp, X, Y, Hw):
     """One update of θ in place with gradient g (already noised/clipped) and rate lr: the
     first-order rules, plus the ones that need the objective itself (Newton, L-BFGS, exact
-    coordinate minimisation on quadratics, block-exact W/H steps on sparse coding)."""
+    coordinate minimisation on quadratics; sparse coding's block-exact W/H steps are in
+    surface_kernel.sparse_kernel)."""
     d = theta.shape[0]
     exact_coordinate = code == COORDINATE and op[CMODE] != CMODE_GRADIENT and (
         scode == QUADRATIC or scode == LEAST_SQUARES)
-    if code == COORDINATE and op[CMODE] == CMODE_BLOCK_EXACT and scode == SPARSE_CODING:
-        # blocks {W, H}, alternating, each minimised exactly (see sparse_coding)
-        blk = int(sv[0])
-        sc_block_step(sp, X, theta, blk)
-        sv[0] = 1 - blk
-    elif code != NEWTON and code != LBFGS and not exact_coordinate:
+    if code != NEWTON and code != LBFGS and not exact_coordinate:
         first_order_update(code, op, V, sv, theta, g, lr)
     elif code == NEWTON:
         hessian(scode, sp, X, Y, theta, Hw)

@@ -22,9 +22,10 @@ from numba import njit
 from . import optimizers as O
 from .rng import normal, shuffle
 from .schedules import lr_at
-from .sparse_coding import sc_sparsity
+from .linalg import solve_inplace
+from .sparse_coding import sc_block_step, sc_f_grad, sc_hessian, sc_sparsity
 from .surfaces import (BEALE, HIMMELBLAU, LEAST_SQUARES, MONKEY_SADDLE, QUADRATIC, ROSENBROCK,
-                       SADDLE, batch_f_grad, f_grad, fg2d, hessian)
+                       SADDLE, SPARSE_CODING, batch_f_grad, f_grad, fg2d, hessian)
 
 # fixed rows of out
 ROW_LOSS, ROW_GRAD_NORM, ROW_LR, ROW_PARAM_NORM, ROW_STEP_SIZE = range(5)
@@ -141,7 +142,7 @@ def _is_2d(c):
             or c == MONKEY_SADDLE)
 
 
-PATH_GENERIC, PATH_PLAIN_SGD, PATH_PLAIN_ADAM = 0, 1, 2
+PATH_GENERIC, PATH_PLAIN_SGD, PATH_PLAIN_ADAM, PATH_SPARSE = 0, 1, 2, 3
 
 
 def kernel_path(cfg_i, cfg_f, sched_p, ocode, d) -> int:
@@ -154,6 +155,8 @@ def kernel_path(cfg_i, cfg_f, sched_p, ocode, d) -> int:
                                          MONKEY_SADDLE)
              and d == 2 and cfg_i[I_ROW_PROJ] < 0 and cfg_i[I_ROW_X] == 5
              and cfg_i[I_ROW_HEIG] < 0)
+    if int(cfg_i[I_SCODE]) == SPARSE_CODING:
+        return PATH_SPARSE
     if plain and ocode == O.SGD:
         return PATH_PLAIN_SGD
     if plain and ocode == O.ADAM:
@@ -205,7 +208,6 @@ def generic_kernel(n, cfg_i, cfg_f, sp, X, Y, perm, op, V, sv, sched_p, sigmas, 
     row_avg_loss = cfg_i[I_ROW_AVG_LOSS]
     row_avg_x = cfg_i[I_ROW_AVG_X]
     row_proj = cfg_i[I_ROW_PROJ]
-    row_sparsity = cfg_i[I_ROW_SPARSITY]
     clip_c = cfg_f[F_CLIP]
     decay = cfg_f[F_DECAY]
     noise = cfg_f[F_NOISE]
@@ -256,8 +258,6 @@ def generic_kernel(n, cfg_i, cfg_f, sp, X, Y, perm, op, V, sv, sched_p, sigmas, 
                 v += r * e1[i]
             out[row_proj, k] = u
             out[row_proj + 1, k] = v
-        if row_sparsity >= 0:
-            out[row_sparsity, k] = sc_sparsity(sp, theta)
         if avg_kind != AVG_NONE:
             if t == 0:
                 for i in range(d):
@@ -321,6 +321,122 @@ def generic_kernel(n, cfg_i, cfg_f, sp, X, Y, perm, op, V, sv, sched_p, sigmas, 
         for i in range(d):
             prev[i] = theta[i]
         O.update(ocode, op, V, sv, theta, g, lr, scode, sp, X, Y, Hw)
+        istate[S_T] = t + 1
+    return n
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def sparse_kernel(n, cfg_i, cfg_f, sp, X, op, V, sv, sched_p, rng, theta, prev, avg, origin, e0,
+                  e1, istate, out):
+    """The loop for sparse coding (its own kernel, so the generic loop does not carry the
+    sparse-coding code, nor this one the other surfaces'): the same records and update order as
+    generic_kernel, with J and its minimum-norm subgradient from sparse_coding, `sparsity`, and
+    the updates: block_exact (W / H alternately), Newton on the smooth part's Hessian, and the
+    first-order rules (Nesterov's gradient at θ + αv), with noise, clipping, schedule, averaging.
+    No minibatches, continuation or L-BFGS (the stepper refuses those)."""
+    if istate[S_DEAD] != 0:
+        return 0
+    ocode = cfg_i[I_OCODE]
+    sched = cfg_i[I_SCHED]
+    clip = cfg_i[I_CLIP]
+    avg_kind = cfg_i[I_AVG]
+    row_avg_loss = cfg_i[I_ROW_AVG_LOSS]
+    row_proj = cfg_i[I_ROW_PROJ]
+    row_sparsity = cfg_i[I_ROW_SPARSITY]
+    clip_c = cfg_f[F_CLIP]
+    decay = cfg_f[F_DECAY]
+    noise = cfg_f[F_NOISE]
+    scale = cfg_f[F_SCALE]
+    base_lr = op[O.LR]
+    block_exact = ocode == O.COORDINATE and op[O.CMODE] == O.CMODE_BLOCK_EXACT
+    d = theta.shape[0]
+    gtrue = np.empty(d)
+    g = np.empty(d)
+    gs = np.empty(d)
+    pt = np.empty(d)
+    Hw = np.empty((d, d)) if ocode == O.NEWTON else np.empty((1, 1))
+    for k in range(n):
+        t = istate[S_T]
+        # ---- record k: the state at θ_k
+        f = sc_f_grad(sp, X, theta, gtrue, True)
+        lr = lr_at(sched, sched_p, base_lr, t) * scale
+        out[ROW_LOSS, k] = f
+        out[ROW_GRAD_NORM, k] = _norm(gtrue)
+        out[ROW_LR, k] = lr
+        out[ROW_PARAM_NORM, k] = _norm(theta)
+        finite = np.isfinite(f)
+        ss = 0.0
+        for i in range(d):
+            if not np.isfinite(theta[i]):
+                finite = False
+            if t > 0:
+                r = theta[i] - prev[i]
+                ss += r * r
+        out[ROW_STEP_SIZE, k] = np.sqrt(ss)
+        if row_proj >= 0:
+            u = 0.0
+            v = 0.0
+            for i in range(d):
+                r = theta[i] - origin[i]
+                u += r * e0[i]
+                v += r * e1[i]
+            out[row_proj, k] = u
+            out[row_proj + 1, k] = v
+        if row_sparsity >= 0:
+            out[row_sparsity, k] = sc_sparsity(sp, theta)
+        if avg_kind != AVG_NONE:
+            if t == 0:
+                for i in range(d):
+                    avg[i] = theta[i]
+            elif avg_kind == AVG_POLYAK:
+                w = 1.0 / (t + 1.0)
+                for i in range(d):
+                    avg[i] += (theta[i] - avg[i]) * w
+            else:
+                for i in range(d):
+                    avg[i] = decay * avg[i] + (1.0 - decay) * theta[i]
+            out[row_avg_loss, k] = sc_f_grad(sp, X, avg, gs, True)
+        if not finite:
+            istate[S_DEAD] = 1
+            return k + 1
+        # ---- update k+1
+        for i in range(d):
+            prev[i] = theta[i]
+        if block_exact:
+            blk = int(sv[0])
+            sc_block_step(sp, X, theta, blk)
+            sv[0] = 1 - blk
+            istate[S_T] = t + 1
+            continue
+        if O.grad_point(ocode, op, V, theta, pt):
+            sc_f_grad(sp, X, pt, g, True)
+        else:
+            for i in range(d):
+                g[i] = gtrue[i]
+        if noise > 0.0:
+            for i in range(d):
+                g[i] += noise * normal(rng)
+        if clip == CLIP_NORM:
+            gn = _norm(g)
+            if gn > clip_c:
+                c = clip_c / gn
+                for i in range(d):
+                    g[i] *= c
+        elif clip == CLIP_VALUE:
+            for i in range(d):
+                g[i] = min(clip_c, max(-clip_c, g[i]))
+        if ocode == O.NEWTON:
+            sc_hessian(sp, X, theta, Hw)
+            step = V[0]
+            damp = op[O.DAMPING]
+            for i in range(d):
+                Hw[i, i] += damp
+                step[i] = g[i]
+            solve_inplace(Hw, step, d)
+            for i in range(d):
+                theta[i] -= lr * step[i]
+        else:
+            O.first_order_update(ocode, op, V, sv, theta, g, lr)
         istate[S_T] = t + 1
     return n
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from . import surfaces as S
 from .data_surfaces import make_data
+from . import sparse_coding as SC
 from .sparse_coding import make_sparse_data
 
 _HIMMELBLAU_MINIMA = [(3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186),
@@ -68,17 +69,29 @@ class SurfaceSpec:
         return int(self.start.shape[0])
 
     def value(self, x) -> float:
-        x = np.asarray(x, np.float64)
+        x = np.ascontiguousarray(x, np.float64)
+        if self.code == S.SPARSE_CODING:
+            return float(SC.sc_f_grad(self.sp, self.X, x, np.empty(x.shape[0]), True))
         return float(S.f_grad(self.code, self.sp, self.X, self.Y, x, np.empty(x.shape[0])))
 
     def grad(self, x) -> np.ndarray:
+        """∇f(x) (sparse coding: the minimum-norm subgradient of J)."""
         g = np.empty(self.dim)
-        S.f_grad(self.code, self.sp, self.X, self.Y, np.asarray(x, np.float64), g)
+        x = np.ascontiguousarray(x, np.float64)
+        if self.code == S.SPARSE_CODING:
+            SC.sc_f_grad(self.sp, self.X, x, g, True)
+        else:
+            S.f_grad(self.code, self.sp, self.X, self.Y, x, g)
         return g
 
     def hessian(self, x) -> np.ndarray:
+        """∇²f(x) (sparse coding: of the smooth part)."""
         H = np.empty((self.dim, self.dim))
-        S.hessian(self.code, self.sp, self.X, self.Y, np.asarray(x, np.float64), H)
+        x = np.ascontiguousarray(x, np.float64)
+        if self.code == S.SPARSE_CODING:
+            SC.sc_hessian(self.sp, self.X, x, H)
+        else:
+            S.hessian(self.code, self.sp, self.X, self.Y, x, H)
         return H
 
     def to_map(self, x) -> np.ndarray:

@@ -49,6 +49,8 @@ class SurfaceStepper:
         self._snapshots_sent = False
 
         ocode, op = O.optimizer_params(run)
+        if spec.code == SPARSE_CODING and (ocode == O.LBFGS or run.get("continuation")):
+            raise ValueError("sparse_coding runs take neither lbfgs nor continuation")
         scode_sched, sched_p = schedule_params(run.get("schedule"), self.steps)
         clip = run.get("clip") or {}
         clip_kind, clip_c = K.CLIP_NONE, 0.0
@@ -138,7 +140,11 @@ class SurfaceStepper:
         # at least 8 rows: the 2-D fast paths always write row 7 (dist, or scratch)
         out = np.empty((max(len(self.series_names), 8), n))
         spec = self.spec
-        if self._path == K.PATH_PLAIN_SGD:
+        if self._path == K.PATH_SPARSE:
+            m = K.sparse_kernel(n, self._cfg_i, self._cfg_f, spec.sp, spec.X, self._op, self._V,
+                                self._sv, self._sched_p, self._rng, self._theta, self._prev,
+                                self._avg, spec.origin, spec.e0, spec.e1, self._istate, out)
+        elif self._path == K.PATH_PLAIN_SGD:
             m = K._plain_sgd_2d(n, self._cfg_i, self._cfg_f, spec.sp, self._op, self._theta,
                                 self._prev, self._theta_star, self._istate, out)
         elif self._path == K.PATH_PLAIN_ADAM:
@@ -184,8 +190,14 @@ class SurfaceStepper:
             snaps["surface.curve"] = curve
         else:
             grid = np.empty((GRID_ROWS, GRID_COLS))
-            grid_values(spec.code, spec.sp, spec.X, spec.Y, spec.origin, spec.e0, spec.e1,
-                        spec.window, GRID_ROWS, GRID_COLS, grid)
+            if spec.code == SPARSE_CODING:  # a slice through the start (sparse_coding's own f)
+                w = spec.window
+                for r, v in enumerate(np.linspace(w[3], w[2], GRID_ROWS)):
+                    for c, u in enumerate(np.linspace(w[0], w[1], GRID_COLS)):
+                        grid[r, c] = spec.value(spec.origin + u * spec.e0 + v * spec.e1)
+            else:
+                grid_values(spec.code, spec.sp, spec.X, spec.Y, spec.origin, spec.e0, spec.e1,
+                            spec.window, GRID_ROWS, GRID_COLS, grid)
             snaps["surface.grid"] = grid
         return snaps
 
@@ -229,6 +241,8 @@ def warm_up(progress=None, include_batch: bool = False, problem: Mapping | None 
             ("data", {"surface": "logistic", "n_samples": 20},
              {"optimizer": "lbfgs", "batch_size": 5}),
             ("newton", {"surface": "himmelblau"}, {"optimizer": "newton"}),
+            ("sparse coding", {"surface": "sparse_coding", "n_samples": 3, "n_atoms": 2,
+                               "n_features": 2}, {"optimizer": "adam"}),
         ]
     total = len(cases) + (1 if include_batch else 0)
     for i, (what, problem, run) in enumerate(cases):

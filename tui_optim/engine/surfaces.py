@@ -14,7 +14,9 @@ Parameter layouts (`sp`):
     WIGGLY         [amplitude, frequency]                    x² + amplitude·(1 − cos(frequency·x)) (1-D)
     CLIFF          [height, sharpness, position]             ½(x² + y²) + height·σ(sharpness·(x − position))
     LEAST_SQUARES, LOGISTIC  []                              see data_surfaces
-    SPARSE_CODING  [k, p, n, λ, μ]  (X: the p×n data)        λΣ|H| + Σ(X − WᵀH)² + μΣW², see sparse_coding
+    SPARSE_CODING  [k, p, n, λ, μ]  (X: the p×n data)        λΣ|H| + Σ(X − WᵀH)² + μΣW²: its own
+                   formulas and kernel (sparse_coding, surface_kernel.sparse_kernel); f_grad and
+                   hessian here do not handle it
 
 wiggly: x² is the bowl and amplitude·(1 − cos(ω x)) ≥ 0 adds ripples that vanish at 0, so the
 global minimum is f(0) = 0 and, where ω² amplitude > 2, every ripple is a local minimum. Blurring
@@ -30,7 +32,6 @@ import numpy as np
 from numba import njit
 
 from .data_surfaces import data_f_grad, data_hessian
-from .sparse_coding import sc_f_grad, sc_hessian
 
 QUADRATIC = 0
 ROSENBROCK = 1
@@ -235,31 +236,27 @@ def analytic_hessian(code, sp, x, H):
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def f_grad(code, sp, X, Y, x, g):
-    """Full objective and gradient, analytic or on the whole data set (sparse coding: the
-    minimum-norm subgradient)."""
-    if code == SPARSE_CODING:
-        return sc_f_grad(sp, X, x, g, True)
-    if code >= LEAST_SQUARES:
+    """Full objective and gradient, analytic or on the whole data set. Not sparse coding: its
+    formulas live in sparse_coding and only its own kernel (surface_kernel.sparse_kernel)
+    calls them, so the other kernels do not compile them."""
+    if code == LEAST_SQUARES or code == LOGISTIC:
         return data_f_grad(code, X, Y, x, g, X.shape[0], np.empty(0, np.int64), np.int64(0))
     return analytic_f_grad(code, sp, x, g)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def batch_f_grad(code, sp, X, Y, x, g, perm, start, count):
-    """Objective and gradient on rows perm[start:start+count] (data surfaces); analytic: full."""
-    if code == SPARSE_CODING:
-        return sc_f_grad(sp, X, x, g, True)
-    if code >= LEAST_SQUARES:
+    """Objective and gradient on rows perm[start:start+count] (data surfaces only: the kernel
+    calls it for minibatches, which only they have); analytic: full."""
+    if code == LEAST_SQUARES or code == LOGISTIC:
         return data_f_grad(code, X, Y, x, g, count, perm, start)
     return analytic_f_grad(code, sp, x, g)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def hessian(code, sp, X, Y, x, H):
-    """Writes ∇²f(x) into H (sparse coding: of the smooth part)."""
-    if code == SPARSE_CODING:
-        sc_hessian(sp, X, x, H)
-    elif code >= LEAST_SQUARES:
+    """Writes ∇²f(x) into H (not sparse coding, see f_grad)."""
+    if code == LEAST_SQUARES or code == LOGISTIC:
         data_hessian(code, X, Y, x, H)
     else:
         analytic_hessian(code, sp, x, H)
