@@ -23,6 +23,12 @@ def _default_source(scenario: Any) -> Any:
     return Session(scenario, speed=default_speed(scenario))
 
 
+def _dashboard_speed(scenario: Any) -> float | None:
+    from tui_optim.runner.session import default_speed
+
+    return default_speed(scenario)
+
+
 def _default_builtins() -> list[Any]:
     from tui_optim.scenario import list_builtins
 
@@ -90,6 +96,9 @@ class TuiOptimApp(App[int]):
             # The given source (a Replayer, say) is used once; a restart builds a fresh one.
             if first[0] is not None:
                 src, first[0] = first[0], None
+                if getattr(src, "speed", 0) is None and hasattr(src, "set_speed"):
+                    # a replay handed over unpaced plays at the live dashboard's pace
+                    src.set_speed(_dashboard_speed(scenario))
                 return src
             if source is not None and hasattr(source, "path"):
                 return type(source)(source.path)
