@@ -12,7 +12,7 @@ from numba import njit
 
 from . import codes as C
 from .losses import count_correct, loss_and_grad
-from .model import _mat, forward, l2_penalty, load_range, loss_grad, nl
+from .model import _mat, forward, l2_penalty, load_range, loss_grad
 
 _NB = dict(cache=True, nogil=True, error_model="numpy")
 
@@ -21,7 +21,7 @@ GC_H = 1e-6
 HVP_H = 1e-5
 
 
-@njit(**_NB)
+@njit(inline="always", cache=True, nogil=True, error_model="numpy")
 def evaluate(spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, loss_code, n_classes):
     """(mean loss, accuracy) over rows 0..n of X in evaluation mode, cap rows at a time.
     Accuracy is NaN for regression, both NaN when n == 0."""
@@ -35,10 +35,10 @@ def evaluate(spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, loss_code, n_classes)
     while s < n:
         m = min(cap, n - s)
         load_range(spec, buf, X, Y, yb, s, m)
-        forward(spec, theta, fh, buf, ibuf, bns, m, nl(C.EVAL), nl(0))
+        forward(spec, theta, fh, buf, ibuf, bns, m, np.int64(C.EVAL), np.int64(0))
         z = _mat(buf, r[C.Z], m, r[C.N_OUT])
         dz = _mat(buf, r[C.DZ], m, r[C.N_OUT])
-        total += m * loss_and_grad(loss_code, z, yb[:m], dz, n_classes, nl(0))
+        total += m * loss_and_grad(loss_code, z, yb[:m], dz, n_classes, np.int64(0))
         hits += count_correct(loss_code, z, yb[:m], n_classes)
         s += m
     acc = hits / n if n_classes > 0 else np.nan
@@ -195,11 +195,11 @@ def gradcheck_layers(spec, theta, grad, fh, buf, ibuf, bns, yb, m, loss_code, n_
         for q in range(p0, p1, stride):
             old = theta[q]
             theta[q] = old + GC_H
-            fp = loss_grad(spec, theta, grad, fh, buf, ibuf, bns, yb, m, mode, nl(0), loss_code,
-                           n_classes, nl(0)) + l2_penalty(spec, theta, wd)
+            fp = loss_grad(spec, theta, grad, fh, buf, ibuf, bns, yb, m, mode, np.int64(0),
+                           loss_code, n_classes, np.int64(0)) + l2_penalty(spec, theta, wd)
             theta[q] = old - GC_H
-            fm = loss_grad(spec, theta, grad, fh, buf, ibuf, bns, yb, m, mode, nl(0), loss_code,
-                           n_classes, nl(0)) + l2_penalty(spec, theta, wd)
+            fm = loss_grad(spec, theta, grad, fh, buf, ibuf, bns, yb, m, mode, np.int64(0),
+                           loss_code, n_classes, np.int64(0)) + l2_penalty(spec, theta, wd)
             theta[q] = old
             gn = (fp - fm) / (2.0 * GC_H)
             d = grad[q] - gn
@@ -216,12 +216,12 @@ def hvp(spec, theta, fh, buf, ibuf, bns, yb, m, loss_code, n_classes, v, tp, g1,
     P = theta.shape[0]
     for i in range(P):
         tp[i] = theta[i] + HVP_H * v[i]
-    loss_grad(spec, tp, g1, fh, buf, ibuf, bns, yb, m, nl(C.PROBE), nl(0), loss_code, n_classes,
-              nl(1))
+    loss_grad(spec, tp, g1, fh, buf, ibuf, bns, yb, m, np.int64(C.PROBE), np.int64(0), loss_code,
+              n_classes, np.int64(1))
     for i in range(P):
         tp[i] = theta[i] - HVP_H * v[i]
-    loss_grad(spec, tp, g2, fh, buf, ibuf, bns, yb, m, nl(C.PROBE), nl(0), loss_code, n_classes,
-              nl(1))
+    loss_grad(spec, tp, g2, fh, buf, ibuf, bns, yb, m, np.int64(C.PROBE), np.int64(0), loss_code,
+              n_classes, np.int64(1))
     for i in range(P):
         hv[i] = (g1[i] - g2[i]) / (2.0 * HVP_H)
 
@@ -230,7 +230,7 @@ def hvp(spec, theta, fh, buf, ibuf, bns, yb, m, loss_code, n_classes, v, tp, g1,
 def sharpness(spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, loss_code, n_classes, iters, work):
     """Top Hessian eigenvalue (largest |λ|, signed) of the loss on rows 0..n (n ≤ cap) by power
     iteration, warm-started from work[0] (the previous eigenvector)."""
-    load_range(spec, buf, X, Y, yb, nl(0), n)
+    load_range(spec, buf, X, Y, yb, np.int64(0), n)
     v = work[0]
     hv = work[1]
     P = theta.shape[0]
@@ -253,12 +253,12 @@ def sharpness(spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, loss_code, n_classes
     return lam
 
 
-@njit(**_NB)
+@njit(inline="always", cache=True, nogil=True, error_model="numpy")
 def histograms(spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, edges, act_h, pre_h):
     """Fractions of act and preact values per bin (fixed edges; values outside the range are
     counted in the end bins) for each layer, on rows 0..n (n ≤ cap) in probe mode."""
-    load_range(spec, buf, X, Y, yb, nl(0), n)
-    forward(spec, theta, fh, buf, ibuf, bns, n, nl(C.PROBE), nl(0))
+    load_range(spec, buf, X, Y, yb, np.int64(0), n)
+    forward(spec, theta, fh, buf, ibuf, bns, n, np.int64(C.PROBE), np.int64(0))
     L = spec.shape[0]
     B = edges.shape[0] - 1
     lo = edges[0]
@@ -281,7 +281,7 @@ def histograms(spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, edges, act_h, pre_h
                 pre_h[l, min(max(b, 0), B - 1)] += 1.0 / (n * nk)
 
 
-@njit(**_NB)
+@njit(inline="always", cache=True, nogil=True, error_model="numpy")
 def predict_grid(spec, theta, fh, buf, ibuf, bns, yb, window, G, out):
     """Predicted class over a G×G grid of the 2-D input window (x0, x1, y0, y1) in evaluation
     mode; row 0 is the top (y1), as the surface map draws."""
@@ -299,7 +299,7 @@ def predict_grid(spec, theta, fh, buf, ibuf, bns, yb, window, G, out):
             gj = p % G
             buf[o + 2 * i] = window[0] + (window[1] - window[0]) * (gj + 0.5) / G
             buf[o + 2 * i + 1] = window[3] - (window[3] - window[2]) * (gi + 0.5) / G
-        forward(spec, theta, fh, buf, ibuf, bns, m, nl(C.EVAL), nl(0))
+        forward(spec, theta, fh, buf, ibuf, bns, m, np.int64(C.EVAL), np.int64(0))
         z = _mat(buf, r[C.Z], m, c)
         for i in range(m):
             if c == 1:
@@ -312,3 +312,14 @@ def predict_grid(spec, theta, fh, buf, ibuf, bns, yb, window, G, out):
             p = s + i
             out[p // G, p % G] = pred
         s += m
+
+
+@njit(**_NB)
+def snapshot_arrays(spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, edges, act_h, pre_h, window,
+                    G, grid):
+    """What a snapshot needs, in one kernel (one compiled entry point instead of two: each
+    entry point that calls forward has forward's code linked in and optimized again):
+    the histograms on rows 0..n of X, and when G > 0 the G×G decision-boundary grid."""
+    histograms(spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, edges, act_h, pre_h)
+    if G > 0:
+        predict_grid(spec, theta, fh, buf, ibuf, bns, yb, window, G, grid)

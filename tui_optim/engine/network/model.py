@@ -23,6 +23,9 @@ from .losses import loss_and_grad
 from ..rng import uniform
 
 _NB = dict(cache=True, nogil=True, error_model="numpy")
+# Kernels pass constants to other njit functions as np.int64(C.TRAIN), never bare: a bare
+# constant is typed as a Literal and compiles a separate specialization of the callee (and of
+# all it calls). (An inline helper doing the same cost ~45 ms of compile per call site.)
 
 
 class Layout:
@@ -118,14 +121,6 @@ class Layout:
                 nk = r[C.N_OUT] * r[C.K]
                 bns[r[C.BNS] + nk:r[C.BNS] + 2 * nk] = 1.0
         return buf, ibuf, bns
-
-
-@njit(inline="always", cache=True, nogil=True, error_model="numpy")
-def nl(x):
-    """x as a plain int64. A constant passed straight to an njit function is typed as a
-    Literal and compiles a separate specialization of the callee (and of all it calls);
-    passing nl(C.TRAIN) keeps one compilation per function."""
-    return np.int64(x)
 
 
 @njit(inline="always", cache=True, nogil=True, error_model="numpy")

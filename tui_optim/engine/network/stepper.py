@@ -14,13 +14,14 @@ import numpy as np
 from . import codes as C
 from .chain import ChainStepper, warm_up_chain
 from .datasets import load as load_dataset
-from .init import init_params
-from .instruments import histograms, predict_grid
+from .init import init_params, warm_up_init
+from .instruments import snapshot_arrays
 from .model import Layout
 from .train import (CLIP_NONE, CLIP_NORM, CLIP_VALUE, FS_ACC, FS_CLIP, FS_SCALE, FS_SHARP,
                     FS_CURR0, FS_TRAIN, FS_VAL, IC_BATCH, IC_CLIP, IC_CURRICULUM, IC_EVAL,
-                    IC_FROZEN, IC_GC, IC_LOSS, IC_NCLS, IC_NPROBE, IC_NTRAIN, IC_NVAL, IC_OPT, IC_SCHED,
-                    IC_SHARP, IC_SHARP_ITERS, IS_POOL, IS_POS, NFS, NIC, NIS, train_steps)
+                    IC_FROZEN, IC_GC, IC_LOSS, IC_NCLS, IC_NPROBE, IC_NTRAIN, IC_NVAL, IC_OPT,
+                    IC_SCHED, IC_SHARP, IC_SHARP_ITERS, IS_POOL, IS_POS, NFS, NIC, NIS,
+                    train_steps)
 from ..optimizers import CODES as OPT_CODES, LBFGS, NEWTON, init_state, optimizer_params
 from ..rng import seed_state
 from ..schedules import schedule_params
@@ -173,6 +174,7 @@ class NetworkStepper:
         lo, hi = (float(v) for v in _get(run, "hist_range", (-3.0, 3.0)))
         self.edges = np.linspace(lo, hi, int(_get(run, "hist_bins", 40)) + 1)
         self.two_d = data.dim == 2 and ncls > 0
+        self.window = np.zeros(4)
         if self.two_d:
             X = np.vstack([data.X_train, data.X_val])
             lo2, hi2 = X.min(axis=0), X.max(axis=0)
@@ -297,9 +299,11 @@ class NetworkStepper:
         B = self.edges.size - 1
         act_h = np.zeros((self.n_cur, B))
         pre_h = np.zeros((self.n_cur, B))
+        grid = np.zeros((GRID, GRID))
         if finite:
-            histograms(self.spec, self.theta, self.fh, self.buf, self.ibuf, self.bns, self.yb,
-                       d.X_train, d.Y_train, self.n_hist, self.edges, act_h, pre_h)
+            snapshot_arrays(self.spec, self.theta, self.fh, self.buf, self.ibuf, self.bns,
+                            self.yb, d.X_train, d.Y_train, self.n_hist, self.edges, act_h, pre_h,
+                            self.window, GRID if self.two_d else 0, grid)
         else:
             act_h[:] = np.nan
             pre_h[:] = np.nan
@@ -310,10 +314,6 @@ class NetworkStepper:
             snap[f"layer.{l}.preact_hist"] = (pre_h[j].copy() if j is not None
                                               else np.full(B, np.nan))
         if self.two_d:
-            grid = np.zeros((GRID, GRID))
-            if finite:
-                predict_grid(self.spec, self.theta, self.fh, self.buf, self.ibuf, self.bns,
-                             self.yb, self.window, GRID, grid)
             snap["boundary"] = grid
         if self.icfg[IC_SHARP] > 0:
             snap["sharpness"] = np.array([self.fstate[FS_SHARP]])
@@ -365,5 +365,6 @@ def warm_up(problem_type: str | None = None) -> None:
         s = NetworkStepper(problem, run, 3, 0)
         s.advance(3)
         s.snapshots()
+        warm_up_init(s.rng)
     if problem_type in (None, "chain"):
         warm_up_chain()

@@ -15,7 +15,7 @@ from numba import njit
 from . import codes as C
 from .instruments import (evaluate, gradcheck_layers, layer_stats, norms_and_copy, sharpness,
                           sumsq_diff)
-from .model import l2_penalty, load_range, load_rows, loss_grad, nl, sample_masks
+from .model import l2_penalty, load_range, load_rows, loss_grad, sample_masks
 from ..optimizers import first_order_update, grad_point
 from ..rng import normal, shuffle
 from ..schedules import lr_at
@@ -87,7 +87,7 @@ def train_steps(n, spec, fh, theta, grad, V, sv, op, sp, icfg, istate, fstate, g
                                          work)
         # -- the minibatch of update t+1 --------------------------------------------------
         if bs >= ntr:
-            load_range(spec, buf, Xtr, Ytr, yb, nl(0), ntr)
+            load_range(spec, buf, Xtr, Ytr, yb, np.int64(0), ntr)
             m = ntr
         else:
             if istate[IS_POS] + bs > istate[IS_POOL]:
@@ -111,12 +111,12 @@ def train_steps(n, spec, fh, theta, grad, V, sv, op, sp, icfg, istate, fstate, g
         at = theta
         if grad_point(ocode, op, V, theta, look):
             at = look
-        loss = loss_grad(spec, at, grad, fh, buf, ibuf, bns, yb, m, nl(C.TRAIN), nl(1), loss_code,
-                         ncls, nl(1))
+        loss = loss_grad(spec, at, grad, fh, buf, ibuf, bns, yb, m, np.int64(C.TRAIN),
+                         np.int64(1), loss_code, ncls, np.int64(1))
         layer_stats(spec, buf, m, out, k)
         if icfg[IC_GC] > 0 and t % icfg[IC_GC] == 0:
             gradcheck_layers(spec, at, grad, fh, buf, ibuf, bns, yb, m, loss_code, ncls,
-                             nl(C.TRAIN), gcres)
+                             np.int64(C.TRAIN), gcres)
         # -- record k --------------------------------------------------------------------
         gn2 = 0.0
         pn2 = 0.0
@@ -161,7 +161,7 @@ def train_steps(n, spec, fh, theta, grad, V, sv, op, sp, icfg, istate, fstate, g
 @njit(cache=True, nogil=True, error_model="numpy")
 def data_loss(spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, loss_code, ncls):
     """Mean training-mode loss over rows 0..n (n ≤ cap) plus L2, no masks (tests, tools)."""
-    load_range(spec, buf, X, Y, yb, nl(0), n)
+    load_range(spec, buf, X, Y, yb, np.int64(0), n)
     g = np.zeros(theta.shape[0])
-    return loss_grad(spec, theta, g, fh, buf, ibuf, bns, yb, n, nl(C.PROBE), nl(0), loss_code,
-                     ncls, nl(0)) + l2_penalty(spec, theta, fh[C.FH_WD])
+    return loss_grad(spec, theta, g, fh, buf, ibuf, bns, yb, n, np.int64(C.PROBE), np.int64(0),
+                     loss_code, ncls, np.int64(0)) + l2_penalty(spec, theta, fh[C.FH_WD])
