@@ -267,7 +267,7 @@ def _split(spec, theta):
 
 def _smooth_grad(spec, theta):
     g = np.empty(spec.dim)
-    SC.sc_f_grad(spec.sp, spec.X, theta, g, False)
+    SC.sc_f_grad(spec.sp, spec.X, theta, g, 0.0)
     return g
 
 

@@ -60,8 +60,9 @@ def sparse_dim(n_samples: int, n_atoms: int, n_features: int) -> int:
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def sc_f_grad(sp, X, theta, g, minnorm):
-    """J(θ); writes into g the minimum-norm subgradient of J (minnorm) or ∇S, the gradient of
-    the smooth part alone (not minnorm)."""
+    """J(θ); writes into g the minimum-norm subgradient of J (minnorm = 1.0) or ∇S, the gradient
+    of the smooth part alone (minnorm = 0.0). A float flag: a bool literal would compile a
+    second specialisation."""
     k = int(sp[0])
     p = int(sp[1])
     n = int(sp[2])
@@ -93,7 +94,7 @@ def sc_f_grad(sp, X, theta, g, minnorm):
                 acc += theta[j * p + a] * R[a, s]
             gs = 2.0 * acc
             f += lam * abs(h)
-            if minnorm:
+            if minnorm != 0.0:
                 if h > 0.0:
                     gs += lam
                 elif h < 0.0:

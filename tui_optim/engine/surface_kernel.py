@@ -358,7 +358,7 @@ def sparse_kernel(n, cfg_i, cfg_f, sp, X, op, V, sv, sched_p, rng, theta, prev, 
     for k in range(n):
         t = istate[S_T]
         # ---- record k: the state at θ_k
-        f = sc_f_grad(sp, X, theta, gtrue, True)
+        f = sc_f_grad(sp, X, theta, gtrue, 1.0)
         lr = lr_at(sched, sched_p, base_lr, t) * scale
         out[ROW_LOSS, k] = f
         out[ROW_GRAD_NORM, k] = _norm(gtrue)
@@ -395,7 +395,7 @@ def sparse_kernel(n, cfg_i, cfg_f, sp, X, op, V, sv, sched_p, rng, theta, prev, 
             else:
                 for i in range(d):
                     avg[i] = decay * avg[i] + (1.0 - decay) * theta[i]
-            out[row_avg_loss, k] = sc_f_grad(sp, X, avg, gs, True)
+            out[row_avg_loss, k] = sc_f_grad(sp, X, avg, gs, 1.0)
         if not finite:
             istate[S_DEAD] = 1
             return k + 1
@@ -409,7 +409,7 @@ def sparse_kernel(n, cfg_i, cfg_f, sp, X, op, V, sv, sched_p, rng, theta, prev, 
             istate[S_T] = t + 1
             continue
         if O.grad_point(ocode, op, V, theta, pt):
-            sc_f_grad(sp, X, pt, g, True)
+            sc_f_grad(sp, X, pt, g, 1.0)
         else:
             for i in range(d):
                 g[i] = gtrue[i]

@@ -71,7 +71,7 @@ class SurfaceSpec:
     def value(self, x) -> float:
         x = np.ascontiguousarray(x, np.float64)
         if self.code == S.SPARSE_CODING:
-            return float(SC.sc_f_grad(self.sp, self.X, x, np.empty(x.shape[0]), True))
+            return float(SC.sc_f_grad(self.sp, self.X, x, np.empty(x.shape[0]), 1.0))
         return float(S.f_grad(self.code, self.sp, self.X, self.Y, x, np.empty(x.shape[0])))
 
     def grad(self, x) -> np.ndarray:
@@ -79,7 +79,7 @@ class SurfaceSpec:
         g = np.empty(self.dim)
         x = np.ascontiguousarray(x, np.float64)
         if self.code == S.SPARSE_CODING:
-            SC.sc_f_grad(self.sp, self.X, x, g, True)
+            SC.sc_f_grad(self.sp, self.X, x, g, 1.0)
         else:
             S.f_grad(self.code, self.sp, self.X, self.Y, x, g)
         return g

@@ -34,6 +34,7 @@ GRID_COLS = 160
 CURVE_POINTS = 400
 MAX_X_SERIES = 8
 MAX_HEIG_DIM = 8
+_WARMING = False  # _warm_sparse is running (its own stepper must not call it again)
 
 
 class SurfaceStepper:
@@ -130,6 +131,8 @@ class SurfaceStepper:
         self._perm = np.arange(spec.X.shape[0], dtype=np.int64)
         self._istate = np.array([0, -1, 0, 0], dtype=np.int64)  # t, batch pos, dead, plain
         self._path = K.kernel_path(cfg_i, cfg_f, sched_p, ocode, d)
+        if self._path == K.PATH_SPARSE and not K.sparse_kernel.signatures and not _WARMING:
+            _warm_sparse()  # compile (or load) now, while the session builds its steppers
 
     # -- the Stepper protocol -------------------------------------------------------------
 
@@ -216,12 +219,26 @@ class SurfaceStepper:
         return bool(self._istate[K.S_DEAD])
 
 
+def _warm_sparse() -> None:
+    """Compile or load the sparse-coding kernel with a throwaway 2-step run. warm_up() leaves it
+    out (only sparse-coding scenarios use it); a sparse-coding stepper calls this when built."""
+    global _WARMING
+    _WARMING = True
+    try:
+        st = SurfaceStepper({"surface": "sparse_coding", "n_samples": 3, "n_atoms": 2,
+                             "n_features": 2}, {"optimizer": "sgd"}, 4, 0)
+        st.advance(2)
+    finally:
+        _WARMING = False
+
+
 def warm_up(progress=None, include_batch: bool = False, problem: Mapping | None = None,
-            runs=None) -> None:
+            runs=None, include_sparse: bool = False) -> None:
     """Compile (or load from numba's cache) the surface kernels by running tiny problems.
 
-    Without `problem`: every kernel (plain SGD, plain Adam, the generic loop, the Hessian
-    eigenvalue row, the map grid). With `problem` (a [problem] table) and `runs` (run tables):
+    Without `problem`: every kernel but the sparse-coding one (plain SGD, plain Adam, the
+    generic loop, the Hessian eigenvalue row, the map grid); include_sparse adds it (otherwise a
+    sparse-coding stepper compiles it when it is built). With `problem` (a [problem] table) and `runs` (run tables):
     only the kernels those runs use, each run's own stepper advanced 2 steps; a scenario of
     plain 2-D SGD runs then never compiles the generic loop.
     progress(i, total, what) is called before each step, for a "compiling kernels…" status.
@@ -241,9 +258,10 @@ def warm_up(progress=None, include_batch: bool = False, problem: Mapping | None 
             ("data", {"surface": "logistic", "n_samples": 20},
              {"optimizer": "lbfgs", "batch_size": 5}),
             ("newton", {"surface": "himmelblau"}, {"optimizer": "newton"}),
-            ("sparse coding", {"surface": "sparse_coding", "n_samples": 3, "n_atoms": 2,
-                               "n_features": 2}, {"optimizer": "adam"}),
         ]
+        if include_sparse:
+            cases.append(("sparse coding", {"surface": "sparse_coding", "n_samples": 3,
+                                            "n_atoms": 2, "n_features": 2}, {"optimizer": "sgd"}))
     total = len(cases) + (1 if include_batch else 0)
     for i, (what, problem, run) in enumerate(cases):
         if progress is not None:
