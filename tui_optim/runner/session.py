@@ -22,6 +22,31 @@ from tui_optim.runner.pacing import PacedControls, Pacer
 # Wall time one round of kernel calls (one chunk per active run) aims for.
 ROUND_SECONDS = 0.03
 MAX_CHUNK = 1 << 20
+# The first round is small: its cost is what sizes the next ones.
+FIRST_CHUNK = 16
+
+
+class _SnapshotClock:
+    """When to take a run's snapshots (histograms, decision grid): they can cost more than a
+    chunk of training, so between the first and the last chunk they are taken only when at
+    least SNAPSHOT_SECONDS, and ten times their own cost, have passed."""
+
+    SNAPSHOT_SECONDS = 0.1
+
+    def __init__(self, runs: int) -> None:
+        self._last = [0.0] * runs
+        self._cost = [0.0] * runs
+
+    def due(self, run: int) -> bool:
+        wait = max(self.SNAPSHOT_SECONDS, 10.0 * self._cost[run])
+        return time.perf_counter() - self._last[run] >= wait
+
+    def take(self, run: int, snapshot: Callable[[], dict]) -> dict:
+        t0 = time.perf_counter()
+        out = snapshot()
+        self._last[run] = time.perf_counter()
+        self._cost[run] = self._last[run] - t0
+        return out
 
 
 @dataclass(frozen=True)
@@ -94,25 +119,25 @@ class Session(PacedControls):
         steppers = self._steppers
         assert steppers is not None
         active = [i for i in range(len(self.runs)) if steppers[i].steps_done < self.runs[i].steps]
-        per_record = 1e-6  # seconds per record per round, measured as we go
+        per_record: float | None = None  # kernel seconds per record per round, measured
+        wanted = FIRST_CHUNK
+        snaps = _SnapshotClock(len(self.runs))
         while active:
-            wanted = int(min(MAX_CHUNK, max(1, ROUND_SECONDS / per_record)))
             granted = self.pacer.grant(wanted, should_stop)
             if granted == 0:
                 for i in active:
                     yield self._empty(i, steppers[i].steps_done, Status.STOPPED)
                 return
-            t_round = time.perf_counter()
-            done_records = 0
+            kernel_seconds = 0.0
             for i in list(active):
                 stepper = steppers[i]
                 start = stepper.steps_done
                 n = min(granted, self.runs[i].steps - start)
                 t0 = time.perf_counter()
                 series, diverged_at = stepper.advance(n)
-                self.compute_seconds[i] += time.perf_counter() - t0
-                m = stepper.steps_done - start
-                done_records += m
+                dt = time.perf_counter() - t0
+                kernel_seconds += dt
+                self.compute_seconds[i] += dt
                 if diverged_at is not None:
                     status = Status.DIVERGED
                 elif stepper.steps_done >= self.runs[i].steps:
@@ -121,11 +146,15 @@ class Session(PacedControls):
                     status = Status.RUNNING
                 if status is not Status.RUNNING:
                     active.remove(i)
-                yield Chunk(i, start, m, series, stepper.snapshots(), status, diverged_at)
-            elapsed = time.perf_counter() - t_round
-            if done_records and granted == wanted:
-                # Only full (unthrottled) rounds tell the true cost of a record.
-                per_record = max(1e-9, elapsed / max(1, granted))
+                take = start == 0 or status is not Status.RUNNING or self.pacer.paused or snaps.due(i)
+                snapshots = snaps.take(i, stepper.snapshots) if take else {}
+                yield Chunk(i, start, stepper.steps_done - start, series, snapshots, status,
+                            diverged_at)
+            if granted == wanted:
+                # Only full (unthrottled) rounds tell the true cost of a record. Grow at most
+                # eightfold a round, so a slow kernel never gets a huge first chunk.
+                per_record = max(1e-9, kernel_seconds / granted)
+                wanted = int(min(MAX_CHUNK, 8 * wanted, max(1, ROUND_SECONDS / per_record)))
 
     def _empty(self, run: int, start: int, status: Status) -> Chunk:
         names = getattr(self._steppers[run], "series_names", ()) if self._steppers else ()
