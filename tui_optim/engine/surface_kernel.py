@@ -1,4 +1,10 @@
-"""The surface kernel: n records and n updates in one njit call, writing into `out`.
+"""The surface kernels: n records and n updates in one njit call, writing into `out`.
+
+Four kernels, each its own dispatcher so a scenario compiles only those its runs use (the
+stepper picks one per run with kernel_path): _plain_sgd_2d and _plain_adam_2d (below),
+generic_kernel (everything else but sparse coding) and sparse_kernel (sparse coding). Newton runs
+with d ≤ 8 get the hess_min_eig row from fill_hess_min_eig, after the kernel. advance_kernel
+puts the first three behind one call, for benchmarks.
 
 Record k (row layout in `ROW_*` and the cfg arrays) is the state at θ_k before update k+1. Then
 the update: the gradient at the optimizer's point (θ, or θ + αv for Nesterov), on a minibatch or
