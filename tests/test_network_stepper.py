@@ -192,11 +192,10 @@ def test_curriculum_starts_on_the_easiest_rows():
 
 
 def test_one_compilation_serves_every_configuration():
-    from tui_optim.engine.network import chain, instruments, train
+    from tui_optim.engine.network import chain, train
     from tui_optim.engine.network.stepper import ChainStepper, warm_up
     warm_up()
-    kernels = (train.train_steps, instruments.snapshot_arrays, chain.diag_records,
-               chain.product_steps)
+    kernels = (train.train_steps, chain.diag_records, chain.product_steps)
     for p, r in [({"dataset": "polynomial"}, {"loss": "mse", "activation": "maxout",
                                               "optimizer": "nesterov",
                                               "schedule": {"name": "cosine"}}),

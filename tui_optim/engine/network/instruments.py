@@ -314,11 +314,10 @@ def predict_grid(spec, theta, fh, buf, ibuf, bns, yb, window, G, out):
         s += m
 
 
-@njit(**_NB)
+@njit(inline="always", cache=True, nogil=True, error_model="numpy")
 def snapshot_arrays(spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, edges, act_h, pre_h, window,
                     G, grid):
-    """What a snapshot needs, in one kernel (one compiled entry point instead of two: each
-    entry point that calls forward has forward's code linked in and optimized again):
+    """What a snapshot needs (train.train_steps runs it; no compiled entry point of its own):
     the histograms on rows 0..n of X, and when G > 0 the G×G decision-boundary grid."""
     histograms(spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, edges, act_h, pre_h)
     if G > 0:

@@ -15,7 +15,6 @@ from . import codes as C
 from .chain import ChainStepper, warm_up_chain
 from .datasets import load as load_dataset
 from .init import init_params, warm_up_init
-from .instruments import snapshot_arrays
 from .model import Layout
 from .train import (CLIP_NONE, CLIP_NORM, CLIP_VALUE, FS_ACC, FS_CLIP, FS_SCALE, FS_SHARP,
                     FS_CURR0, FS_TRAIN, FS_VAL, IC_BATCH, IC_CLIP, IC_CURRICULUM, IC_EVAL,
@@ -264,7 +263,8 @@ class NetworkStepper:
         got = train_steps(int(n), self.spec, self.fh, self.theta, self.grad, self.V, self.sv,
                           self.op, self.sp, self.icfg, self.istate, self.fstate, self.gcres,
                           d.X_train, d.Y_train, d.X_val, d.Y_val, self.perm, self.buf, self.ibuf,
-                          self.bns, self.yb, self.rng, self.work, out)
+                          self.bns, self.yb, self.rng, self.work, out,
+                          self.fh, self.work, self.work, self.fh, self.work, 0, 0)
         m = abs(got)
         rowmap = {}
         for j in range(Lc):
@@ -301,9 +301,11 @@ class NetworkStepper:
         pre_h = np.zeros((self.n_cur, B))
         grid = np.zeros((GRID, GRID))
         if finite:
-            snapshot_arrays(self.spec, self.theta, self.fh, self.buf, self.ibuf, self.bns,
-                            self.yb, d.X_train, d.Y_train, self.n_hist, self.edges, act_h, pre_h,
-                            self.window, GRID if self.two_d else 0, grid)
+            train_steps(0, self.spec, self.fh, self.theta, self.grad, self.V, self.sv, self.op,
+                        self.sp, self.icfg, self.istate, self.fstate, self.gcres, d.X_train,
+                        d.Y_train, d.X_val, d.Y_val, self.perm, self.buf, self.ibuf, self.bns,
+                        self.yb, self.rng, self.work, self.work, self.edges, act_h, pre_h,
+                        self.window, grid, self.n_hist, GRID if self.two_d else 0)
         else:
             act_h[:] = np.nan
             pre_h[:] = np.nan

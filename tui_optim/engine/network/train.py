@@ -14,7 +14,7 @@ from numba import njit
 
 from . import codes as C
 from .instruments import (evaluate, gradcheck_layers, layer_stats, norms_and_copy, sharpness,
-                          sumsq_diff)
+                          snapshot_arrays, sumsq_diff)
 from .model import l2_penalty, load_range, load_rows, loss_grad, sample_masks
 from ..optimizers import first_order_update, grad_point
 from ..rng import normal, shuffle
@@ -54,9 +54,20 @@ def _clip(code, c, g):
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def train_steps(n, spec, fh, theta, grad, V, sv, op, sp, icfg, istate, fstate, gcres,
-                Xtr, Ytr, Xva, Yva, perm, buf, ibuf, bns, yb, rng, work, out):
+                Xtr, Ytr, Xva, Yva, perm, buf, ibuf, bns, yb, rng, work, out,
+                edges, act_h, pre_h, window, grid, snap_rows, snap_grid):
     """Run n records; returns n, or −m when record m−1 is the first non-finite one (the run
-    diverged; the caller stops advancing it)."""
+    diverged; the caller stops advancing it).
+
+    With snap_rows > 0 it takes a snapshot instead (n must be 0): the histograms on training
+    rows 0..snap_rows on `edges` into act_h, pre_h and, when snap_grid > 0, the snap_grid²
+    decision-boundary grid over `window`. One compiled entry point for both: every compiled
+    function that calls the forward pass links its code in and optimizes it again (a separate
+    snapshot kernel cost 4 to 7 s of cold compile)."""
+    if snap_rows > 0:
+        snapshot_arrays(spec, theta, fh, buf, ibuf, bns, yb, Xtr, Ytr, snap_rows, edges, act_h,
+                        pre_h, window, snap_grid, grid)
+        return 0
     L = spec.shape[0]
     P = theta.shape[0]
     loss_code = icfg[IC_LOSS]
