@@ -65,6 +65,10 @@ PANE_KINDS: dict[str, tuple[tuple[str, ...], dict[str, tuple[Spec, Any]]]] = {
 
 def default_panes(ptype: str | None, problem: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The panes of a scenario without [[panes]], per the format doc."""
+    if ptype == "surface" and problem.get("surface") == "sparse_coding":
+        # θ = (W, H) has dozens of coordinates: no map, but J and how sparse H has become.
+        return [{"kind": "trace", "series": "loss", "log": True},
+                {"kind": "trace", "series": "sparsity"}]
     if ptype == "surface":
         return [{"kind": "surface"}, {"kind": "trace", "series": "loss"},
                 {"kind": "trace", "series": "grad_norm", "log": True}]
