@@ -194,12 +194,16 @@ def gradcheck_layers(spec, theta, grad, fh, buf, ibuf, bns, yb, m, loss_code, n_
         den_n = 0.0
         for q in range(p0, p1, stride):
             old = theta[q]
-            theta[q] = old + GC_H
-            fp = loss_grad(spec, theta, grad, fh, buf, ibuf, bns, yb, m, mode, np.int64(0),
-                           loss_code, n_classes, np.int64(0)) + l2_penalty(spec, theta, wd)
-            theta[q] = old - GC_H
-            fm = loss_grad(spec, theta, grad, fh, buf, ibuf, bns, yb, m, mode, np.int64(0),
-                           loss_code, n_classes, np.int64(0)) + l2_penalty(spec, theta, wd)
+            fp = 0.0
+            fm = 0.0
+            for side in range(2):   # one call site of the (inlined) forward pass, not two
+                theta[q] = old + GC_H if side == 0 else old - GC_H
+                f = loss_grad(spec, theta, grad, fh, buf, ibuf, bns, yb, m, mode, np.int64(0),
+                              loss_code, n_classes, np.int64(0)) + l2_penalty(spec, theta, wd)
+                if side == 0:
+                    fp = f
+                else:
+                    fm = f
             theta[q] = old
             gn = (fp - fm) / (2.0 * GC_H)
             d = grad[q] - gn
@@ -214,14 +218,17 @@ def gradcheck_layers(spec, theta, grad, fh, buf, ibuf, bns, yb, m, loss_code, n_
 def hvp(spec, theta, fh, buf, ibuf, bns, yb, m, loss_code, n_classes, v, tp, g1, g2, hv):
     """Hv by central differences of gradients on the loaded rows (probe mode)."""
     P = theta.shape[0]
-    for i in range(P):
-        tp[i] = theta[i] + HVP_H * v[i]
-    loss_grad(spec, tp, g1, fh, buf, ibuf, bns, yb, m, np.int64(C.PROBE), np.int64(0), loss_code,
-              n_classes, np.int64(1))
-    for i in range(P):
-        tp[i] = theta[i] - HVP_H * v[i]
-    loss_grad(spec, tp, g2, fh, buf, ibuf, bns, yb, m, np.int64(C.PROBE), np.int64(0), loss_code,
-              n_classes, np.int64(1))
+    for side in range(2):       # one call site of the (inlined) backprop, not two
+        if side == 0:
+            g = g1
+            for i in range(P):
+                tp[i] = theta[i] + HVP_H * v[i]
+        else:
+            g = g2
+            for i in range(P):
+                tp[i] = theta[i] - HVP_H * v[i]
+        loss_grad(spec, tp, g, fh, buf, ibuf, bns, yb, m, np.int64(C.PROBE), np.int64(0),
+                  loss_code, n_classes, np.int64(1))
     for i in range(P):
         hv[i] = (g1[i] - g2[i]) / (2.0 * HVP_H)
 

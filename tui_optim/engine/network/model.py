@@ -301,7 +301,7 @@ def output_view(spec, buf, m):
     return _mat(buf, r[C.Z], m, r[C.N_OUT])
 
 
-@njit(**_NB)
+@njit(inline="always", cache=True, nogil=True, error_model="numpy")
 def loss_grad(spec, theta, grad, fh, buf, ibuf, bns, yb, m, mode, update_running, loss_code,
               n_classes, want_grad):
     """Data loss of the m loaded rows (mean) and, if want_grad, the gradient of
