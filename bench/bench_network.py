@@ -26,6 +26,10 @@ Measured 2026-11-22 01:43-01:47, load average 3 on the 2 cores (so wall >> CPU),
   CPU, cached 2.1 s wall; warm_up("chain") cold 7.7 s, cached 2.1 s.
   quick run then: small 299 k vs NumPy 164 k (1.83x), bn 211 k vs 75 k (2.8x), large 18.3 k vs
   16.0 k (1.14x).
+  At 01:56-01:59 (load average 1, so wall ≈ CPU), after also running the snapshot inside
+  train_steps and inlining loss_grad: warm_up() cold 51.1 s (2080b4e) -> 45.0 s wall (45.2 s
+  CPU); warm_up("network") 45.5 s, warm_up("chain") 7.3 s; cached 1.97 s -> 1.84 s wall.
+  The 15 s cold target is not met: see below for where the time goes.
   Where a cached load goes: ~1.0 s is numba's own first-use set-up (load_additional_registries;
   its BLAS check imports scipy.linalg, 0.6 s), ~0.6 s importing numba; the kernels load in ~0.3 s.
   Where a cold compile goes (cProfile): ~70 % in numba's Python front end (typing, lowering,
