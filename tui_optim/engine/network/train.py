@@ -81,14 +81,19 @@ def train_steps(n, spec, fh, theta, grad, V, sv, op, sp, icfg, istate, fstate, g
     for k in range(n):
         t = istate[IS_T]
         # -- measurements at θ_t that use their own data ---------------------------------
-        if icfg[IC_EVAL] > 0 and t % icfg[IC_EVAL] == 0 and icfg[IC_NVAL] > 0:
-            vl, acc = evaluate(spec, theta, fh, buf, ibuf, bns, yb, Xva, Yva, icfg[IC_NVAL],
-                               loss_code, ncls)
-            fstate[FS_VAL] = vl
-            fstate[FS_ACC] = acc
         if icfg[IC_EVAL] > 0 and t % icfg[IC_EVAL] == 0:
-            tl, _ = evaluate(spec, theta, fh, buf, ibuf, bns, yb, Xtr, Ytr, ntr, loss_code, ncls)
-            fstate[FS_TRAIN] = tl
+            # validation set, then the training set, through one (inlined) call site
+            for which in range(2):
+                X, Y, nrows = (Xva, Yva, icfg[IC_NVAL]) if which == 0 else (Xtr, Ytr, ntr)
+                if nrows == 0:
+                    continue
+                el, acc = evaluate(spec, theta, fh, buf, ibuf, bns, yb, X, Y, nrows, loss_code,
+                                   ncls)
+                if which == 0:
+                    fstate[FS_VAL] = el
+                    fstate[FS_ACC] = acc
+                else:
+                    fstate[FS_TRAIN] = el
         if icfg[IC_SHARP] > 0 and t % icfg[IC_SHARP] == 0:
             if t == 0:
                 for i in range(P):
