@@ -18,6 +18,10 @@ per-record series. The runner drives steppers; it never looks inside them.
         def set_lr_scale(self, scale: float) -> None:
             # Multiply ε (on top of the schedule) from the next step on: the live `[`/`]` knob.
 
+Every stepper module also has `warm_up(problem=None, runs=None, progress=None)`: compile (or
+load from numba's cache) the kernels those runs will use, so the UI can show "compiling
+kernels…" instead of freezing on the first step.
+
 Record k is the state at θ_k before update k+1 (see tui_optim.chunk). Steppers are built from
 plain mappings (the validated problem table and a run's resolved keys), a step budget and a seed.
 All randomness comes from per-run generator state kept in arrays (engine.rng), so results do not

@@ -22,7 +22,9 @@ def make_stepper(problem: Any, run: Any) -> Any:
     return stepper_cls(problem.values, run.values, run.steps, run.seed)
 
 
-def warm_up_function(problem_type: str) -> Callable[[], None]:
-    """The engine's `warm_up()` for a problem type: compiles (or loads from cache) its kernels."""
-    module, _ = _STEPPERS[problem_type]
-    return getattr(import_module(module), "warm_up")
+def warm_up(problem: Any, runs: Any, progress: Callable[[int, int, str], None] | None = None) -> None:
+    """Compile (or load from numba's cache) just the kernels these runs use. Every engine
+    module has `warm_up(problem=, runs=, progress=)` taking the plain mappings."""
+    module, _ = _STEPPERS[problem.type]
+    import_module(module).warm_up(problem=problem.values, runs=[r.values for r in runs],
+                                  progress=progress)

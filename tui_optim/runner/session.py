@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator, Mapping
 import numpy as np
 
 from tui_optim.chunk import Chunk, Status
-from tui_optim.runner.build import make_stepper, warm_up_function
+from tui_optim.runner.build import make_stepper, warm_up
 from tui_optim.runner.pacing import PacedControls, Pacer
 
 # Wall time one round of kernel calls (one chunk per active run) aims for.
@@ -84,7 +84,9 @@ class Session(PacedControls):
         total = 1 + len(self.runs)
         if progress:
             progress(0, total, "compiling kernels…")
-        warm_up_function(self.scenario.problem.type)()
+        # The engine reports each kernel it compiles; shown as the first step of ours.
+        engine_progress = (lambda i, n, what: progress(0, total, what)) if progress else None
+        warm_up(self.scenario.problem, self.scenario.runs, engine_progress)
         self._steppers = []
         for i, run in enumerate(self.scenario.runs):
             if progress:

@@ -16,7 +16,7 @@
     stepper      NetworkStepper, warm_up()
 
 Import `tui_optim.engine.network.stepper` for the steppers. Importing the package checks that
-the cached kernels are not stale (staleness.py); nothing compiles until used.
+the cached kernels are not stale (engine/cache_guard.py); nothing compiles until used.
 """
 
 from . import chain, init, instruments, layers, losses, model, train  # noqa: E402

@@ -356,9 +356,13 @@ def _easy_first(data, ntr):
     return replace(data, X_train=np.ascontiguousarray(Xs), Y_train=np.ascontiguousarray(Ys))
 
 
-def warm_up(problem_type: str | None = None) -> None:
-    """Compile (or load from the cache) the kernels a problem type needs, on tiny problems:
-    "network" the MLP kernels, "chain" the chain kernels, None both."""
+def warm_up(problem: Mapping | None = None, runs=None, progress=None) -> None:
+    """Compile (or load from the cache) the kernels a problem needs, on tiny problems: for a
+    `type = "network"` problem the MLP kernels, for `"chain"` the chain kernels, without a
+    problem both. (`runs` is accepted for the engine's common warm-up signature.)"""
+    problem_type = None if problem is None else problem.get("type")
+    if progress:
+        progress(0, 1, f"compiling {problem_type or 'network and chain'} kernels…")
     if problem_type in (None, "network"):
         problem = {"type": "network", "dataset": "spiral", "n_samples": 60, "classes": 3}
         run = {"layers": [4, 4], "activation": "prelu", "batch_norm": True, "dropout": 0.1,
