@@ -11,23 +11,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .scalar import sigmoid, softplus
+
 _LEAST_SQUARES = 10  # surfaces.LEAST_SQUARES (not imported: surfaces imports this module)
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def _softplus(z):
-    """log(1 + e^z) without overflow."""
-    if z > 0.0:
-        return z + np.log1p(np.exp(-z))
-    return np.log1p(np.exp(z))
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def _sigmoid(z):
-    if z >= 0.0:
-        return 1.0 / (1.0 + np.exp(-z))
-    e = np.exp(z)
-    return e / (1.0 + e)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -48,8 +34,8 @@ def data_f_grad(code, X, Y, w, g, count, perm, start):
             coef = r
         else:
             m = -Y[i] * z
-            f += _softplus(m)
-            coef = -Y[i] * _sigmoid(m)
+            f += softplus(m)
+            coef = -Y[i] * sigmoid(m)
         for j in range(d):
             g[j] += coef * X[i, j]
     inv = 1.0 / count
@@ -72,7 +58,7 @@ def data_hessian(code, X, Y, w, H):
             z = 0.0
             for j in range(d):
                 z += X[i, j] * w[j]
-            s = _sigmoid(z)
+            s = sigmoid(z)
             c = s * (1.0 - s)
         for a in range(d):
             ca = c * X[i, a]

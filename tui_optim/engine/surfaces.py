@@ -32,6 +32,7 @@ import numpy as np
 from numba import njit
 
 from .data_surfaces import data_f_grad, data_hessian
+from .scalar import sigmoid
 
 QUADRATIC = 0
 ROSENBROCK = 1
@@ -66,14 +67,6 @@ DATA_CODES = (LEAST_SQUARES, LOGISTIC)
 ONE_D_CODES = (DOUBLE_WELL, WIGGLY)
 
 _TWO_PI = 2.0 * np.pi
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def _sigmoid(z):
-    if z >= 0.0:
-        return 1.0 / (1.0 + np.exp(-z))
-    e = np.exp(z)
-    return e / (1.0 + e)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -151,7 +144,7 @@ def analytic_f_grad(code, sp, x, g):
     if code == CLIFF:
         h = sp[0]
         k = sp[1]
-        s = _sigmoid(k * (x[0] - sp[2]))
+        s = sigmoid(k * (x[0] - sp[2]))
         g[0] = x[0] + h * k * s * (1.0 - s)
         g[1] = x[1]
         return 0.5 * (x[0] * x[0] + x[1] * x[1]) + h * s
@@ -225,7 +218,7 @@ def analytic_hessian(code, sp, x, H):
     elif code == CLIFF:
         h = sp[0]
         k = sp[1]
-        s = _sigmoid(k * (x[0] - sp[2]))
+        s = sigmoid(k * (x[0] - sp[2]))
         H[0, 0] = 1.0 + h * k * k * s * (1.0 - s) * (1.0 - 2.0 * s)
         H[1, 1] = 1.0
     else:

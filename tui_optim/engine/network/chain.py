@@ -23,6 +23,7 @@ import numpy as np
 from numba import njit
 
 from ..optimizers import LBFGS, NEWTON, first_order_update, init_state, optimizer_params
+from ..scalar import sigmoid
 from ..schedules import lr_at, schedule_params
 
 MAX_LAYER_SERIES = 64
@@ -31,14 +32,6 @@ DIAG_SERIES = ("loss", "y", "s", "grad.a", "grad.b", "closed.a", "closed.b", "gr
                "grad_norm", "sigma_prime", "depth")
 PRODUCT_SERIES = ("loss", "grad_norm", "lr", "param_norm", "output", "predicted_change",
                   "actual_change", "taylor_gap")
-
-
-@njit(inline="always", cache=True, nogil=True, error_model="numpy")
-def _sigmoid(s):
-    if s >= 0.0:
-        return 1.0 / (1.0 + np.exp(-s))
-    e = np.exp(s)
-    return e / (1.0 + e)
 
 
 @njit(inline="always", cache=True, nogil=True, error_model="numpy")
@@ -73,7 +66,7 @@ def diag_records(n, k0, a, b, x1, x2, target, nl, out, h, dn):
         for i in range(nl):
             dn[i] = np.nan
         s, ca, cb = diag_grads(a, b, x1, x2, depth, h, dn)
-        y = _sigmoid(s)
+        y = sigmoid(s)
         sp = y * (1.0 - y)
         ga = sp * ca
         gb = sp * cb

@@ -8,18 +8,10 @@ loop per layer: in small MLPs that matters more than the matrix products.
 import numpy as np
 from numba import njit
 
+from ..scalar import sigmoid
 from .codes import ELU, LEAKY_RELU, MAXOUT, PRELU, RELU, SIGMOID, TANH
 
 _NB = dict(cache=True, nogil=True, error_model="numpy")
-
-
-@njit(inline="always", cache=True, nogil=True, error_model="numpy")
-def sigmoid(x):
-    """Logistic function, stable for large |x|."""
-    if x >= 0.0:
-        return 1.0 / (1.0 + np.exp(-x))
-    e = np.exp(x)
-    return e / (1.0 + e)
 
 
 # --- dense --------------------------------------------------------------------------------
