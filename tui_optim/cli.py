@@ -172,6 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     except BadInput as e:
         print(f"tui-optim: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:  # `tui-optim list | head`: the reader left, nothing to report
+        sys.stderr.close()
+        return 0
     except OSError as e:
         print(f"tui-optim: {e.filename or ''}: {e.strerror or e}", file=sys.stderr)
         return EXIT_BAD_INPUT
