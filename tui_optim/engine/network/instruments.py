@@ -11,7 +11,7 @@ import numpy as np
 from numba import njit
 
 from . import codes as C
-from .losses import count_correct, loss_and_grad
+from .losses import count_correct, loss_and_grad, predicted_class
 from .model import _mat, forward, l2_penalty, load_range, loss_grad
 
 _NB = dict(cache=True, nogil=True, error_model="numpy")
@@ -309,15 +309,8 @@ def predict_grid(spec, theta, fh, buf, ibuf, bns, yb, window, G, out):
         forward(spec, theta, fh, buf, ibuf, bns, m, np.int64(C.EVAL), np.int64(0))
         z = _mat(buf, r[C.Z], m, c)
         for i in range(m):
-            if c == 1:
-                pred = 1 if z[i, 0] > 0.0 else 0
-            else:
-                pred = 0
-                for j in range(1, c):
-                    if z[i, j] > z[i, pred]:
-                        pred = j
             p = s + i
-            out[p // G, p % G] = pred
+            out[p // G, p % G] = predicted_class(z, i)
         s += m
 
 

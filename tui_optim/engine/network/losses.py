@@ -91,20 +91,25 @@ def loss_and_grad(code, z, y, dz, n_classes, want_grad):
 
 
 @njit(inline="always", cache=True, nogil=True, error_model="numpy")
+def predicted_class(z, i):
+    """The class row i of the outputs predicts: argmax, or z > 0 for one sigmoid output."""
+    c = z.shape[1]
+    if c == 1:
+        return 1 if z[i, 0] > 0.0 else 0
+    pred = 0
+    for j in range(1, c):
+        if z[i, j] > z[i, pred]:
+            pred = j
+    return pred
+
+
+@njit(inline="always", cache=True, nogil=True, error_model="numpy")
 def count_correct(code, z, y, n_classes):
-    """Correctly classified rows (argmax; one sigmoid output: z > 0). 0 for regression."""
-    m, c = z.shape
+    """Correctly classified rows. 0 for regression."""
     if n_classes == 0:
         return 0
     hits = 0
-    for i in range(m):
-        if c == 1:
-            pred = 1 if z[i, 0] > 0.0 else 0
-        else:
-            pred = 0
-            for j in range(1, c):
-                if z[i, j] > z[i, pred]:
-                    pred = j
-        if pred == int(y[i, 0]):
+    for i in range(z.shape[0]):
+        if predicted_class(z, i) == int(y[i, 0]):
             hits += 1
     return hits
