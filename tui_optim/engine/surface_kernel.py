@@ -193,6 +193,71 @@ def advance_kernel(n, cfg_i, cfg_f, sp, X, Y, perm, op, V, sv, sched_p, sigmas, 
                           prev, avg, theta_star, origin, e0, e1, istate, out)
 
 
+# -- pieces both loops share (each compiled into its caller) ---------------------------------
+@njit(cache=True, nogil=True, error_model="numpy")
+def _record_base(out, k, f, gtrue, lr, theta, prev, t):
+    """Record k's loss, ‖g‖, lr, ‖θ‖ and step size; returns whether f and θ are finite."""
+    out[ROW_LOSS, k] = f
+    out[ROW_GRAD_NORM, k] = _norm(gtrue)
+    out[ROW_LR, k] = lr
+    out[ROW_PARAM_NORM, k] = _norm(theta)
+    finite = np.isfinite(f)
+    ss = 0.0
+    for i in range(theta.shape[0]):
+        if not np.isfinite(theta[i]):
+            finite = False
+        if t > 0:
+            r = theta[i] - prev[i]
+            ss += r * r
+    out[ROW_STEP_SIZE, k] = np.sqrt(ss)
+    return finite
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _record_projection(out, row, k, theta, origin, e0, e1):
+    """θ − origin projected on the two drawn directions (d > 2)."""
+    u = 0.0
+    v = 0.0
+    for i in range(theta.shape[0]):
+        r = theta[i] - origin[i]
+        u += r * e0[i]
+        v += r * e1[i]
+    out[row, k] = u
+    out[row + 1, k] = v
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _average(kind, decay, t, theta, avg):
+    """Polyak's running mean of the iterates, or their exponential average."""
+    if t == 0:
+        for i in range(theta.shape[0]):
+            avg[i] = theta[i]
+    elif kind == AVG_POLYAK:
+        w = 1.0 / (t + 1.0)
+        for i in range(theta.shape[0]):
+            avg[i] += (theta[i] - avg[i]) * w
+    else:
+        for i in range(theta.shape[0]):
+            avg[i] = decay * avg[i] + (1.0 - decay) * theta[i]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _noise_and_clip(g, noise, rng, clip, clip_c):
+    """Additive Gaussian gradient noise, then clipping by norm or by value."""
+    if noise > 0.0:
+        for i in range(g.shape[0]):
+            g[i] += noise * normal(rng)
+    if clip == CLIP_NORM:
+        gn = _norm(g)
+        if gn > clip_c:
+            c = clip_c / gn
+            for i in range(g.shape[0]):
+                g[i] *= c
+    elif clip == CLIP_VALUE:
+        for i in range(g.shape[0]):
+            g[i] = min(clip_c, max(-clip_c, g[i]))
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def generic_kernel(n, cfg_i, cfg_f, sp, X, Y, perm, op, V, sv, sched_p, sigmas, rng, theta,
                    prev, avg, theta_star, origin, e0, e1, istate, out):
@@ -233,19 +298,7 @@ def generic_kernel(n, cfg_i, cfg_f, sp, X, Y, perm, op, V, sv, sched_p, sigmas, 
         # ---- record k: the state at θ_k
         f = f_grad(scode, sp, X, Y, theta, gtrue)
         lr = lr_at(sched, sched_p, base_lr, t) * scale
-        out[ROW_LOSS, k] = f
-        out[ROW_GRAD_NORM, k] = _norm(gtrue)
-        out[ROW_LR, k] = lr
-        out[ROW_PARAM_NORM, k] = _norm(theta)
-        finite = np.isfinite(f)
-        ss = 0.0
-        for i in range(d):
-            if not np.isfinite(theta[i]):
-                finite = False
-            if t > 0:
-                r = theta[i] - prev[i]
-                ss += r * r
-        out[ROW_STEP_SIZE, k] = np.sqrt(ss)
+        finite = _record_base(out, k, f, gtrue, lr, theta, prev, t)
         if row_x >= 0:
             for i in range(d):
                 out[row_x + i, k] = theta[i]
@@ -256,25 +309,9 @@ def generic_kernel(n, cfg_i, cfg_f, sp, X, Y, perm, op, V, sv, sched_p, sigmas, 
                 ss += r * r
             out[row_dist, k] = np.sqrt(ss)
         if row_proj >= 0:
-            u = 0.0
-            v = 0.0
-            for i in range(d):
-                r = theta[i] - origin[i]
-                u += r * e0[i]
-                v += r * e1[i]
-            out[row_proj, k] = u
-            out[row_proj + 1, k] = v
+            _record_projection(out, row_proj, k, theta, origin, e0, e1)
         if avg_kind != AVG_NONE:
-            if t == 0:
-                for i in range(d):
-                    avg[i] = theta[i]
-            elif avg_kind == AVG_POLYAK:
-                w = 1.0 / (t + 1.0)
-                for i in range(d):
-                    avg[i] += (theta[i] - avg[i]) * w
-            else:
-                for i in range(d):
-                    avg[i] = decay * avg[i] + (1.0 - decay) * theta[i]
+            _average(avg_kind, decay, t, theta, avg)
             out[row_avg_loss, k] = f_grad(scode, sp, X, Y, avg, gs)
             if row_avg_x >= 0:
                 for i in range(d):
@@ -312,18 +349,7 @@ def generic_kernel(n, cfg_i, cfg_f, sp, X, Y, perm, op, V, sv, sched_p, sigmas, 
         else:
             for i in range(d):
                 g[i] = gtrue[i]
-        if noise > 0.0:
-            for i in range(d):
-                g[i] += noise * normal(rng)
-        if clip == CLIP_NORM:
-            gn = _norm(g)
-            if gn > clip_c:
-                c = clip_c / gn
-                for i in range(d):
-                    g[i] *= c
-        elif clip == CLIP_VALUE:
-            for i in range(d):
-                g[i] = min(clip_c, max(-clip_c, g[i]))
+        _noise_and_clip(g, noise, rng, clip, clip_c)
         for i in range(d):
             prev[i] = theta[i]
         O.update(ocode, op, V, sv, theta, g, lr, scode, sp, X, Y, Hw)
@@ -366,41 +392,13 @@ def sparse_kernel(n, cfg_i, cfg_f, sp, X, op, V, sv, sched_p, rng, theta, prev, 
         # ---- record k: the state at θ_k
         f = sc_f_grad(sp, X, theta, gtrue, 1.0)
         lr = lr_at(sched, sched_p, base_lr, t) * scale
-        out[ROW_LOSS, k] = f
-        out[ROW_GRAD_NORM, k] = _norm(gtrue)
-        out[ROW_LR, k] = lr
-        out[ROW_PARAM_NORM, k] = _norm(theta)
-        finite = np.isfinite(f)
-        ss = 0.0
-        for i in range(d):
-            if not np.isfinite(theta[i]):
-                finite = False
-            if t > 0:
-                r = theta[i] - prev[i]
-                ss += r * r
-        out[ROW_STEP_SIZE, k] = np.sqrt(ss)
+        finite = _record_base(out, k, f, gtrue, lr, theta, prev, t)
         if row_proj >= 0:
-            u = 0.0
-            v = 0.0
-            for i in range(d):
-                r = theta[i] - origin[i]
-                u += r * e0[i]
-                v += r * e1[i]
-            out[row_proj, k] = u
-            out[row_proj + 1, k] = v
+            _record_projection(out, row_proj, k, theta, origin, e0, e1)
         if row_sparsity >= 0:
             out[row_sparsity, k] = sc_sparsity(sp, theta)
         if avg_kind != AVG_NONE:
-            if t == 0:
-                for i in range(d):
-                    avg[i] = theta[i]
-            elif avg_kind == AVG_POLYAK:
-                w = 1.0 / (t + 1.0)
-                for i in range(d):
-                    avg[i] += (theta[i] - avg[i]) * w
-            else:
-                for i in range(d):
-                    avg[i] = decay * avg[i] + (1.0 - decay) * theta[i]
+            _average(avg_kind, decay, t, theta, avg)
             out[row_avg_loss, k] = sc_f_grad(sp, X, avg, gs, 1.0)
         if not finite:
             istate[S_DEAD] = 1
@@ -419,18 +417,7 @@ def sparse_kernel(n, cfg_i, cfg_f, sp, X, op, V, sv, sched_p, rng, theta, prev, 
         else:
             for i in range(d):
                 g[i] = gtrue[i]
-        if noise > 0.0:
-            for i in range(d):
-                g[i] += noise * normal(rng)
-        if clip == CLIP_NORM:
-            gn = _norm(g)
-            if gn > clip_c:
-                c = clip_c / gn
-                for i in range(d):
-                    g[i] *= c
-        elif clip == CLIP_VALUE:
-            for i in range(d):
-                g[i] = min(clip_c, max(-clip_c, g[i]))
+        _noise_and_clip(g, noise, rng, clip, clip_c)
         if ocode == O.NEWTON:
             sc_hessian(sp, X, theta, Hw)
             step = V[0]
