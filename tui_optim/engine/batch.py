@@ -11,31 +11,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .surfaces import HIMMELBLAU, QUADRATIC, ROSENBROCK, SADDLE
+from .surfaces import HIMMELBLAU, QUADRATIC, ROSENBROCK, SADDLE, fg2d
 
 BATCH_SURFACES = (ROSENBROCK, QUADRATIC, HIMMELBLAU, SADDLE)
-
-
-@njit(inline="always")
-def _fg(code, sp, x, y):
-    if code == ROSENBROCK:
-        a = sp[0]
-        b = sp[1]
-        u = a - x
-        w = y - x * x
-        return u * u + b * w * w, -2.0 * u - 4.0 * b * x * w, 2.0 * b * w
-    if code == QUADRATIC:
-        a00 = sp[2]
-        a01 = sp[3]
-        a11 = sp[5]
-        gx = a00 * x + a01 * y + sp[6]
-        gy = a01 * x + a11 * y + sp[7]
-        return sp[1] + 0.5 * (x * (gx - sp[6]) + y * (gy - sp[7])) + sp[6] * x + sp[7] * y, gx, gy
-    if code == HIMMELBLAU:
-        p = x * x + y - 11.0
-        q = x + y * y - 7.0
-        return p * p + q * q, 4.0 * x * p + 2.0 * q, 2.0 * p + 4.0 * y * q
-    return x * x - y * y, 2.0 * x, -2.0 * y
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -43,7 +21,7 @@ def _sgd_loop(code, sp, lr, xs, ys, loss):
     n, P = loss.shape
     for k in range(n):
         for p in range(P):
-            f, gx, gy = _fg(code, sp, xs[p], ys[p])
+            f, gx, gy = fg2d(code, sp, xs[p], ys[p])
             loss[k, p] = f
             xs[p] -= lr * gx
             ys[p] -= lr * gy
@@ -77,7 +55,7 @@ def _adam_loop(code, sp, lr, r1, r2, delta, xs, ys, state, q, loss):
         c1 = 1.0 / (1.0 - q1)
         c2 = 1.0 / (1.0 - q2)
         for p in range(P):
-            f, gx, gy = _fg(code, sp, xs[p], ys[p])
+            f, gx, gy = fg2d(code, sp, xs[p], ys[p])
             loss[k, p] = f
             a = r1 * mx[p] + (1.0 - r1) * gx
             b = r1 * my[p] + (1.0 - r1) * gy

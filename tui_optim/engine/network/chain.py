@@ -158,6 +158,18 @@ def _get(m: Mapping, key: str, default):
     return default if v is None else v
 
 
+def account_records(stepper, got: int) -> tuple[int, int | None]:
+    """The kernels return how many records they wrote, negated when the last one went
+    non-finite: count them on the stepper and note where it diverged. Returns (m, diverged_at)."""
+    m = abs(int(got))
+    div = None
+    if got < 0:
+        div = stepper.steps_done + m - 1
+        stepper.diverged_at = div
+    stepper.steps_done += m
+    return m, div
+
+
 class ChainStepper:
     """Stepper of problem type "chain" (see the module docstring for what a record is).
 
@@ -214,14 +226,8 @@ class ChainStepper:
             got = product_steps(int(n), self.steps_done, self.x[0], self.target, self.w, self.V,
                                 self.sv, self.op, self.code, self.scode, self.sp, self.scale,
                                 self.nl, self.g, self.wprev, out)
-        m = abs(got)
-        series = {name: out[i, :m].copy() for i, name in enumerate(self.series_names)}
-        div = None
-        if got < 0:
-            div = self.steps_done + m - 1
-            self.diverged_at = div
-        self.steps_done += m
-        return series, div
+        m, div = account_records(self, got)
+        return {name: out[i, :m].copy() for i, name in enumerate(self.series_names)}, div
 
     def snapshots(self) -> dict[str, np.ndarray]:
         return {}

@@ -41,6 +41,15 @@ def dense_backward(x, w, dz, dx, dw, db, need_dx):
 
 # --- batch norm ---------------------------------------------------------------------------
 @njit(inline="always", cache=True, nogil=True, error_model="numpy")
+def _normalize_column(z, j, mean, r, g, bt, zh, u):
+    """Column j: x̂ = (z − mean)·r, y = γ·x̂ + β, whichever statistics mean and r came from."""
+    for i in range(z.shape[0]):
+        h = (z[i, j] - mean) * r
+        zh[i, j] = h
+        u[i, j] = g * h + bt
+
+
+@njit(inline="always", cache=True, nogil=True, error_model="numpy")
 def bn_forward_train(z, gamma, beta, eps, zh, u, mu, inv):
     """Batch statistics: ẑ = (z − μ_B)/√(σ_B² + δ), u = γ ẑ + β. Keeps μ_B and 1/√(σ_B²+δ)."""
     m, n = z.shape
@@ -57,12 +66,7 @@ def bn_forward_train(z, gamma, beta, eps, zh, u, mu, inv):
         r = 1.0 / np.sqrt(var + eps)
         mu[j] = mean
         inv[j] = r
-        g = gamma[j]
-        bt = beta[j]
-        for i in range(m):
-            h = (z[i, j] - mean) * r
-            zh[i, j] = h
-            u[i, j] = g * h + bt
+        _normalize_column(z, j, mean, r, gamma[j], beta[j], zh, u)
 
 
 @njit(inline="always", cache=True, nogil=True, error_model="numpy")
@@ -79,14 +83,8 @@ def bn_forward_eval(z, gamma, beta, eps, run_mean, run_var, zh, u):
     """Running statistics: each row is normalized on its own, independent of its batch."""
     m, n = z.shape
     for j in range(n):
-        r = 1.0 / np.sqrt(run_var[j] + eps)
-        mean = run_mean[j]
-        g = gamma[j]
-        bt = beta[j]
-        for i in range(m):
-            h = (z[i, j] - mean) * r
-            zh[i, j] = h
-            u[i, j] = g * h + bt
+        _normalize_column(z, j, run_mean[j], 1.0 / np.sqrt(run_var[j] + eps), gamma[j],
+                          beta[j], zh, u)
 
 
 @njit(inline="always", cache=True, nogil=True, error_model="numpy")

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from . import codes as C
-from .chain import ChainStepper, warm_up_chain
+from .chain import ChainStepper, account_records, warm_up_chain
 from .datasets import load as load_dataset
 from .init import init_params, warm_up_init
 from .model import Layout
@@ -265,7 +265,7 @@ class NetworkStepper:
                           d.X_train, d.Y_train, d.X_val, d.Y_val, self.perm, self.buf, self.ibuf,
                           self.bns, self.yb, self.rng, self.work, out,
                           self.fh, self.work, self.work, self.fh, self.work, 0, 0)
-        m = abs(got)
+        m, div = account_records(self, got)
         rowmap = {}
         for j in range(Lc):
             for q in range(C.NLS):
@@ -278,11 +278,6 @@ class NetworkStepper:
                 series[name] = out[rowmap[row], :m].copy()
             else:
                 series[name] = np.full(m, np.nan)    # a layer not built yet (pretraining)
-        div = None
-        if got < 0:
-            div = self.steps_done + m - 1
-            self.diverged_at = div
-        self.steps_done += m
         return series, div
 
     def snapshots(self) -> dict[str, np.ndarray]:
