@@ -74,7 +74,7 @@ def sums(x, lo, hi):
     return (s0 + s1) + (s2 + s3), (q0 + q1) + (q2 + q3)
 
 
-@njit(inline="always", error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def norms_and_copy(g, x, xc, lo, hi):
     """(Σ g², Σ x²) over [lo, hi) and xc[lo:hi] = x[lo:hi], in one pass (large layers are
     memory bound: one pass instead of three)."""
@@ -112,7 +112,7 @@ def norms_and_copy(g, x, xc, lo, hi):
     return (g0 + g1) + (g2 + g3), (q0 + q1) + (q2 + q3)
 
 
-@njit(inline="always", error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def sumsq_diff(x, y, lo, hi):
     """Σ (x − y)² over [lo, hi), four accumulators."""
     q0 = q1 = q2 = q3 = 0.0
@@ -134,7 +134,7 @@ def sumsq_diff(x, y, lo, hi):
     return (q0 + q1) + (q2 + q3)
 
 
-@njit(inline="always", cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def layer_stats(spec, buf, m, out, k):
     """act_mean, act_std, preact_std, dead, spread of every layer on the last forward's m rows,
     into column k of out (rows laid out as codes.GLOBAL_SERIES then NLS per layer). This runs

@@ -15,7 +15,7 @@ _NB = dict(cache=True, nogil=True, error_model="numpy")
 
 
 # --- dense --------------------------------------------------------------------------------
-@njit(inline="always", cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def dense_forward(x, w, b, z):
     """z = x w + b."""
     np.dot(x, w, z)
@@ -25,7 +25,7 @@ def dense_forward(x, w, b, z):
             z[i, j] += b[j]
 
 
-@njit(inline="always", cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def dense_backward(x, w, dz, dx, dw, db, need_dx):
     """Given dz: dw = xᵀ dz, db = Σ_rows dz, and (if need_dx) dx = dz wᵀ."""
     np.dot(x.T, dz, dw)
@@ -49,7 +49,7 @@ def _normalize_column(z, j, mean, r, g, bt, zh, u):
         u[i, j] = g * h + bt
 
 
-@njit(inline="always", cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def bn_forward_train(z, gamma, beta, eps, zh, u, mu, inv):
     """Batch statistics: ẑ = (z − μ_B)/√(σ_B² + δ), u = γ ẑ + β. Keeps μ_B and 1/√(σ_B²+δ)."""
     m, n = z.shape
@@ -69,7 +69,7 @@ def bn_forward_train(z, gamma, beta, eps, zh, u, mu, inv):
         _normalize_column(z, j, mean, r, gamma[j], beta[j], zh, u)
 
 
-@njit(inline="always", cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def bn_update_running(mu, inv, eps, run_mean, run_var, momentum):
     """run ← momentum·run + (1 − momentum)·batch (biased batch variance)."""
     for j in range(mu.shape[0]):
@@ -78,7 +78,7 @@ def bn_update_running(mu, inv, eps, run_mean, run_var, momentum):
         run_var[j] = momentum * run_var[j] + (1.0 - momentum) * var
 
 
-@njit(inline="always", cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def bn_forward_eval(z, gamma, beta, eps, run_mean, run_var, zh, u):
     """Running statistics: each row is normalized on its own, independent of its batch."""
     m, n = z.shape
@@ -87,7 +87,7 @@ def bn_forward_eval(z, gamma, beta, eps, run_mean, run_var, zh, u):
                           beta[j], zh, u)
 
 
-@njit(inline="always", cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def bn_backward(du, zh, gamma, inv, dz, dgamma, dbeta):
     """Backward through training-mode batch norm (batch statistics depend on every row)."""
     m, n = du.shape
@@ -142,7 +142,7 @@ def tanh(x):
     return t if x >= 0.0 else -t
 
 
-@njit(inline="always", cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def act_forward(act, u, a, h, xin, mask, arg, slope, k, leaky, elu_alpha, use_mask, skip):
     """a = f(u) per unit; h = a·mask (inverted dropout) + xin (skip). Maxout: a_j = max of its
     k pieces u[:, j*k:(j+1)*k], the winning piece index kept in arg. tanh and ReLU get their
@@ -198,7 +198,7 @@ def act_forward(act, u, a, h, xin, mask, arg, slope, k, leaky, elu_alpha, use_ma
                 h[i, j] = y
 
 
-@njit(inline="always", cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def act_backward(act, u, a, dh, du, mask, arg, slope, dslope, k, leaky, elu_alpha, use_mask):
     """du from dh through the mask and f. PReLU also accumulates dslope."""
     m, n = a.shape

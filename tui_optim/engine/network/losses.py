@@ -20,7 +20,7 @@ def _target(y, i, j, n_classes):
     return y[i, j]
 
 
-@njit(inline="always", cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def softmax_cross_entropy(z, y, dz, want_grad):
     """Mean −log softmax(z)_y; dz = (softmax(z) − onehot)/m."""
     m, c = z.shape
@@ -43,7 +43,7 @@ def softmax_cross_entropy(z, y, dz, want_grad):
     return total / m
 
 
-@njit(inline="always", cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def binary_cross_entropy(z, y, dz, n_classes, want_grad):
     """Mean over rows of Σ_j softplus(z) − t z (sigmoid outputs); dz = (σ(z) − t)/m.
     With 2 classes and one output, t is the class index; with more, one-vs-rest."""
@@ -67,7 +67,7 @@ def binary_cross_entropy(z, y, dz, n_classes, want_grad):
     return total / m
 
 
-@njit(inline="always", cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def mean_squared_error(z, y, dz, n_classes, want_grad):
     """(1/2m) Σ ‖z − t‖² (one-hot t for class data); dz = (z − t)/m."""
     m, c = z.shape
@@ -103,7 +103,7 @@ def predicted_class(z, i):
     return pred
 
 
-@njit(inline="always", cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def count_correct(code, z, y, n_classes):
     """Correctly classified rows. 0 for regression."""
     if n_classes == 0:

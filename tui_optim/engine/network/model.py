@@ -26,6 +26,11 @@ _NB = dict(cache=True, nogil=True, error_model="numpy")
 # Kernels pass constants to other njit functions as np.int64(C.TRAIN), never bare: a bare
 # constant is typed as a Literal and compiles a separate specialization of the callee (and of
 # all it calls). (An inline helper doing the same cost ~45 ms of compile per call site.)
+# Which helpers are inlined: leaves (layers, losses, statistics, _mat) are compiled functions of
+# their own, compiled once and linked wherever called; numba's IR inlining re-types and re-lowers
+# a helper at every call site (inlining them cost 10 s of the network's cold compile, measured).
+# Helpers that call forward/backward (loss_grad, the instruments) are inlined into train_steps:
+# as compiled functions each would link forward and backward in and optimize them again.
 
 
 class Layout:
@@ -123,12 +128,12 @@ class Layout:
         return buf, ibuf, bns
 
 
-@njit(inline="always", cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _mat(a, off, m, n):
     return a[off:off + m * n].reshape((m, n))
 
 
-@njit(inline="always", cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def load_rows(spec, buf, X, Y, yb, idx, start, m):
     """Copy rows idx[start:start+m] of X into the input buffer and of Y into yb."""
     d = spec[0, C.N_IN]
@@ -142,7 +147,7 @@ def load_rows(spec, buf, X, Y, yb, idx, start, m):
             yb[i, j] = Y[r, j]
 
 
-@njit(inline="always", cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def load_range(spec, buf, X, Y, yb, start, m):
     """Copy rows start..start+m of X (and Y) into the input buffer."""
     d = spec[0, C.N_IN]
@@ -155,7 +160,7 @@ def load_range(spec, buf, X, Y, yb, start, m):
             yb[i, j] = Y[start + i, j]
 
 
-@njit(inline="always", cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def sample_masks(spec, fh, buf, rng, m):
     """Draw inverted-dropout masks (keep/(1−p)) for m rows and DropConnect masks for the
     hidden layers' weights, from the run's generator."""
@@ -282,7 +287,7 @@ def backward(spec, theta, grad, fh, buf, ibuf, bns, m, mode):
                 grad[ow + q] += wd * theta[ow + q]
 
 
-@njit(inline="always", cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def l2_penalty(spec, theta, wd):
     """½ wd Σ W² over every layer's weights (not biases, slopes or γ, β)."""
     if wd == 0.0:

@@ -35,7 +35,7 @@ NFS = 7
 CLIP_NONE, CLIP_NORM, CLIP_VALUE = range(3)
 
 
-@njit(inline="always", cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _clip(code, c, g):
     """By norm: g ← g·c/‖g‖ when ‖g‖ > c. By value: each component into [−c, c]."""
     if code == CLIP_NORM:
