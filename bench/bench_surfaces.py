@@ -146,7 +146,8 @@ def kernel_rate(optimizer: str, lr: float, n: int, repeats: int) -> float:
     def go():
         K.advance_kernel(n, st._cfg_i, st._cfg_f, spec.sp, spec.X, spec.Y, st._perm, st._op,
                          st._V, st._sv, st._sched_p, st._sigmas, st._rng, st._theta, st._prev,
-                         st._avg, st._theta_star, spec.origin, spec.e0, spec.e1, st._istate, out)
+                         st._avg, st._theta_star, spec.origin, spec.e0, spec.e1, st._istate, out,
+                         st._work, st._Hw)
 
     return best_rate(go, n, repeats)
 

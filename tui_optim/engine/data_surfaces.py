@@ -2,7 +2,7 @@
 
 Least squares: f(w) = (1/2m) Σ (xᵢᵀw − yᵢ)².  Logistic (labels ±1): f(w) = (1/m) Σ log(1 + e^(−yᵢ xᵢᵀw)).
 No intercept: the data are generated centred, and two features keep w on the surface map.
-Minibatches are rows perm[start:start+count]; an empty perm means rows 0..count−1.
+Minibatches are rows perm[start:start+count] (data_f_grad_rows).
 `make_data` builds the data in Python with NumPy's generator (once per run, from data_seed).
 """
 
@@ -11,40 +11,68 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .jit_options import PER_STEP
+
 from .scalar import sigmoid, softplus
 
 _LEAST_SQUARES = 10  # surfaces.LEAST_SQUARES (not imported: surfaces imports this module)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def data_f_grad(code, X, Y, w, g, count, perm, start):
+@njit(inline="always")
+def _add_row(code, X, Y, w, g, i):
+    """Row i's loss; adds its gradient to g."""
     d = w.shape[0]
+    z = 0.0
     for j in range(d):
+        z += X[i, j] * w[j]
+    if code == _LEAST_SQUARES:
+        r = z - Y[i]
+        f = 0.5 * r * r
+        coef = r
+    else:
+        m = -Y[i] * z
+        f = softplus(m)
+        coef = -Y[i] * sigmoid(m)
+    for j in range(d):
+        g[j] += coef * X[i, j]
+    return f
+
+
+@njit(inline="always")
+def _zero(g):
+    for j in range(g.shape[0]):
         g[j] = 0.0
-    f = 0.0
-    use_perm = perm.shape[0] > 0
-    for k in range(count):
-        i = perm[start + k] if use_perm else k
-        z = 0.0
-        for j in range(d):
-            z += X[i, j] * w[j]
-        if code == _LEAST_SQUARES:
-            r = z - Y[i]
-            f += 0.5 * r * r
-            coef = r
-        else:
-            m = -Y[i] * z
-            f += softplus(m)
-            coef = -Y[i] * sigmoid(m)
-        for j in range(d):
-            g[j] += coef * X[i, j]
+
+
+@njit(inline="always")
+def _mean(g, f, count):
     inv = 1.0 / count
-    for j in range(d):
+    for j in range(g.shape[0]):
         g[j] *= inv
     return f * inv
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(**PER_STEP)
+def data_f_grad(code, X, Y, w, g):
+    """Mean loss over all rows; its gradient into g."""
+    _zero(g)
+    f = 0.0
+    for i in range(X.shape[0]):
+        f += _add_row(code, X, Y, w, g, i)
+    return _mean(g, f, X.shape[0])
+
+
+@njit(**PER_STEP)
+def data_f_grad_rows(code, X, Y, w, g, perm, start, count):
+    """Mean loss over rows perm[start:start+count] (a minibatch); its gradient into g."""
+    _zero(g)
+    f = 0.0
+    for k in range(count):
+        f += _add_row(code, X, Y, w, g, perm[start + k])
+    return _mean(g, f, count)
+
+
+@njit(**PER_STEP)
 def data_hessian(code, X, Y, w, H):
     m = X.shape[0]
     d = w.shape[0]

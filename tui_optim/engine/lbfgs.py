@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .jit_options import PER_STEP
+
 from .surfaces import f_grad
 
 ARMIJO_C1 = 1e-4
@@ -21,7 +23,7 @@ BACKTRACK = 0.5
 MAX_BACKTRACKS = 50
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(**PER_STEP)
 def lbfgs_update(m, line_search, code, sp, X, Y, V, sv, theta, g, lr):
     d = theta.shape[0]
     prev_x = V[2 * m]

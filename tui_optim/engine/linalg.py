@@ -9,8 +9,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .jit_options import PER_STEP
 
-@njit(cache=True, nogil=True, error_model="numpy")
+
+@njit(**PER_STEP)
 def solve_inplace(A, b, n):
     """Solve A[:n, :n] x = b[:n] by Gaussian elimination with partial pivoting.
 

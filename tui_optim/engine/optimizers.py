@@ -29,6 +29,8 @@ from collections.abc import Mapping
 import numpy as np
 from numba import njit
 
+from .jit_options import PER_STEP
+
 from .lbfgs import lbfgs_update
 from .linalg import solve_inplace
 from .surfaces import LEAST_SQUARES, QUADRATIC, hessian
@@ -116,7 +118,7 @@ def init_state(code: int, op: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarra
     return V, sv
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(**PER_STEP)
 def grad_point(code, op, V, theta, out):
     """Where the gradient for the next update is taken: θ + αv for Nesterov, else θ.
 
@@ -130,7 +132,7 @@ def grad_point(code, op, V, theta, out):
     return False
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(**PER_STEP)
 def first_order_update(code, op, V, sv, theta, g, lr):
     """One first-order update of θ in place (SGD, momentum, Nesterov, AdaGrad, RMSProp, Adam).
 
@@ -194,7 +196,7 @@ def first_order_update(code, op, V, sv, theta, g, lr):
             theta[i] = np.nan
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(**PER_STEP)
 def update(code, op, V, sv, theta, g, lr, scode, sp, X, Y, Hw):
     """One update of θ in place with gradient g (already noised/clipped) and rate lr: the
     first-order rules, plus the ones that need the objective itself (Newton, L-BFGS, exact

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .jit_options import PER_STEP
+
 _M64 = (1 << 64) - 1
 
 
@@ -35,7 +37,7 @@ def _rotl(x, k):
     return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(**PER_STEP)
 def next_u64(s):
     """Advance the state and return the next 64-bit output."""
     s0 = s[0]
@@ -57,13 +59,13 @@ def next_u64(s):
     return result
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(**PER_STEP)
 def uniform(s):
     """A float64 uniform on [0, 1) with 53 random bits."""
     return np.float64(next_u64(s) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(**PER_STEP)
 def normal(s):
     """A standard normal draw (Box-Muller, two uniforms per draw)."""
     u1 = 1.0 - uniform(s)  # in (0, 1]: log is finite
@@ -71,7 +73,7 @@ def normal(s):
     return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(**PER_STEP)
 def randbelow(s, n):
     """An int in [0, n) (Lemire's multiply-shift on the top 32 bits; n < 2**32)."""
     x = next_u64(s) >> np.uint64(32)
@@ -90,7 +92,7 @@ def fill_normal(s, out):
         out[i] = normal(s)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(**PER_STEP)
 def shuffle(s, a):
     """Fisher-Yates shuffle of an int64 array in place."""
     for i in range(a.shape[0] - 1, 0, -1):

@@ -23,6 +23,8 @@ from collections.abc import Mapping
 import numpy as np
 from numba import njit
 
+from .jit_options import PER_STEP
+
 CONSTANT = 0
 STEP = 1
 EXPONENTIAL = 2
@@ -70,7 +72,7 @@ def schedule_params(schedule: Mapping | None, steps: int) -> tuple[int, np.ndarr
     return code, p
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(**PER_STEP)
 def lr_at(code, p, lr, t):
     """ε(t) for base rate lr after t updates."""
     if code == CONSTANT:

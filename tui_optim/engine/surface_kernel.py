@@ -25,6 +25,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .jit_options import PER_STEP
+
 from . import optimizers as O
 from .rng import normal, shuffle
 from .schedules import lr_at
@@ -50,7 +52,7 @@ CLIP_NONE, CLIP_NORM, CLIP_VALUE = 0, 1, 2
 AVG_NONE, AVG_POLYAK, AVG_EMA = 0, 1, 2
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(**PER_STEP)
 def _grad_at(scode, sp, X, Y, x, g, perm, istate, batch):
     """Gradient at x: full, or on the next minibatch (reshuffling at each epoch's start)."""
     if batch > 0 and scode >= LEAST_SQUARES:
@@ -63,7 +65,7 @@ def _grad_at(scode, sp, X, Y, x, g, perm, istate, batch):
     return f_grad(scode, sp, X, Y, x, g)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(**PER_STEP)
 def _next_batch(X, perm, istate, batch, rng):
     """Move the minibatch window; at the end of an epoch reshuffle and start over."""
     m = X.shape[0]
@@ -74,7 +76,7 @@ def _next_batch(X, perm, istate, batch, rng):
     istate[S_POS] = pos
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(**PER_STEP)
 def _norm(a):
     s = 0.0
     for i in range(a.shape[0]):
@@ -172,7 +174,7 @@ def kernel_path(cfg_i, cfg_f, sched_p, ocode, d) -> int:
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def advance_kernel(n, cfg_i, cfg_f, sp, X, Y, perm, op, V, sv, sched_p, sigmas, rng, theta,
-                   prev, avg, theta_star, origin, e0, e1, istate, out):
+                   prev, avg, theta_star, origin, e0, e1, istate, out, work, Hw):
     """All paths behind one call (kernel_path's choice, made in the kernel); for benchmarks.
     The stepper calls the chosen kernel directly, so it never compiles this one."""
     if istate[S_DEAD] != 0:
@@ -190,11 +192,11 @@ def advance_kernel(n, cfg_i, cfg_f, sp, X, Y, perm, op, V, sv, sched_p, sigmas, 
         return _plain_adam_2d(n, cfg_i, cfg_f, sp, op, V, sv, theta, prev, theta_star, istate,
                               out)
     return generic_kernel(n, cfg_i, cfg_f, sp, X, Y, perm, op, V, sv, sched_p, sigmas, rng, theta,
-                          prev, avg, theta_star, origin, e0, e1, istate, out)
+                          prev, avg, theta_star, origin, e0, e1, istate, out, work, Hw)
 
 
 # -- pieces both loops share (each compiled into its caller) ---------------------------------
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(**PER_STEP)
 def _record_base(out, k, f, gtrue, lr, theta, prev, t):
     """Record k's loss, ‖g‖, lr, ‖θ‖ and step size; returns whether f and θ are finite."""
     out[ROW_LOSS, k] = f
@@ -213,7 +215,7 @@ def _record_base(out, k, f, gtrue, lr, theta, prev, t):
     return finite
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(**PER_STEP)
 def _record_projection(out, row, k, theta, origin, e0, e1):
     """θ − origin projected on the two drawn directions (d > 2)."""
     u = 0.0
@@ -226,7 +228,7 @@ def _record_projection(out, row, k, theta, origin, e0, e1):
     out[row + 1, k] = v
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(**PER_STEP)
 def _average(kind, decay, t, theta, avg):
     """Polyak's running mean of the iterates, or their exponential average."""
     if t == 0:
@@ -241,7 +243,7 @@ def _average(kind, decay, t, theta, avg):
             avg[i] = decay * avg[i] + (1.0 - decay) * theta[i]
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(**PER_STEP)
 def _noise_and_clip(g, noise, rng, clip, clip_c):
     """Additive Gaussian gradient noise, then clipping by norm or by value."""
     if noise > 0.0:
@@ -258,11 +260,13 @@ def _noise_and_clip(g, noise, rng, clip, clip_c):
             g[i] = min(clip_c, max(-clip_c, g[i]))
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(**PER_STEP)
 def generic_kernel(n, cfg_i, cfg_f, sp, X, Y, perm, op, V, sv, sched_p, sigmas, rng, theta,
-                   prev, avg, theta_star, origin, e0, e1, istate, out):
+                   prev, avg, theta_star, origin, e0, e1, istate, out, work, Hw):
     """The generic loop: every surface, optimizer, schedule, noise, clipping, averaging,
-    minibatch and continuation. Returns the number of records written (< n on divergence)."""
+    minibatch and continuation. Returns the number of records written (< n on divergence).
+    work (5 × d) and Hw (d × d) are scratch the caller owns (this loop allocates nothing, see
+    jit_options.PER_STEP)."""
     if istate[S_DEAD] != 0:
         return 0
     scode = cfg_i[I_SCODE]
@@ -287,12 +291,11 @@ def generic_kernel(n, cfg_i, cfg_f, sp, X, Y, perm, op, V, sv, sched_p, sigmas, 
     d = theta.shape[0]
     nsig = sigmas.shape[0]
     stochastic = (batch > 0 and scode >= LEAST_SQUARES) or samples > 0
-    gtrue = np.empty(d)
-    g = np.empty(d)
-    gs = np.empty(d)
-    pt = np.empty(d)
-    xs = np.empty(d)
-    Hw = np.empty((d, d))
+    gtrue = work[0]
+    g = work[1]
+    gs = work[2]
+    pt = work[3]
+    xs = work[4]
     for k in range(n):
         t = istate[S_T]
         # ---- record k: the state at θ_k

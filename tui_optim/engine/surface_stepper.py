@@ -125,6 +125,8 @@ class SurfaceStepper:
         self._theta = spec.start.copy()
         self._prev = spec.start.copy()
         self._avg = spec.start.copy()
+        self._work = np.empty((5, d))      # the generic loop's scratch (it allocates nothing)
+        self._Hw = np.empty((d, d))
         self._theta_star = (spec.theta_star.copy() if spec.theta_star is not None
                             else np.zeros(d))
         self._last_x = spec.start.copy()
@@ -159,7 +161,7 @@ class SurfaceStepper:
                                  self._perm, self._op, self._V, self._sv, self._sched_p,
                                  self._sigmas, self._rng, self._theta, self._prev, self._avg,
                                  self._theta_star, spec.origin, spec.e0, spec.e1, self._istate,
-                                 out)
+                                 out, self._work, self._Hw)
             if self._cfg_i[K.I_ROW_HEIG] >= 0:
                 K.fill_hess_min_eig(spec.code, spec.sp, spec.X, spec.Y, out, m,
                                     self._cfg_i[K.I_ROW_X], self._cfg_i[K.I_ROW_HEIG], spec.dim)

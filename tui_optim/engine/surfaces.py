@@ -31,7 +31,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .data_surfaces import data_f_grad, data_hessian
+from .jit_options import PER_STEP
+
+from .data_surfaces import data_f_grad, data_f_grad_rows, data_hessian
 from .scalar import sigmoid
 
 QUADRATIC = 0
@@ -69,7 +71,7 @@ ONE_D_CODES = (DOUBLE_WELL, WIGGLY)
 _TWO_PI = 2.0 * np.pi
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(**PER_STEP)
 def analytic_f_grad(code, sp, x, g):
     """f(x) for an analytic surface; writes ∇f(x) into g."""
     if code == ROSENBROCK:
@@ -154,7 +156,7 @@ def analytic_f_grad(code, sp, x, g):
     return np.nan
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(**PER_STEP)
 def analytic_hessian(code, sp, x, H):
     """Writes the exact Hessian ∇²f(x) into H (d×d)."""
     d = x.shape[0]
@@ -227,26 +229,26 @@ def analytic_hessian(code, sp, x, H):
                 H[i, j] = np.nan
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(**PER_STEP)
 def f_grad(code, sp, X, Y, x, g):
     """Full objective and gradient, analytic or on the whole data set. Not sparse coding: its
     formulas live in sparse_coding and only its own kernel (surface_kernel.sparse_kernel)
     calls them, so the other kernels do not compile them."""
     if code == LEAST_SQUARES or code == LOGISTIC:
-        return data_f_grad(code, X, Y, x, g, X.shape[0], np.empty(0, np.int64), np.int64(0))
+        return data_f_grad(code, X, Y, x, g)
     return analytic_f_grad(code, sp, x, g)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(**PER_STEP)
 def batch_f_grad(code, sp, X, Y, x, g, perm, start, count):
     """Objective and gradient on rows perm[start:start+count] (data surfaces only: the kernel
     calls it for minibatches, which only they have); analytic: full."""
     if code == LEAST_SQUARES or code == LOGISTIC:
-        return data_f_grad(code, X, Y, x, g, count, perm, start)
+        return data_f_grad_rows(code, X, Y, x, g, perm, start, count)
     return analytic_f_grad(code, sp, x, g)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(**PER_STEP)
 def hessian(code, sp, X, Y, x, H):
     """Writes ∇²f(x) into H (not sparse coding, see f_grad)."""
     if code == LEAST_SQUARES or code == LOGISTIC:
