@@ -118,6 +118,30 @@ def init_state(code: int, op: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarra
     return V, sv
 
 
+CLIP_NONE, CLIP_NORM, CLIP_VALUE = 0, 1, 2
+
+
+@njit(**PER_STEP)
+def clip_gradient(code, c, g):
+    """The stage before every rule, for surfaces and networks alike. By norm: g ← g·c/‖g‖ when
+    ‖g‖ > c. By value: each component into [−c, c] (a NaN stays NaN, so divergence shows)."""
+    if code == CLIP_NORM:
+        s = 0.0
+        for i in range(g.shape[0]):
+            s += g[i] * g[i]
+        n = np.sqrt(s)
+        if n > c:
+            f = c / n
+            for i in range(g.shape[0]):
+                g[i] *= f
+    elif code == CLIP_VALUE:
+        for i in range(g.shape[0]):
+            if g[i] > c:
+                g[i] = c
+            elif g[i] < -c:
+                g[i] = -c
+
+
 @njit(**PER_STEP)
 def grad_point(code, op, V, theta, out):
     """Where the gradient for the next update is taken: θ + αv for Nesterov, else θ.

@@ -48,7 +48,7 @@ N_CFG_F = 4
 # istate indices
 S_T, S_POS, S_DEAD, S_PLAIN = range(4)
 
-CLIP_NONE, CLIP_NORM, CLIP_VALUE = 0, 1, 2
+CLIP_NONE, CLIP_NORM, CLIP_VALUE = O.CLIP_NONE, O.CLIP_NORM, O.CLIP_VALUE
 AVG_NONE, AVG_POLYAK, AVG_EMA = 0, 1, 2
 
 
@@ -249,15 +249,7 @@ def _noise_and_clip(g, noise, rng, clip, clip_c):
     if noise > 0.0:
         for i in range(g.shape[0]):
             g[i] += noise * normal(rng)
-    if clip == CLIP_NORM:
-        gn = _norm(g)
-        if gn > clip_c:
-            c = clip_c / gn
-            for i in range(g.shape[0]):
-                g[i] *= c
-    elif clip == CLIP_VALUE:
-        for i in range(g.shape[0]):
-            g[i] = min(clip_c, max(-clip_c, g[i]))
+    O.clip_gradient(clip, clip_c, g)
 
 
 @njit(**PER_STEP)

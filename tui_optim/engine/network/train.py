@@ -16,7 +16,8 @@ from . import codes as C
 from .instruments import (evaluate, gradcheck_layers, layer_stats, norms_and_copy, sharpness,
                           snapshot_arrays, sumsq_diff)
 from .model import l2_penalty, load_range, load_rows, loss_grad, sample_masks
-from ..optimizers import first_order_update, grad_point
+from ..optimizers import (CLIP_NONE, CLIP_NORM, CLIP_VALUE, clip_gradient,  # noqa: F401 (CLIP_* re-exported)
+                          first_order_update, grad_point)
 from ..rng import normal, shuffle
 from ..schedules import lr_at
 
@@ -32,24 +33,6 @@ NIS = 4
 # the curriculum's starting fraction
 FS_SCALE, FS_CLIP, FS_VAL, FS_ACC, FS_SHARP, FS_TRAIN, FS_CURR0 = range(7)
 NFS = 7
-CLIP_NONE, CLIP_NORM, CLIP_VALUE = range(3)
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def _clip(code, c, g):
-    """By norm: g ← g·c/‖g‖ when ‖g‖ > c. By value: each component into [−c, c]."""
-    if code == CLIP_NORM:
-        n = np.sqrt(np.dot(g, g))
-        if n > c:
-            s = c / n
-            for i in range(g.shape[0]):
-                g[i] *= s
-    elif code == CLIP_VALUE:
-        for i in range(g.shape[0]):
-            if g[i] > c:
-                g[i] = c
-            elif g[i] < -c:
-                g[i] = -c
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -164,7 +147,7 @@ def train_steps(n, spec, fh, theta, grad, V, sv, op, sp, icfg, istate, fstate, g
         if icfg[IC_FROZEN] > 0:
             for i in range(spec[icfg[IC_FROZEN] - 1, C.P1]):
                 grad[i] = 0.0
-        _clip(icfg[IC_CLIP], fstate[FS_CLIP], grad)
+        clip_gradient(icfg[IC_CLIP], fstate[FS_CLIP], grad)
         first_order_update(ocode, op, V, sv, theta, grad, lr)
         for l in range(L):
             d2 = sumsq_diff(theta, thprev, spec[l, C.P0], spec[l, C.P1])
