@@ -202,14 +202,18 @@ def _tiny_cached(x):
 
 
 def test_cache_guard_flushes_once_when_sources_change(monkeypatch):
-    import sys
+    import types
 
     from tui_optim.engine import cache_guard
 
     _tiny_cached(1.0)
     flushed = []
     monkeypatch.setattr(_tiny_cached._cache, "flush", lambda: flushed.append(1))
-    mod = sys.modules[__name__]
+    # A module holding only _tiny_cached: this test module's globals reach the engine, whose
+    # real caches a flush would empty (it did: the next start recompiled every kernel).
+    mod = types.ModuleType(__name__)
+    mod._tiny_cached = _tiny_cached
+    assert cache_guard.reachable_modules([mod]) == [mod]
     name = f"test_guard_{np.random.default_rng().integers(1 << 30)}"
     stamp = cache_guard.Path(_tiny_cached._cache.cache_path) / f"tui_optim_{name}.stamp"
     try:
