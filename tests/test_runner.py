@@ -125,3 +125,29 @@ def test_single_steps_advance_every_run_by_one_record():
         if len(seen) == 9:
             session.stop()
     assert seen[:9] == [(r, k, 1) for k in range(3) for r in range(3)]
+
+
+def test_compile_says_loading_on_a_warm_cache_and_names_what_it_compiles_on_a_cold_one(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    toml = tmp_path / "sgd.toml"
+    toml.write_text('title = "t"\nsteps = 5\n[problem]\ntype = "surface"\nsurface = "beale"\n'
+                    '[[runs]]\noptimizer = "sgd"\nlr = 0.001\nstart = [1.0, 1.0]\n')
+    code = ("import sys\n"
+            "from tui_optim.runner import Session\n"
+            "from tui_optim.scenario import load_scenario\n"
+            "Session(load_scenario(sys.argv[1])).compile(lambda i, n, what: print(what))\n")
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    root = os.path.dirname(os.path.dirname(__file__))
+
+    def labels():
+        return subprocess.run([sys.executable, "-c", code, str(toml)], env=env, check=True,
+                              capture_output=True, text=True, cwd=root).stdout.splitlines()
+
+    cold, warm = labels(), labels()
+    assert cold[0] == warm[0] == "loading kernels…"
+    assert any(s.startswith("compiling kernels") and s.endswith("_plain_sgd_2d") for s in cold)
+    assert not any(s.startswith("compiling") for s in warm)
+    assert warm[-1] == "ready"

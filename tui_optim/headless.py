@@ -44,6 +44,12 @@ class Progress:
         self.stream.write(f"\r[{bar}] {100 * frac:5.1f}%  {done:,} records  {_si(rate)}/s ")
         self.stream.flush()
 
+    def say(self, text: str) -> None:
+        """Replace the line with `text` (what the engine is doing before the first record)."""
+        if self.enabled:
+            self.stream.write(f"\r{text[:100]}\x1b[K")
+            self.stream.flush()
+
     def close(self) -> None:
         if self.enabled:
             self.stream.write("\n")
@@ -162,7 +168,9 @@ def drive(source, *, recorder=None, out: TextIO | None = None, err: TextIO | Non
     progress = Progress(sum(r.steps for r in source.runs), err)
     interrupted = False
     try:
-        source.compile()
+        # Only a cold start is worth a word: it compiles for half a minute.
+        source.compile(lambda i, n, what: progress.say(what) if what.startswith("compiling")
+                       else None)
         for chunk in source.chunks():
             summary.add(chunk)
             if recorder is not None:

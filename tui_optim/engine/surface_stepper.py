@@ -243,7 +243,7 @@ def warm_up(progress=None, include_batch: bool = False, problem: Mapping | None 
     sparse-coding stepper compiles it when it is built). With `problem` (a [problem] table) and `runs` (run tables):
     only the kernels those runs use, each run's own stepper advanced 2 steps; a scenario of
     plain 2-D SGD runs then never compiles the generic loop.
-    progress(i, total, what) is called before each step, for a "compiling kernels…" status.
+    progress(i, total, what) is called before each step, for a "loading kernels…" status.
     The multi-path batch kernels (engine.batch) are not used by the stepper; include_batch
     compiles them too.
     """

@@ -85,9 +85,7 @@ class Session(PacedControls):
     def compile(self, progress: Callable[[int, int, str], None] | None = None) -> None:
         """Compile (or load from numba's cache) the kernels, then build every run's stepper."""
         total = 1 + len(self.runs)
-        if progress:
-            progress(0, total, "compiling kernels…")
-        # The engine reports each kernel it compiles; shown as the first step of ours.
+        # The engine's warm-up (loading or compiling kernels) is the first step of ours.
         engine_progress = (lambda i, n, what: progress(0, total, what)) if progress else None
         warm_up(self.scenario.problem, self.scenario.runs, engine_progress)
         self._steppers = []

@@ -103,7 +103,7 @@ class RunScreen(Screen[None]):
         self.current = 0              # index of the pane with the keyboard's attention
         self.zoomed = False
         self.generation = 0
-        self.compile_state: tuple[int, int, str] | None = (0, 1, "compiling kernels…")
+        self.compile_state: tuple[int, int, str] | None = (0, 1, "loading kernels…")
         self.engine_error: str | None = None
         self._rate_samples: list[tuple[float, int]] = []
         self._last_status = None
@@ -113,6 +113,8 @@ class RunScreen(Screen[None]):
         self._drawn_at: dict[str, float] = {}
         self._draw_free_at = 0.0
         self._draw_started = 0.0
+        # perf_counter stamps for bench_ui: the screen first painted, and a pane first drawn with data.
+        self.shown_at: float | None = None
         self.first_frame_at: float | None = None
         self.ctx = PaneContext(self.trace, self.source.runs)
 
@@ -134,7 +136,7 @@ class RunScreen(Screen[None]):
         yield Static(id="explain")
         yield Static(id="tabs")
         with Container(id="compiling"):
-            yield Static("compiling kernels…", id="compile-label")
+            yield Static("loading kernels…", id="compile-label")
             yield ProgressBar(total=1, show_eta=False, id="compile-bar")
         with Container(id="panes"):
             for n, (kind, values) in enumerate(self._pane_specs()):
@@ -177,9 +179,14 @@ class RunScreen(Screen[None]):
     def on_mount(self) -> None:
         self._layout()
         self.call_after_refresh(self._layout)   # again, once the pane area has its real size
+        self.call_after_refresh(self._shown)
         self.set_interval(TICK, self._tick)
         self._start_engine()
         self._tick()
+
+    def _shown(self) -> None:
+        if self.shown_at is None:
+            self.shown_at = time.perf_counter()
 
     def on_resize(self) -> None:
         self._layout()
@@ -339,8 +346,7 @@ class RunScreen(Screen[None]):
             return
         box.display = True
         i, total, what = state
-        label = what if what.startswith("compiling") else f"compiling kernels… {what}"
-        self.query_one("#compile-label", Static).update(f"{label} ({i}/{total})")
+        self.query_one("#compile-label", Static).update(f"{what} ({i}/{total})")
         bar = self.query_one("#compile-bar", ProgressBar)
         bar.update(total=max(total, 1), progress=i)
 
@@ -360,7 +366,8 @@ class RunScreen(Screen[None]):
         if done == len(runs) and runs:
             parts.append(("■ finished", "bold green"))
         elif self.compile_state is not None:
-            parts.append(("… compiling", "bold yellow"))
+            compiling = self.compile_state[2].startswith("compiling")
+            parts.append(("… compiling" if compiling else "… loading", "bold yellow"))
         elif paused:
             parts.append(("‖ paused", "bold yellow"))
         else:
@@ -430,7 +437,7 @@ class RunScreen(Screen[None]):
         self.trace = Trace(len(self.source.runs))
         self.ctx.trace = self.trace
         self.ctx.runs = self.source.runs
-        self.compile_state = (0, 1, "compiling kernels…")
+        self.compile_state = (0, 1, "loading kernels…")
         self.engine_error = None
         self._rate_samples.clear()
         self._start_engine()

@@ -357,7 +357,7 @@ def warm_up(problem: Mapping | None = None, runs=None, progress=None) -> None:
     problem both. (`runs` is accepted for the engine's common warm-up signature.)"""
     problem_type = None if problem is None else problem.get("type")
     if progress:
-        progress(0, 1, f"compiling {problem_type or 'network and chain'} kernels…")
+        progress(0, 1, problem_type or "network and chain")
     if problem_type in (None, "network"):
         problem = {"type": "network", "dataset": "spiral", "n_samples": 60, "classes": 3}
         run = {"layers": [4, 4], "activation": "prelu", "batch_norm": True, "dropout": 0.1,
