@@ -109,3 +109,16 @@ def test_trace_does_not_import_textual():
     import subprocess, sys
     code = "import sys, tui_optim.trace; assert 'textual' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_diverging_series_folds_to_inf_and_nan_without_numpy_warnings():
+    import warnings
+
+    s = Series(4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s.append(0, np.full(40, 1e308))            # bucket sums overflow; merges too
+        s.append(40, np.array([np.nan, np.inf, 1.0]))
+        v = s.view(2)
+    assert v.mean[0] == np.inf and v.hi[0] == 1e308 and v.hi[-1] == np.inf
+    assert s.n == 43 and s.last == 1.0

@@ -74,8 +74,12 @@ class Series:
         self.width *= 2
 
     def append(self, start: int, values: np.ndarray) -> None:
-        """Add consecutive records starting at step `start` (vectorized, no per-record loop)."""
-        v = np.asarray(values, dtype=np.float64)
+        """Add consecutive records starting at step `start` (vectorized, no per-record loop).
+        A diverging run's sums overflow to inf and its NaNs stay NaN: values, not warnings."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            self._append(start, np.asarray(values, dtype=np.float64))
+
+    def _append(self, start: int, v: np.ndarray) -> None:
         i = 0
         n = len(v)
         while i < n:
@@ -101,9 +105,8 @@ class Series:
                 self.count[sl] = w
                 self.first[sl] = start + i + np.arange(full) * w
                 self.sum[sl] = block.sum(axis=1)
-                with np.errstate(invalid="ignore"):
-                    self.min[sl] = np.fmin.reduce(block, axis=1)
-                    self.max[sl] = np.fmax.reduce(block, axis=1)
+                self.min[sl] = np.fmin.reduce(block, axis=1)
+                self.max[sl] = np.fmax.reduce(block, axis=1)
                 self.last_in[sl] = block[:, -1]
                 self.used += full
                 i += full * w
@@ -136,7 +139,7 @@ class Series:
             cnt = np.concatenate([cnt, np.zeros(pad, np.int64)])
             s = np.concatenate([s, np.zeros(pad)])
         cnt = cnt.reshape(m, g).sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             mean = s.reshape(m, g).sum(axis=1) / np.maximum(cnt, 1)
         first = self.first[:u:g]
         steps = first + (cnt - 1) / 2.0
