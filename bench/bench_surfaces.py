@@ -54,6 +54,26 @@ def stepper_rate(optimizer: str, lr: float, chunk: int, chunks: int, repeats: in
     return best_rate(go, chunk * chunks, repeats)
 
 
+def session_rate(optimizer: str, lr: float, steps: int) -> float:
+    """Headless: the runner's Session streams every record in chunks (what `run --headless`,
+    the tests and scripts get), timed from its first chunk on."""
+    from tui_optim.runner.session import Session
+    from tui_optim.scenario.loader import load_scenario_text
+
+    text = (f'title = "bench"\nsteps = {steps}\n[problem]\ntype = "surface"\n'
+            f'surface = "rosenbrock"\n[[runs]]\noptimizer = "{optimizer}"\nlr = {lr}\n'
+            f'start = [-1.2, 1.0]\n')
+    session = Session(load_scenario_text(text, "bench.toml"))
+    session.compile()
+    records, t0 = 0, None
+    for chunk in session.chunks():
+        if t0 is None:
+            t0 = time.perf_counter()
+            continue
+        records += chunk.n
+    return records / (time.perf_counter() - t0)
+
+
 def numpy_rate(optimizer: str, n: int) -> float:
     def go():
         x = np.array([-1.2, 1.0])
@@ -264,6 +284,10 @@ def main() -> None:
         add(f"{opt}: SurfaceStepper.advance, 100k-step chunks", stepper_rate(opt, lr, 100_000, 5, rep),
             "steps/s", None)
         add(f"{opt}: SurfaceStepper.advance, 10k-step chunks", stepper_rate(opt, lr, 10_000, 20, rep),
+            "steps/s", None)
+        add(f"{opt}: headless session, every record streamed",
+            max(session_rate(opt, lr, (10 if opt == "sgd" else 2) * (10**6 if quick else 10**7))
+                for _ in range(2)),
             "steps/s", None)
         add(f"{opt}: NumPy loop", numpy_rate(opt, 5_000 if quick else 20_000), "steps/s", None)
         add(f"{opt}: pure Python loop", python_rate(opt, 50_000 if quick else 200_000), "steps/s",
