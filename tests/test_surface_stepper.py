@@ -214,21 +214,43 @@ def test_cache_guard_flushes_once_when_sources_change(monkeypatch):
     mod = types.ModuleType(__name__)
     mod._tiny_cached = _tiny_cached
     assert cache_guard.reachable_modules([mod]) == [mod]
-    name = f"test_guard_{np.random.default_rng().integers(1 << 30)}"
-    stamp = cache_guard.Path(_tiny_cached._cache.cache_path) / f"tui_optim_{name}.stamp"
+    stamp = cache_guard.Path(_tiny_cached._cache.cache_path) / f"tui_optim_{__name__}.stamp"
+    stamp.unlink(missing_ok=True)
     try:
         monkeypatch.setattr(cache_guard, "_digest", lambda files: "one")
-        cache_guard.flush_stale([mod], name)
+        assert cache_guard.flush_stale([mod]) == [__name__]
         assert flushed == [1] and stamp.read_text() == "one"   # no stamp yet: flush
-        cache_guard._done.discard(name)
-        cache_guard.flush_stale([mod], name)
+        assert cache_guard.flush_stale([mod]) == []             # once per process
+        cache_guard._done.discard(__name__)
+        cache_guard.flush_stale([mod])
         assert flushed == [1]                                    # same sources: keep
-        cache_guard._done.discard(name)
+        cache_guard._done.discard(__name__)
         monkeypatch.setattr(cache_guard, "_digest", lambda files: "two")
-        cache_guard.flush_stale([mod], name)
+        cache_guard.flush_stale([mod])
         assert flushed == [1, 1] and stamp.read_text() == "two"  # changed: flush again
     finally:
+        cache_guard._done.discard(__name__)
         stamp.unlink(missing_ok=True)
+
+
+def test_cache_guard_keeps_a_module_two_kernel_groups_share_after_the_first(monkeypatch,
+                                                                             tmp_path):
+    # The surface and network kernels both use surfaces.py. With one stamp per group, the
+    # network group's first use flushed the surface helpers cached a moment before.
+    from tui_optim.engine import cache_guard, surface_kernel
+    from tui_optim.engine.network import train
+
+    flushed = []
+    monkeypatch.setattr(cache_guard, "_done", set())
+    monkeypatch.setattr(cache_guard, "_stamp_path", lambda m, ds: tmp_path / f"{m.__name__}.st")
+    monkeypatch.setattr(cache_guard, "_flush", lambda m, ds: flushed.append(m.__name__))
+    first = cache_guard.flush_stale([surface_kernel])
+    assert {"tui_optim.engine.surfaces", "tui_optim.engine.surface_kernel"} <= set(first)
+    cache_guard._done.clear()                 # as in a new process
+    second = cache_guard.flush_stale([train])
+    assert "tui_optim.engine.network.train" in second
+    assert "tui_optim.engine.surfaces" not in second and "tui_optim.engine.optimizers" not in second
+    assert flushed == first + second
 
 
 @pytest.mark.parametrize("problem,start", [

@@ -100,7 +100,7 @@ def _guard_cache() -> None:
 
     from .cache_guard import flush_stale
 
-    flush_stale([sys.modules[__name__]], "batch_kernels")
+    flush_stale([sys.modules[__name__]])
 
 
 _guard_cache()

@@ -3,12 +3,12 @@
 numba keys a cached function on its own file's timestamp only: edit surfaces.py and the cached
 advance_kernel (in surface_kernel.py), which has the old surfaces compiled into it, is silently
 reused; edit layers.py and the network's cached train_steps is. So each group of kernels (the
-surface kernels, the batch kernels, the network kernels) calls `flush_stale(modules, name)` once
-at import, before any of its kernels runs. The sources of a group are found, not listed: every
-`tui_optim.engine` module reachable from `modules` through their globals (modules they import,
-and the modules of the functions and constants they import), transitively. A stamp of those
-files' (path, mtime, size) sits next to numba's cache; when it differs, every cached dispatcher
-of every one of those modules is flushed once and recompiles on first use.
+surface kernels, the batch kernels, the network kernels) calls `flush_stale(modules)` once
+at import, before any of its kernels runs. The sources a module's kernels are built from are
+found, not listed: every `tui_optim.engine` module reachable from it through its globals
+(modules it imports, and the modules of the functions and constants it imports), transitively.
+A stamp of those files' (path, mtime, size) per module sits next to numba's cache; when it
+differs, that module's cached dispatchers are flushed once and recompile on first use.
 """
 
 from __future__ import annotations
@@ -73,29 +73,41 @@ def _digest(files) -> str:
     return h.hexdigest()
 
 
-def flush_stale(modules, name: str) -> bool:
-    """Flush the cached dispatchers of `modules` and of every engine module they reach if any of
-    those sources changed since the stamp `name` was written (once per process and name).
-    Returns True when it flushed. Never raises: at worst numba's own (file-local) check applies.
-    """
-    if name in _done:
-        return False
-    _done.add(name)
+def _stamp_path(module, dispatchers) -> Path:
+    return Path(dispatchers[0]._cache.cache_path) / f"tui_optim_{module.__name__}.stamp"
+
+
+def _flush(module, dispatchers) -> None:
+    for d in dispatchers:
+        d._cache.flush()
+
+
+def flush_stale(modules) -> list[str]:
+    """For `modules` and every engine module they reach, once per process each: flush that
+    module's cached dispatchers if the sources reachable from *it* changed since its stamp was
+    written. Stamps are per module, not per kernel group, because groups share modules (the
+    surface and network kernels both use surfaces.py): a per-group stamp flushed the other
+    group's freshly cached helpers the first time a group was used. Returns the names of the
+    modules flushed. Never raises: at worst numba's own (file-local) check applies."""
+    flushed: list[str] = []
     try:
-        mods = reachable_modules(modules)
-        dispatchers = [obj for m in mods for obj in vars(m).values()
-                       if isinstance(obj, CPUDispatcher) and obj.__module__ == m.__name__
-                       and getattr(getattr(obj, "_cache", None), "cache_path", None)]
-        if not dispatchers:
-            return False
-        stamp = Path(dispatchers[0]._cache.cache_path) / f"tui_optim_{name}.stamp"
-        digest = _digest(source_files(mods))
-        if stamp.exists() and stamp.read_text() == digest:
-            return False
-        for d in dispatchers:
-            d._cache.flush()
-        stamp.parent.mkdir(parents=True, exist_ok=True)
-        stamp.write_text(digest)
-        return True
+        for m in reachable_modules(modules):
+            if m.__name__ in _done:
+                continue
+            _done.add(m.__name__)
+            dispatchers = [obj for obj in vars(m).values()
+                           if isinstance(obj, CPUDispatcher) and obj.__module__ == m.__name__
+                           and getattr(getattr(obj, "_cache", None), "cache_path", None)]
+            if not dispatchers:
+                continue
+            stamp = _stamp_path(m, dispatchers)
+            digest = _digest(source_files([m]))
+            if stamp.exists() and stamp.read_text() == digest:
+                continue
+            _flush(m, dispatchers)
+            stamp.parent.mkdir(parents=True, exist_ok=True)
+            stamp.write_text(digest)
+            flushed.append(m.__name__)
     except Exception:  # noqa: BLE001 - a read-only or odd cache must not stop the engine
-        return False
+        pass
+    return flushed

@@ -556,7 +556,7 @@ def _guard_cache() -> None:
     from .cache_guard import flush_stale
 
     flush_stale([rng, surfaces, data_surfaces, sparse_coding, schedules, optimizers, lbfgs, linalg,
-                 sys.modules[__name__]], "surface_kernels")
+                 sys.modules[__name__]])
 
 
 _guard_cache()

@@ -23,4 +23,4 @@ from . import chain, init, instruments, layers, losses, model, train  # noqa: E4
 from ..cache_guard import flush_stale  # noqa: E402
 
 # Before any kernel runs: numba would reuse a cached kernel whose callees' sources changed.
-flush_stale([layers, losses, model, init, instruments, train, chain], "network")
+flush_stale([layers, losses, model, init, instruments, train, chain])
