@@ -221,6 +221,19 @@ def first_order_update(code, op, V, sv, theta, g, lr):
 
 
 @njit(**PER_STEP)
+def damped_newton_step(Hw, g, step, damp, lr, theta):
+    """θ −= lr·(H + damp·I)⁻¹·g with the Hessian H in Hw (overwritten) and `step` as scratch:
+    Newton's rule, for the generic loop and the sparse-coding one, whichever Hessian they have."""
+    d = theta.shape[0]
+    for i in range(d):
+        Hw[i, i] += damp
+        step[i] = g[i]
+    solve_inplace(Hw, step, d)
+    for i in range(d):
+        theta[i] -= lr * step[i]
+
+
+@njit(**PER_STEP)
 def update(code, op, V, sv, theta, g, lr, scode, sp, X, Y, Hw):
     """One update of θ in place with gradient g (already noised/clipped) and rate lr: the
     first-order rules, plus the ones that need the objective itself (Newton, L-BFGS, exact
@@ -233,14 +246,7 @@ def update(code, op, V, sv, theta, g, lr, scode, sp, X, Y, Hw):
         first_order_update(code, op, V, sv, theta, g, lr)
     elif code == NEWTON:
         hessian(scode, sp, X, Y, theta, Hw)
-        step = V[0]
-        damp = op[DAMPING]
-        for i in range(d):
-            Hw[i, i] += damp
-            step[i] = g[i]
-        solve_inplace(Hw, step, d)
-        for i in range(d):
-            theta[i] -= lr * step[i]
+        damped_newton_step(Hw, g, V[0], op[DAMPING], lr, theta)
     elif code == LBFGS:
         lbfgs_update(int(op[HISTORY]), int(op[LINE_SEARCH]), scode, sp, X, Y, V, sv, theta, g, lr)
     else:

@@ -30,7 +30,6 @@ from .jit_options import PER_STEP
 from . import optimizers as O
 from .rng import normal, shuffle
 from .schedules import lr_at
-from .linalg import solve_inplace
 from .sparse_coding import sc_block_step, sc_f_grad, sc_hessian, sc_sparsity
 from .surfaces import (BEALE, HIMMELBLAU, LEAST_SQUARES, MONKEY_SADDLE, QUADRATIC, ROSENBROCK,
                        SADDLE, SPARSE_CODING, batch_f_grad, f_grad, fg2d, hessian)
@@ -415,14 +414,7 @@ def sparse_kernel(n, cfg_i, cfg_f, sp, X, op, V, sv, sched_p, rng, theta, prev, 
         _noise_and_clip(g, noise, rng, clip, clip_c)
         if ocode == O.NEWTON:
             sc_hessian(sp, X, theta, Hw)
-            step = V[0]
-            damp = op[O.DAMPING]
-            for i in range(d):
-                Hw[i, i] += damp
-                step[i] = g[i]
-            solve_inplace(Hw, step, d)
-            for i in range(d):
-                theta[i] -= lr * step[i]
+            O.damped_newton_step(Hw, g, V[0], op[O.DAMPING], lr, theta)
         else:
             O.first_order_update(ocode, op, V, sv, theta, g, lr)
         istate[S_T] = t + 1
