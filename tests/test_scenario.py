@@ -538,7 +538,7 @@ def test_trace_pane_guides_and_defaults():
              'guides = [{ value = 0.5, label = "1/a" }, { value = 1.0 }]\n')
     v = s.panes[0].values
     assert v["guides"] == ({"value": 0.5, "label": "1/a"}, {"value": 1.0, "label": ""})
-    assert v["title"] == "lr" and v["runs"] is None and v["log"] is False
+    assert v["title"] is None and v["runs"] is None and v["log"] is False
 
 
 def test_chain_problem_defaults():

@@ -155,7 +155,7 @@ def test_l_toggles_log_scale_of_the_current_pane():
             await pilot.press("l")
             assert not pane.log_scale and pane.border_title == "loss"
             await pilot.press("l")
-            assert pane.log_scale and pane.border_title == "loss (log)"
+            assert pane.log_scale and pane.border_title == "loss · log scale"
     run(go())
 
 
@@ -240,7 +240,7 @@ def test_a_diverging_run_shows_its_status_and_the_app_keeps_running():
     run(go())
 
 
-def test_narrow_terminal_shows_one_pane_with_tabs():
+def test_small_terminals_show_two_panes_side_by_side_and_tab_slides_them():
     async def go():
         app, _ = make(network_scenario(steps=100_000))
         async with app.run_test(size=(80, 24)) as pilot:
@@ -248,9 +248,17 @@ def test_narrow_terminal_shows_one_pane_with_tabs():
             await pilot.pause(0.2)
             assert s.has_class("-narrow")
             assert s.query_one("#tabs").display
-            assert [p.display for p in s.panes].count(True) == 1
-            await pilot.press("tab")
-            assert s.panes[1].display and not s.panes[0].display
+            shown = [k for k, p in enumerate(s.panes) if p.display]
+            assert shown == [0, 1]
+            assert all(s.panes[k].content_size.width >= 30 for k in shown)
+            await pilot.press("tab", "tab")
+            assert s.current == 2 and [k for k, p in enumerate(s.panes) if p.display] == [2, 3]
+            await pilot.press("f")            # zoom: the current pane alone
+            assert [k for k, p in enumerate(s.panes) if p.display] == [2]
+            await pilot.press("f")
+            await pilot.resize_terminal(60, 24)   # too narrow for two: one at a time
+            await pilot.pause(0.2)
+            assert [k for k, p in enumerate(s.panes) if p.display] == [2]
             await pilot.resize_terminal(140, 45)
             await pilot.pause(0.2)
             assert not s.has_class("-narrow") and all(p.display for p in s.panes)

@@ -289,6 +289,40 @@ class _Evaluator:
             return 0.0
         return float(np.mean(sign[1:] * sign[:-1] < 0))
 
+    def _window(self, s: np.ndarray, k0, k1, what: str) -> np.ndarray:
+        """Records k0 <= k < k1 (k1 = inf: to the end), as the pane shows them."""
+        if not float(k0).is_integer() or not 0 <= k0 < len(s) or not (k1 > k0):
+            raise EvalError(f"{what}: need whole steps 0 <= k0 < k1, k0 below {len(s)}; "
+                            f"got k0={fmt(k0)}, k1={fmt(k1)}")
+        return s[int(k0):] if math.isinf(k1) else s[int(k0):int(k1)]
+
+    def _along(self, run, angle, k0, k1, what: str) -> np.ndarray:
+        """The 2-D position projected on the unit vector at `angle` degrees from the x axis."""
+        a = math.radians(float(angle))
+        x, y = self.series(run, "x.0"), self.series(run, "x.1")
+        return self._window(x * math.cos(a) + y * math.sin(a), k0, k1, what)
+
+    def f_spread(self, run, series, k0=0.0, k1=math.inf):
+        s = self._window(self.series(run, series), k0, k1, f"spread({run!r}, {series!r})")
+        return float(np.nanmax(s) - np.nanmin(s)) if np.isfinite(s).any() else math.nan
+
+    def f_spread_along(self, run, angle, k0=0.0, k1=math.inf):
+        s = self._along(run, angle, k0, k1, f"spread_along({run!r}, {fmt(angle)})")
+        return float(np.nanmax(s) - np.nanmin(s)) if np.isfinite(s).any() else math.nan
+
+    def f_at_along(self, run, angle, k):
+        s = self._along(run, angle, 0, math.inf, f"at_along({run!r}, {fmt(angle)})")
+        if not float(k).is_integer() or not -len(s) <= k < len(s):
+            raise EvalError(f"at_along({run!r}, {fmt(angle)}, {fmt(k)}): k must be a whole step "
+                            f"in 0..{len(s) - 1}")
+        return float(s[int(k)])
+
+    def f_flips_along(self, run, angle, k0=0.0, k1=math.inf):
+        d = np.diff(self._along(run, angle, k0, k1, f"flips_along({run!r}, {fmt(angle)})"))
+        if d.size < 2:
+            return 0.0
+        return float(np.mean(d[1:] * d[:-1] < 0))
+
     def f_param(self, run, key):
         rec = self.run(run)
         if key not in rec.values:

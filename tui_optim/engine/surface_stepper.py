@@ -23,6 +23,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from . import optimizers as O
+from . import series
 from . import surface_kernel as K
 from .rng import seed_state
 from .schedules import schedule_params
@@ -70,7 +71,7 @@ class SurfaceStepper:
         samples = int(cont.get("samples", 16)) if cont and sigmas.size else 0
         batch = int(run.get("batch_size", 0) or 0) if spec.code in DATA_CODES else 0
 
-        names = ["loss", "grad_norm", "lr", "param_norm", "step_size"]
+        names = list(series.SURFACE)
         row_x = row_dist = row_avg_loss = row_avg_x = row_proj = row_sparsity = row_heig = -1
         if d <= MAX_X_SERIES:
             row_x = len(names)

@@ -132,7 +132,5 @@ def check_panes(panes: Sequence[dict] | None, ptype: str | None, problem: Mappin
                                            f"got {show(v)}")
         if "run" in keys and values.get("run") is None and labels:
             values["run"] = labels[0]
-        if kind == "trace" and values["title"] is None:
-            values["title"] = values["series"]
         result.append((kind, values))
     return result

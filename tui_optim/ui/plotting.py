@@ -1,5 +1,10 @@
 """Line plots through plotext, on a linear axis always (plotext's log scale breaks on rebuild):
 for a log pane we plot log10 of the values and label the ticks as powers of ten.
+
+What a plot promises a student: round ticks (ui/ticks), axis titles, guide lines on the row of
+their value, no run hidden (each line's run number at its head, the caller's last line on top),
+and a run that explodes or diverges never takes the y-range from the others: it leaves the plot
+through its edge with a marker saying where ("↑ diverged at 37").
 """
 
 from __future__ import annotations
@@ -10,7 +15,10 @@ import numpy as np
 from rich.text import Text
 from textual_plotext.plot import Plot
 
-from tui_optim.ui.colors import GUIDE
+from dataclasses import dataclass
+
+from tui_optim.ui.colors import DIVERGED, GUIDE
+from tui_optim.ui.ticks import log_ticks, nice_ticks, tick_labels
 
 TINY = 1e-300
 
@@ -34,31 +42,83 @@ def fmt(v: float) -> str:
     return f"{v:.1e}"
 
 
-def log_ticks(lo: float, hi: float, max_ticks: int = 6) -> tuple[list[float], list[str]]:
-    """Tick positions (in log10 units) and their labels (`1e-3`) for the range [lo, hi]:
-    whole decades at a round stride (1, 2, 5, 10, 20, 50, 100 decades)."""
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        return [], []
-    span = hi - lo
-    stride = next((k for k in (1, 2, 5, 10, 20, 50, 100) if span / k <= max(1, max_ticks - 1)), 200)
-    first = math.ceil(lo / stride - 1e-9) * stride
-    pos = [float(k) for k in range(int(first), int(math.floor(hi + 1e-9)) + 1, stride)]
-    if len(pos) < 2:
-        # less than a decade visible: label a few values inside it
-        pos = list(np.linspace(lo, hi, min(3, max(2, max_ticks)))) if hi > lo else [lo]
-        return pos, [fmt(10 ** p) for p in pos]
-    return pos, [f"1e{int(p)}" for p in pos]
+@dataclass
+class Line:
+    """One series to draw: x and y (already on the run's step axis), its colour and marker."""
+
+    x: np.ndarray
+    y: np.ndarray
+    color: int
+    marker: str = "braille"
+    label: str = ""
+    points: bool = False            # scatter (iterates on a curve), not joined
+    tag: str = ""                   # drawn at the line's last visible point: the run's number
+    diverged_at: int | None = None  # the step a diverged run went non-finite
+    lo: np.ndarray | None = None    # per-point min and max of the records a point averages:
+    hi: np.ndarray | None = None    # drawn as dots where they spread, so averaging hides no swing
 
 
-def int_ticks(lo: float, hi: float, n: int) -> list[int]:
-    """Round step numbers for the x axis: 0, 50, 100, … (steps are integers)."""
-    span = max(hi - lo, 1.0)
-    raw = span / max(n, 1)
-    mag = 10 ** math.floor(math.log10(raw))
-    step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
-    step = max(1, int(step))
-    first = int(math.ceil(lo / step) * step)
-    return list(range(first, int(hi) + 1, step)) or [int(lo)]
+@dataclass
+class Mark:
+    """A single character at a point (a current iterate, a minimum)."""
+
+    x: float
+    y: float
+    color: int
+    char: str
+
+
+# A line whose values would squeeze every other line into less than this share of the height
+# is drawn off scale (it leaves through the edge with a marker) instead of setting the range.
+SQUEEZE = 1 / 3
+
+
+def scale_lines(extents: list[tuple[float, float]]) -> list[int]:
+    """Indices of the lines that set the y-range: all of them, less those (exploding or
+    diverging runs) whose removal shrinks the range of the rest below SQUEEZE of it."""
+    keep = [i for i, e in enumerate(extents) if e is not None]
+    while len(keep) > 1:
+        lo = min(extents[i][0] for i in keep)
+        hi = max(extents[i][1] for i in keep)
+        span = hi - lo
+        if not span > 0:
+            break
+        best, best_span = None, span
+        for i in keep:
+            rest = [extents[j] for j in keep if j != i]
+            s = max(e[1] for e in rest) - min(e[0] for e in rest)
+            if s < best_span:
+                best, best_span = i, s
+        if best is None or best_span > SQUEEZE * span:
+            break
+        keep.remove(best)
+    return keep
+
+
+def _exit_point(x: np.ndarray, y: np.ndarray, lo: float, hi: float):
+    """Where a line first leaves [lo, hi] through an edge: (x, "↑" or "↓"), or None if it
+    never does (a value with no place on the scale, such as 0 on a log axis, is not an exit)."""
+    with np.errstate(invalid="ignore"):
+        out = np.flatnonzero((y > hi) | (y < lo))
+    if out.size == 0:
+        return None
+    k = int(out[0])
+    return float(x[k]), "↑" if y[k] > hi else "↓"
+
+
+def one_tick_per_row(pos: list[float], labels: list[str], lo: float, hi: float, rows: int):
+    """Drop ticks until no two share a row or touch: plotext keeps an arbitrary one of two
+    ticks on one row (it dedupes through a set), which would make the picture vary by process."""
+    if not pos or not hi > lo:
+        return pos, labels
+    keep_p, keep_l, last = [], [], None
+    for p, label in sorted(zip(pos, labels)):
+        r = round((p - lo) / (hi - lo) * (rows - 1))
+        if last is None or r - last >= 2:
+            keep_p.append(p)
+            keep_l.append(label)
+            last = r
+    return keep_p, keep_l
 
 
 class LinePlot:
@@ -67,10 +127,25 @@ class LinePlot:
     def __init__(self) -> None:
         self.plt = Plot()
 
-    def build(self, width: int, height: int, lines, *, log: bool, guides=(), xlabel: str = "",
-              marks=(), no_color: bool = False, xlim=None, ylim=None) -> Text:
-        """lines: (x, y, color, marker, label[, points]), joined unless `points` is true;
-        guides: (value, label) horizontal lines; marks: (x, y, color, char) single points."""
+    @staticmethod
+    def _band(line: Line, log: bool, row: float):
+        """The min and max dots of the points whose records spread over more than a row."""
+        if line.lo is None or line.hi is None or line.points:
+            return []
+        lo = to_log(line.lo) if log else np.asarray(line.lo, dtype=float)
+        hi = to_log(line.hi) if log else np.asarray(line.hi, dtype=float)
+        with np.errstate(invalid="ignore"):
+            wide = np.isfinite(lo) & np.isfinite(hi) & (hi - lo > 1.5 * row)
+        if not wide.any():
+            return []
+        x = np.asarray(line.x, dtype=float)[wide]
+        return [(x, lo[wide]), (x, hi[wide])]
+
+    def build(self, width: int, height: int, lines: list[Line], *, log: bool, guides=(),
+              marks: list[Mark] = (), no_color: bool = False, xlim=None, ylim=None,
+              xlabel: str = "step", ylabel: str = "") -> Text:
+        """guides: (value, label) horizontal lines, labelled on their row; xlim/ylim fix the
+        window (1-D surfaces); otherwise y follows the lines that stay on scale."""
         plt = self.plt
         plt.clear_figure()
         plt.plotsize(max(width, 10), max(height, 4))
@@ -78,58 +153,109 @@ class LinePlot:
         # size (80 columns when there is none, as in tests)
         plt._set_size(max(width, 10), max(height, 4))
         plt.theme("clear")
-        ys_all = []
-        x_lo, x_hi = math.inf, -math.inf
+
+        def col(c):
+            return None if no_color else c
+
+        drawn = []                       # (line, xs, ys) with ys on the plotted scale
         for line in lines:
-            x, y, color, marker, label = line[:5]
-            points = len(line) > 5 and line[5]
-            y = to_log(y) if log else np.asarray(y, dtype=float)
-            ok = np.isfinite(y)
-            if ok.sum() == 0:
+            y = to_log(line.y) if log else np.asarray(line.y, dtype=float)
+            x = np.asarray(line.x, dtype=float)
+            if not np.isfinite(y).any():
                 continue
-            xs, ys = np.asarray(x)[ok], y[ok]
-            ys_all.append(ys)
-            x_lo, x_hi = min(x_lo, float(xs.min())), max(x_hi, float(xs.max()))
-            draw = plt.scatter if points else plt.plot
-            draw(xs.tolist(), ys.tolist(), color=None if no_color else color, marker=marker)
-        for x, y, color, ch in marks:
-            yy = to_log(np.array([y]))[0] if log else y
-            if math.isfinite(yy):
-                ys_all.append(np.array([yy]))
-                plt.scatter([x], [yy], color=None if no_color else color, marker=ch)
-        for value, label in guides:
-            gv = math.log10(value) if log and value > 0 else value
-            if not math.isfinite(gv):
-                continue
-            ys_all.append(np.array([gv]))
-            plt.hline(gv, color=None if no_color else GUIDE)
-            if label and math.isfinite(x_hi):
-                plt.text(label, x=x_hi, y=gv, color=None if no_color else GUIDE, alignment="right")
-        if not ys_all:
+            drawn.append((line, x, y))
+        mark_pts = []
+        for m in marks:
+            yy = to_log(np.array([m.y]))[0] if log else m.y
+            if math.isfinite(yy) and math.isfinite(m.x):
+                mark_pts.append((m, yy))
+        if not drawn and not mark_pts:
             return Text("nothing to draw yet" + (": no positive values for a log scale (l: linear)"
                                                  if log and lines else ""), style="dim")
-        if ys_all:
-            cat = np.concatenate(ys_all)
-            lo, hi = float(cat.min()), float(cat.max())
-            if hi - lo < 1e-12:
+        # -- the window ----------------------------------------------------------------------------
+        extents = []
+        for _, _, y in drawn:
+            f = y[np.isfinite(y)]
+            extents.append((float(f.min()), float(f.max())))
+        on_scale = scale_lines(extents)
+        vals = [v for i in on_scale for v in extents[i]] + [yy for _, yy in mark_pts]
+        for value, _ in guides:
+            gv = math.log10(value) if log and value > 0 else (value if not log else math.nan)
+            if math.isfinite(gv):
+                vals.append(gv)
+        if ylim is not None:
+            lo, hi = ylim
+        else:
+            lo, hi = min(vals), max(vals)
+            if hi - lo < 1e-12 * max(1.0, abs(hi)):
                 lo, hi = lo - 0.5, hi + 0.5
-            if log:
-                # at most one tick per two plot rows: plotext keeps an arbitrary one of
-                # two ticks that fall on the same row (it dedupes through a set)
-                pos, labels = log_ticks(lo, hi, max(2, (height - 3) // 2))
-                if pos:
-                    plt.yticks(pos, labels)
-            if ylim is not None:       # a fixed window (1-D surfaces): far-off points clip
-                lo, hi = ylim
-            plt.ylim(lo, hi)
+            pad = 0.04 * (hi - lo)
+            lo, hi = lo - pad, hi + pad
+        xs_all = [x for _, x, _ in drawn] + [np.array([m.x]) for m, _ in mark_pts]
+        x_lo = min(float(np.nanmin(x)) for x in xs_all)
+        x_hi = max(float(np.nanmax(x)) for x in xs_all)
         if xlim is not None:
-            plt.xlim(*xlim)
             x_lo, x_hi = xlim
-        if math.isfinite(x_lo) and x_hi > x_lo:
-            ticks = int_ticks(x_lo, x_hi, max(2, width // 14))
-            plt.xticks(ticks, [str(t) for t in ticks])
-        if xlabel:
-            plt.xlabel(xlabel)
+        # -- guides under the lines; the lines in the caller's order (the selected run last, on top)
+        for value, label in guides:
+            gv = math.log10(value) if log and value > 0 else (value if not log else math.nan)
+            if math.isfinite(gv) and lo <= gv <= hi:
+                plt.hline(gv, color=col(GUIDE))
+                if label:
+                    plt.text(label, x=x_lo, y=gv, color=col(GUIDE), alignment="left")
+        row = (hi - lo) / max(1, height - 3)
+        for line, x, y in drawn:
+            ok = np.isfinite(y)
+            draw = plt.scatter if line.points else plt.plot
+            draw(x[ok].tolist(), y[ok].tolist(), color=col(line.color), marker=line.marker)
+            for edge in self._band(line, log, row):
+                bx, by = edge
+                plt.scatter(bx.tolist(), by.tolist(), color=col(line.color), marker=line.marker)
+        for m, yy in mark_pts:
+            plt.scatter([m.x], [yy], color=col(m.color), marker=m.char)
+        # heads and exits: each run's number at its last visible point; a run that leaves the
+        # window (off scale, or diverged) says so at the edge it leaves through
+        for line, x, y in drawn:
+            ok = np.isfinite(y)
+            exit_ = None if line.points else _exit_point(x, y, lo, hi)
+            if line.diverged_at is not None and exit_ is None:
+                k = int(np.flatnonzero(ok)[-1])
+                plt.scatter([float(x[k])], [float(y[k])], color=col(DIVERGED), marker="✕")
+                exit_note = None
+            elif exit_ is not None:
+                ex, arrow = exit_
+                what = (f"diverged at {line.diverged_at}" if line.diverged_at is not None
+                        else f"{line.label or line.tag} off scale")
+                plt.text(f"{arrow} {what}", x=ex, y=hi if arrow == "↑" else lo,
+                         color=col(DIVERGED if line.diverged_at is not None else line.color),
+                         alignment="right" if ex > (x_lo + x_hi) / 2 else "left")
+                exit_note = True
+            else:
+                exit_note = None
+            if line.tag and not line.points and exit_note is None:
+                inside = np.flatnonzero(ok & (y >= lo) & (y <= hi))
+                if inside.size:
+                    k = int(inside[-1])
+                    plt.text(line.tag, x=float(x[k]), y=float(y[k]), color=col(line.color),
+                             alignment="center")
+        # -- axes ----------------------------------------------------------------------------------
+        rows = max(2, height - 3)
+        if log:
+            pos, labels, _minor = log_ticks(lo, hi, max(2, rows // 2 + 1))
+        else:
+            pos = nice_ticks(lo, hi, max(2, rows // 2 + 1))
+            labels = tick_labels(pos)
+        pos, labels = one_tick_per_row(pos, labels, lo, hi, rows)
+        if pos:
+            plt.yticks(pos, labels)
+        plt.ylim(lo, hi)
+        if x_hi > x_lo:
+            plt.xlim(x_lo, x_hi)
+            ticks = nice_ticks(x_lo, x_hi, max(2, width // 12))
+            plt.xticks(ticks, tick_labels(ticks))
+        if height >= 9 and (xlabel or ylabel):
+            plt.xlabel(f"{xlabel} →" if xlabel else "")
+            plt.ylabel(f"↑ {ylabel}" if ylabel else "")
         raw = plt.build()
         while raw.endswith("\n"):   # plotext ends with a newline: one row too many
             raw = raw[:-1]

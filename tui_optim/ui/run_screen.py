@@ -34,7 +34,9 @@ TICK = 0.1              # seconds between UI reads of the trace
 MIN_REDRAW = 0.2        # seconds between two rebuilds of one pane (≤ 5 Hz each)
 DRAW_DUTY = 0.25        # drawing may hold the GIL at most this fraction of the time
 NARROW_WIDTH, NARROW_HEIGHT = 100, 32
+TWO_PANES_WIDTH = 76     # two panes of 38 columns: the smallest that still reads as a plot
 MIN_PANE_HEIGHT = 12
+LEGEND_ROWS, LEGEND_ROWS_NARROW = 6, 3   # more runs than this: compact legend in columns
 
 KEYS = [
     ("space", "pause/resume"), ("n", "one step"), ("+/-", "speed"), ("r", "restart"),
@@ -201,21 +203,24 @@ class RunScreen(Screen[None]):
         panes = [w for w in self.query("#panes > *")]
         n = len(panes)
         self.current = min(self.current, max(0, n - 1))
-        one_at_a_time = narrow or self.zoomed
-        columns = 1 if n == 1 else (3 if size.width >= 180 and n >= 5 else 2)
         container = self.query_one("#panes")
-        container.styles.grid_size_columns = 1 if one_at_a_time else columns
+        shown = self._shown_panes(n, narrow, size.width)
+        if shown is None:           # wide: every pane, in a grid
+            columns = 1 if n == 1 else (3 if size.width >= 180 and n >= 5 else 2)
+            rows = -(-n // columns)
+        else:                       # small or zoomed: a row of one or two panes, tab slides it
+            columns, rows = len(shown), 1
+        container.styles.grid_size_columns = columns
         # Too many panes for the height: fixed-height rows in a scrolled grid, never slivers.
-        rows = 1 if one_at_a_time else -(-n // columns)
         avail = max(1, container.size.height or (size.height - 10))
-        if not one_at_a_time and avail // rows < MIN_PANE_HEIGHT:
+        if rows > 1 and avail // rows < MIN_PANE_HEIGHT:
             container.styles.grid_rows = str(MIN_PANE_HEIGHT)
         else:
             container.styles.grid_rows = "1fr"
         for k, w in enumerate(panes):
-            w.display = (k == self.current) if one_at_a_time else True
+            w.display = shown is None or k in shown
             w.set_class(k == self.current, "-current")
-            w.styles.column_span = columns - (n - 1) % columns if (not one_at_a_time and k == n - 1) else 1
+            w.styles.column_span = columns - (n - 1) % columns if (shown is None and k == n - 1) else 1
         full = self.has_class("-explain-full")
         self.query_one("#explain", Static).update(
             self._explanation(None if full else (2 if narrow else 4)))
@@ -224,13 +229,26 @@ class RunScreen(Screen[None]):
         if tabs.display:
             tabs.update(self._tabs_text(panes))
 
+    def _shown_panes(self, n: int, narrow: bool, width: int) -> list[int] | None:
+        """The panes a small terminal shows (None: all): the current one and its neighbour side
+        by side where two fit (80x24 and up), the current one alone when zoomed or very narrow."""
+        if not (narrow or self.zoomed):
+            return None
+        if self.zoomed or n == 1 or width < TWO_PANES_WIDTH:
+            return [self.current]
+        first = self.current if self.current + 1 < n else self.current - 1
+        return [first, first + 1]
+
     def _tabs_text(self, panes) -> Text:
+        """The pane strip of small terminals: the current pane reversed, its shown neighbour bold."""
+        shown = self._shown_panes(len(panes), True, self.app.size.width) or []
         out = Text(no_wrap=True, overflow="ellipsis")
         for k, w in enumerate(panes):
             name = w.short_title() if isinstance(w, Pane) else "?"
             if len(name) > 16:
                 name = name[:15] + "…"
-            out.append(f" {k + 1} {name} ", style="bold reverse" if k == self.current else "dim")
+            style = "bold reverse" if k == self.current else ("bold" if k in shown else "dim")
+            out.append(f" {k + 1} {name} ", style=style)
         return out
 
     # -- the engine worker --------------------------------------------------------------------------
@@ -285,7 +303,8 @@ class RunScreen(Screen[None]):
         self._update_compiling()
         self._update_status()
         legend = legend_text(self.source.runs, self.trace, self.selected, self._lr_scales(),
-                             self.ctx.no_color, self.size.width)
+                             self.ctx.no_color, self.size.width,
+                             LEGEND_ROWS_NARROW if self.has_class("-narrow") else LEGEND_ROWS)
         if legend != self._last_legend:
             self._last_legend = legend
             box = self.query_one("#legend", RunLegend)

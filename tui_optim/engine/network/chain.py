@@ -22,16 +22,15 @@ from collections.abc import Mapping
 import numpy as np
 from numba import njit
 
+from .. import series
 from ..optimizers import LBFGS, NEWTON, first_order_update, init_state, optimizer_params
 from ..scalar import sigmoid
 from ..schedules import lr_at, schedule_params
 
 MAX_LAYER_SERIES = 64
 
-DIAG_SERIES = ("loss", "y", "s", "grad.a", "grad.b", "closed.a", "closed.b", "grad_err",
-               "grad_norm", "sigma_prime", "depth")
-PRODUCT_SERIES = ("loss", "grad_norm", "lr", "param_norm", "output", "predicted_change",
-                  "actual_change", "taylor_gap")
+DIAG_SERIES = series.CHAIN_DIAG
+PRODUCT_SERIES = series.CHAIN_PRODUCT
 
 
 @njit(inline="always", cache=True, nogil=True, error_model="numpy")

@@ -4,6 +4,8 @@ Kernels dispatch on small integers (never on functions or jitclasses) so that on
 compilation serves every activation, loss and init; the Python side maps names to codes here.
 """
 
+from .. import series
+
 # --- activations -------------------------------------------------------------------------
 LINEAR, SIGMOID, TANH, RELU, LEAKY_RELU, PRELU, ELU, MAXOUT = range(8)
 ACTIVATIONS = {
@@ -40,11 +42,9 @@ PROBE = 2       # batch statistics, no masks (histograms, sharpness): determinis
 
 # --- per-layer series, in kernel column order --------------------------------------------
 # spread: mean over the batch of the std across a layer's units (0 when the units are identical)
-LAYER_SERIES = ("grad_norm", "update_ratio", "act_mean", "act_std", "preact_std", "dead",
-                "gradcheck", "spread")
+LAYER_SERIES = series.LAYER
 NLS = len(LAYER_SERIES)
 # train_loss: evaluation-mode loss on the whole training set (with val_loss, the gap);
 # epoch: passes over the training data so far
-GLOBAL_SERIES = ("loss", "grad_norm", "lr", "param_norm", "val_loss", "accuracy", "sharpness",
-                 "train_loss", "epoch")
+GLOBAL_SERIES = series.NETWORK
 NGS = len(GLOBAL_SERIES)

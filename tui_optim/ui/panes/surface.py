@@ -16,7 +16,7 @@ from rich.text import Text
 from tui_optim.ui.canvas import Canvas
 from tui_optim.ui.colors import ASCII_RAMP, RAMP, run_color, run_glyph
 from tui_optim.ui.panes.base import Pane
-from tui_optim.ui.plotting import LinePlot, fmt
+from tui_optim.ui.plotting import Line, LinePlot, Mark, fmt
 
 WHITE = 231
 
@@ -47,6 +47,24 @@ def resample(a: np.ndarray, rows: int, cols: int) -> np.ndarray:
     r = (np.arange(rows) * a.shape[0] // max(rows, 1)).clip(0, a.shape[0] - 1)
     c = (np.arange(cols) * a.shape[1] // max(cols, 1)).clip(0, a.shape[1] - 1)
     return a[np.ix_(r, c)]
+
+
+def join_path(X: np.ndarray, Y: np.ndarray, cell_w: float, cell_h: float) -> tuple[np.ndarray, np.ndarray]:
+    """The points of a path with each segment filled in at about one point per cell (at most
+    60), so a path reads as a line, not scattered dots; it stops at the first non-finite point."""
+    bad = np.flatnonzero(~(np.isfinite(X) & np.isfinite(Y)))
+    m = int(bad[0]) if bad.size else len(X)
+    X, Y = X[:m], Y[:m]
+    if m < 2:
+        return X, Y
+    dx, dy = np.diff(X), np.diff(Y)
+    n = (np.minimum(60, np.maximum(np.abs(dx) / cell_w, np.abs(dy) / cell_h)) + 1).astype(np.int64)
+    seg = np.repeat(np.arange(m - 1), n)
+    # position of each filled point inside its segment: 1/n, 2/n, ..., 1
+    within = np.arange(seg.size) - np.repeat(np.cumsum(n) - n, n) + 1
+    s = within / np.repeat(n, n)
+    return (np.concatenate([X[:1], X[seg] + s * dx[seg]]),
+            np.concatenate([Y[:1], Y[seg] + s * dy[seg]]))
 
 
 class SurfacePane(Pane):
@@ -138,7 +156,9 @@ class SurfacePane(Pane):
             return (cx >= 0) & (cx < width) & (cy >= 0) & (cy < rows)
 
         t = self.ctx.trace
-        npts = min(400, 2 * width)
+        # every record the trace holds: a bucket mean of two iterates on opposite walls would
+        # draw a zig-zag as a straight line along the floor
+        npts = t.capacity
         sx, sy = f"x.{self.cx}", f"x.{self.cy}"
         n_runs = len(self.ctx.runs)
         sel = self.ctx.selected if 0 <= self.ctx.selected < n_runs else 0
@@ -149,19 +169,7 @@ class SurfacePane(Pane):
             m = min(len(vx), len(vy))
             if m == 0:
                 continue
-            X, Y = vx.mean[:m], vy.mean[:m]
-            # Join consecutive points so a path reads as a line, not scattered dots.
-            seg_x, seg_y = [X[:1]], [Y[:1]]
-            for k in range(1, m):
-                if not (np.isfinite(X[k]) and np.isfinite(Y[k])):
-                    break
-                dx = abs(X[k] - X[k - 1]) / (x1 - x0) * width
-                dy = abs(Y[k] - Y[k - 1]) / (y1 - y0) * rows
-                n = int(min(60, max(dx, dy))) + 1
-                s = np.linspace(0.0, 1.0, n + 1)[1:]
-                seg_x.append(X[k - 1] + s * (X[k] - X[k - 1]))
-                seg_y.append(Y[k - 1] + s * (Y[k] - Y[k - 1]))
-            px, py = cell(np.concatenate(seg_x), np.concatenate(seg_y))
+            px, py = cell(*join_path(vx.mean[:m], vy.mean[:m], (x1 - x0) / width, (y1 - y0) / rows))
             ok = inside(px, py)
             color = run_color(i)
             ch = run_glyph(i) if no_color else "•"
@@ -201,7 +209,7 @@ class SurfacePane(Pane):
     # -- 1-D curve ---------------------------------------------------------------------------------
     def _curve(self, curve: np.ndarray, width: int, height: int) -> RenderableType:
         t = self.ctx.trace
-        lines = [(curve[0], curve[1], 244, "braille", "f")]
+        lines = [Line(curve[0], curve[1], 244, "braille", "f")]
         marks = []
         for i in range(len(self.ctx.runs)):
             vx, vf = t.view(i, f"x.{self.cx}", 200), t.view(i, "loss", 200)
@@ -210,8 +218,9 @@ class SurfacePane(Pane):
                 continue
             ch = run_glyph(i) if self.ctx.no_color else "•"
             # iterates are points, not a line
-            lines.append((vx.mean[:m], vf.mean[:m], run_color(i), ch, self.ctx.runs[i].label, True))
-            marks.append((vx.last, vf.last, run_color(i), run_glyph(i) if self.ctx.no_color else "●"))
+            lines.append(Line(vx.mean[:m], vf.mean[:m], run_color(i), ch, self.ctx.runs[i].label,
+                              points=True))
+            marks.append(Mark(vx.last, vf.last, run_color(i), run_glyph(i) if self.ctx.no_color else "●"))
         x, f = curve[0], curve[1]
         ok = np.isfinite(f)
         f_lo, f_hi = (float(f[ok].min()), float(f[ok].max())) if ok.any() else (0.0, 1.0)
@@ -219,14 +228,15 @@ class SurfacePane(Pane):
         # the window is the curve's: a diverging run leaves it instead of squashing the curve
         x_lo, x_hi = float(np.nanmin(x)), float(np.nanmax(x))
         span = x_hi - x_lo or 1.0
-        for mx, mf, _, _ in marks:    # a current point just outside the window still shows
+        for mk in marks:              # a current point just outside the window still shows
+            mx, mf = mk.x, mk.y
             if math.isfinite(mx) and x_lo - 0.25 * span <= mx <= x_hi + 0.25 * span:
                 x_lo, x_hi = min(x_lo, mx), max(x_hi, mx)
                 if math.isfinite(mf):
                     f_lo, f_hi = min(f_lo, mf), max(f_hi, mf)
         return self.plot.build(width, height, lines, log=False, marks=marks,
                                no_color=self.ctx.no_color, xlim=(x_lo, x_hi),
-                               ylim=(f_lo - pad, f_hi + pad))
+                               ylim=(f_lo - pad, f_hi + pad), xlabel="w", ylabel="E(w)")
 
     def _projected(self, width: int, height: int) -> RenderableType:
         t = self.ctx.trace
@@ -237,6 +247,7 @@ class SurfacePane(Pane):
             if m == 0:
                 continue
             ch = run_glyph(i) if self.ctx.no_color else "braille"
-            lines.append((vx.mean[:m], vy.mean[:m], run_color(i), ch, self.ctx.runs[i].label))
-            marks.append((vx.last, vy.last, run_color(i), run_glyph(i) if self.ctx.no_color else "●"))
-        return self.plot.build(width, height, lines, log=False, marks=marks, no_color=self.ctx.no_color)
+            lines.append(Line(vx.mean[:m], vy.mean[:m], run_color(i), ch, self.ctx.runs[i].label))
+            marks.append(Mark(vx.last, vy.last, run_color(i), run_glyph(i) if self.ctx.no_color else "●"))
+        return self.plot.build(width, height, lines, log=False, marks=marks, no_color=self.ctx.no_color,
+                               xlabel="proj 0", ylabel="proj 1")

@@ -3,14 +3,14 @@ with the scenario's theory guide lines."""
 
 from __future__ import annotations
 
-import numpy as np
 from rich.console import RenderableType
 from rich.text import Text
 
 from tui_optim.chunk import Status
-from tui_optim.ui.colors import DIVERGED, run_color, run_glyph
+from tui_optim.engine.series import words
+from tui_optim.ui.colors import run_color, run_glyph
 from tui_optim.ui.panes.base import Pane
-from tui_optim.ui.plotting import LinePlot
+from tui_optim.ui.plotting import Line, LinePlot
 
 LOG_BY_DEFAULT = {"loss", "grad_norm", "val_loss", "update_ratio", "lr", "sharpness"}
 
@@ -30,34 +30,41 @@ class TracePane(Pane):
         self.guides = [(float(g["value"]), str(g.get("label", ""))) for g in values.get("guides", ()) or ()
                        if isinstance(g, dict) and "value" in g]
 
+    def words(self) -> tuple[str, str]:
+        """(title, y-axis label): the scenario's title if it gave one, else the series' words."""
+        title, axis = words(self.series)
+        return self.values.get("title") or title, axis
+
     def short_title(self) -> str:
-        return self.values.get("title") or self.series
+        return self.words()[0]
 
     def title(self) -> str:
-        t = self.values.get("title") or self.series
-        return f"{t} (log)" if self.log_scale else t
+        t = self.words()[0]
+        return f"{t} · log scale" if self.log_scale else t
 
     def data_key(self) -> tuple:
         t = self.ctx.trace
-        return tuple(t.run_version(i) for i in self.run_ids)
+        return tuple(t.run_version(i) for i in self.run_ids) + (self.ctx.selected,)
 
     def build(self, width: int, height: int) -> RenderableType:
         t = self.ctx.trace
-        lines, marks = [], []
-        points = max(8, width - 10)
-        for i in self.run_ids:
+        lines = []
+        points = max(8, 2 * (width - 8))      # a point per braille dot column
+        sel = self.ctx.selected
+        for i in sorted(self.run_ids, key=lambda i: i == sel):    # the selected run on top
             v = t.view(i, self.series, points)
             if len(v) == 0:
                 continue
-            marker = run_glyph(i) if self.ctx.no_color else "braille"
-            lines.append((v.steps, v.mean, run_color(i), marker, self.ctx.runs[i].label))
             status, at = t.status(i)
-            if status == Status.DIVERGED:
-                finite = np.isfinite(v.mean)
-                if finite.any():
-                    k = np.flatnonzero(finite)[-1]
-                    marks.append((float(v.steps[k]), float(v.mean[k]), DIVERGED, "✕"))
+            lines.append(Line(v.steps, v.mean, run_color(i),
+                              run_glyph(i) if self.ctx.no_color else "braille",
+                              self.ctx.runs[i].label, tag=run_glyph(i) if len(self.run_ids) > 1 else "",
+                              diverged_at=at if status == Status.DIVERGED else None,
+                              lo=v.lo, hi=v.hi))
         if not lines:
             return Text(f"waiting for {self.series}…", style="dim")
+        # the whole run's steps from the start, so the axis does not jump as the data arrive
+        last = max((self.ctx.runs[i].steps for i in self.run_ids), default=1)
         return self.plot.build(width, height, lines, log=self.log_scale, guides=self.guides,
-                               marks=marks, no_color=self.ctx.no_color)
+                               no_color=self.ctx.no_color, ylabel=self.words()[1],
+                               xlim=(0, max(1, last - 1)))
