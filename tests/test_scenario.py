@@ -571,7 +571,7 @@ def test_expect_defaults_claim_to_check():
     ("final('sgd', 'loss', 3) < 1", "at most 2 arguments"),
     ("final('sgd', loss) < 1", "must be a quoted name"),
     ("param('sgd', 'lrr') > 0", "unknown run key 'lrr' (did you mean 'lr'?)"),
-    ("mean('sgd', 'loss', k1=3) < 1", "no argument 'k1'"),
+    ("mean('sgd', 'loss', k2=3) < 1", "no argument 'k2'"),
     ("().__class__", "not allowed"),
     ("final('sgd','loss')[0]", "not allowed"),
     ("(lambda: 1)()", "not allowed"),

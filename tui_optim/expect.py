@@ -243,20 +243,20 @@ class _Evaluator:
                             f"0..{len(s) - 1}")
         return float(s[int(k)])
 
-    def f_min(self, run, series):
-        s = self.series(run, series)
+    def f_min(self, run, series, k0=0.0, k1=math.inf):
+        s = self._window(self.series(run, series), k0, k1, f"min({run!r}, {series!r})")
         return float(np.nanmin(s)) if not np.all(np.isnan(s)) else math.nan
 
-    def f_max(self, run, series):
-        s = self.series(run, series)
+    def f_max(self, run, series, k0=0.0, k1=math.inf):
+        s = self._window(self.series(run, series), k0, k1, f"max({run!r}, {series!r})")
         return float(np.nanmax(s)) if not np.all(np.isnan(s)) else math.nan
 
-    def f_mean(self, run, series, k0=0.0):
-        s = self.series(run, series)
-        if not float(k0).is_integer() or not 0 <= k0 < len(s):
-            raise EvalError(f"mean({run!r}, {series!r}, k0={fmt(k0)}): k0 must be a whole step "
-                            f"in 0..{len(s) - 1}")
-        return float(np.mean(s[int(k0):]))
+    def f_mean(self, run, series, k0=0.0, k1=math.inf):
+        s = self._window(self.series(run, series), k0, k1, f"mean({run!r}, {series!r})")
+        return float(np.mean(s))
+
+    def f_count_below(self, run, series, tol):
+        return float(np.count_nonzero(self.series(run, series) <= float(tol)))
 
     def f_steps_to(self, run, series, tol):
         hits = np.flatnonzero(self.series(run, series) <= float(tol))
@@ -271,20 +271,20 @@ class _Evaluator:
             return math.inf
         return float(rec.diverged_at)
 
-    def _diffs(self, run, series):
-        s = self.series(run, series)
-        return np.diff(s)
+    def _diffs(self, run, series, k0, k1, what):
+        return np.diff(self._window(self.series(run, series), k0, k1, f"{what}({run!r}, {series!r})"))
 
-    def f_frac_decreasing(self, run, series):
-        d = self._diffs(run, series)
+    def f_frac_decreasing(self, run, series, k0=0.0, k1=math.inf):
+        d = self._diffs(run, series, k0, k1, "frac_decreasing")
         return float(np.mean(d < 0)) if d.size else 0.0
 
-    def f_frac_increasing(self, run, series):
-        d = self._diffs(run, series)
+    def f_frac_increasing(self, run, series, k0=0.0, k1=math.inf):
+        d = self._diffs(run, series, k0, k1, "frac_increasing")
         return float(np.mean(d > 0)) if d.size else 0.0
 
-    def f_sign_flips(self, run, series, ref):
-        sign = np.sign(self.series(run, series) - float(ref))
+    def f_sign_flips(self, run, series, ref, k0=0.0, k1=math.inf):
+        s = self._window(self.series(run, series), k0, k1, f"sign_flips({run!r}, {series!r})")
+        sign = np.sign(s - float(ref))
         if sign.size < 2:
             return 0.0
         return float(np.mean(sign[1:] * sign[:-1] < 0))
