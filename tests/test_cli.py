@@ -31,7 +31,7 @@ def test_headless_run_reports_table_and_claims_and_writes_json_and_csv(tmp_path,
     assert report["ok"] is True and len(report["expect"]) == 5
     assert [r["label"] for r in report["runs"]][0] == "0.5 η_opt"
     rows = list(csv.DictReader(cs.open()))
-    assert len(rows) == 5 * 40
+    assert len(rows) == 5 * 20
     assert rows[1]["label"] == "0.5 η_opt" and rows[1]["step"] == "1"
     assert float(rows[1]["x.0"]) == 1.0  # w1 = (1 − 0.25·2)·2
 

@@ -39,7 +39,9 @@ def test_real_surface_momentum_ravine(snap_compare, size):
 
 @pytest.mark.parametrize("size", SIZES, ids=IDS)
 def test_real_network_init_histograms(snap_compare, size):
-    assert snap_compare(builtin_app("16_init_histograms", 100), terminal_size=size, run_before=settle)
+    # 10 steps: the picture is the initialization's; the chaotic "std 1" run would show BLAS's
+    # CPU-dependent last bits in its loss after a few dozen steps
+    assert snap_compare(builtin_app("16_init_histograms", 10), terminal_size=size, run_before=settle)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=IDS)
