@@ -770,3 +770,46 @@ def test_key_of_another_surface_says_so():
     p = one(HEAD + "eigenvalues = [1.0, 2.0]\n")
     assert p.path == "problem.eigenvalues" and p.line == 5
     assert p.message == "'eigenvalues' is a key of surface 'quadratic', not of 'rosenbrock'"
+
+
+# ------------------------------------------------------------------ series names (engine/series)
+
+
+def test_a_misspelled_series_in_a_pane_or_a_claim_is_an_error_with_the_nearest_name():
+    ps = problems(HEAD + '[[runs]]\noptimizer = "sgd"\nlabel = "a"\n'
+                  '[[panes]]\nkind = "trace"\nseries = "distance"\n'
+                  '[[expect]]\ncheck = "final(\'a\', \'grad_nrom\') < 1"\n')
+    by_path = {p.path: p for p in ps}
+    assert "did you mean 'dist'" in by_path["panes[0].series"].message
+    assert by_path["panes[0].series"].line == 10
+    assert "unknown series 'grad_nrom' (did you mean 'grad_norm'?)" in by_path["expect[0].check"].message
+
+
+def test_series_names_follow_the_problem():
+    net = ('title = "t"\n[problem]\ntype = "network"\ndataset = "spiral"\n'
+           '[[runs]]\noptimizer = "sgd"\nlabel = "a"\nlayers = [8, 8]\n')
+    # two hidden layers and the output layer: layers 0..2 exist, layer 3 does not
+    load(net + '[[expect]]\ncheck = "final(\'a\', \'layer.2.act_std\') > 0"\n')
+    p = one(net + '[[expect]]\ncheck = "final(\'a\', \'layer.3.act_std\') > 0"\n')
+    assert "unknown series 'layer.3.act_std'" in p.message
+    # a surface's coordinates follow its dimension; averaged runs add avg.*
+    load(HEAD + '[[runs]]\noptimizer = "sgd"\naverage = { kind = "polyak" }\n'
+         '[[panes]]\nkind = "trace"\nseries = "avg.x.1"\n')
+    assert "x.2" in one(HEAD + '[[runs]]\noptimizer = "sgd"\n'
+                        '[[panes]]\nkind = "trace"\nseries = "x.2"\n').message
+
+
+def test_every_series_a_stepper_emits_is_known_to_the_scenario_layer():
+    """The catalog (engine/series) and the steppers agree: what a run emits, check accepts."""
+    from tui_optim.runner import Session
+    from tui_optim.scenario import list_builtins, load_scenario
+    from tui_optim.scenario.loader import emitted_series
+
+    for name in ("03_momentum_ravine", "11_polyak_averaging", "05_saddle_points",
+                 "16_init_histograms", "18_exploding_vanishing", "18_first_order_depth"):
+        sc = load_scenario(name, steps=2)
+        known = set(emitted_series(sc.problem.type, len(sc.runs[0].values.get("start") or (0, 0)),
+                                   sc.runs))
+        session = Session(sc, speed=None)
+        for chunk in session.chunks():
+            assert set(chunk.series) <= known, (name, set(chunk.series) - known)

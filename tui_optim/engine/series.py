@@ -63,6 +63,7 @@ LAYER_WORDS: dict[str, tuple[str, str]] = {
     "gradcheck": ("gradient check (relative error)", "rel. error"),
     "spread": ("spread across units", "std"),
 }
+MAX_LAYERS = 64          # per-layer series of at most this many layers (the chain's deepest)
 _LAYER = re.compile(r"layer\.(\d+)\.(\w+)$")
 _COORD = re.compile(r"(avg\.)?x\.(\d+)$")
 
@@ -98,4 +99,4 @@ def network_series(n_layers: int) -> list[str]:
 
 def chain_series(n_layers: int) -> list[str]:
     names = list(dict.fromkeys(CHAIN_DIAG + CHAIN_PRODUCT))
-    return names + [f"layer.{l}.grad_norm" for l in range(n_layers)]
+    return names + [f"layer.{l}.{s}" for l in range(n_layers) for s in ("grad_norm", "update_ratio")]

@@ -84,8 +84,9 @@ def bind_args(call: ast.Call) -> dict[str, ast.expr]:
 
 
 class _Validator:
-    def __init__(self, runs: Collection[str], groups: Collection[str], keys: Collection[str] | None):
-        self.runs, self.groups, self.keys = runs, groups, keys
+    def __init__(self, runs: Collection[str], groups: Collection[str], keys: Collection[str] | None,
+                 series: Collection[str] | None = None):
+        self.runs, self.groups, self.keys, self.series = runs, groups, keys, series
         self.errors: list[str] = []
 
     def err(self, msg: str) -> None:
@@ -171,9 +172,10 @@ class _Validator:
                      else f"{sig}: {p.name} must be a quoted {p.kind} name")
             return
         value = arg.value
-        known = {"run": self.runs, "group": self.groups, "key": self.keys}.get(p.kind)
+        known = {"run": self.runs, "group": self.groups, "key": self.keys,
+                 "series": self.series}.get(p.kind)
         if known is not None and value not in known:
-            what = {"run": "run", "group": "group", "key": "run key"}[p.kind]
+            what = {"run": "run", "group": "group", "key": "run key", "series": "series"}[p.kind]
             self.err(f"unknown {what} {value!r}{suggest(value, sorted(known))}")
 
 
@@ -187,8 +189,10 @@ def _describe(node: ast.AST) -> str:
 
 
 def parse_check(src: str, run_labels: Collection[str], group_names: Collection[str],
-                run_keys: Collection[str] | None = None) -> ast.Expression:
-    """Parse and validate a check; raise CheckError naming everything outside the language."""
+                run_keys: Collection[str] | None = None,
+                series: Collection[str] | None = None) -> ast.Expression:
+    """Parse and validate a check; raise CheckError naming everything outside the language
+    (and every series name the runs cannot emit, when `series` is given)."""
     if not isinstance(src, str):
         raise CheckError("expected a string")
     if not src.strip():
@@ -206,7 +210,7 @@ def parse_check(src: str, run_labels: Collection[str], group_names: Collection[s
         from tui_optim.scenario.keys import RUN_KEYS
 
         run_keys = RUN_KEYS
-    v = _Validator(run_labels, group_names, run_keys)
+    v = _Validator(run_labels, group_names, run_keys, series)
     try:
         v.visit(tree)
     except RecursionError:

@@ -15,6 +15,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from tui_optim.engine import series
 from tui_optim.scenario import labels as labels_mod
 from tui_optim.scenario import sweeps
 from tui_optim.scenario.builtin import resolve_scenario_path
@@ -174,8 +175,9 @@ class _Builder:
             out.add("panes", f"expected an array of tables [[panes]], got {show(panes_raw)}")
             panes_raw = []
         ptype = problem.type if problem else None
+        self.series = emitted_series(ptype, self.dim, runs) if runs is not None else None
         panes = check_panes(panes_raw, ptype, problem.values if problem else {}, self.dim,
-                            labels if runs is not None else _AnyNameList(), out)
+                            labels if runs is not None else _AnyNameList(), out, self.series)
         expects = self.check_expects(runs)
         if out or problem is None or runs is None:
             return None
@@ -558,12 +560,26 @@ class _Builder:
             if check is INVALID or claim is INVALID:
                 continue
             try:
-                parse_check(check, labels, groups, RUN_KEYS)
+                parse_check(check, labels, groups, RUN_KEYS, self.series)
             except CheckError as ce:
                 out.add(f"{path}.check", str(ce))
                 continue
             result.append(ExpectSpec(claim, check, self.out.line_of(path)))
         return result
+
+
+def emitted_series(ptype: str | None, dim: int | None, runs: Sequence[RunSpec]) -> list[str] | None:
+    """Every series name these runs can emit (engine/series), or None when unknown: the names
+    that panes and claims may use."""
+    if ptype == "surface":
+        return series.surface_series(dim, averaged=any(r.values.get("average") for r in runs))
+    if ptype == "network":
+        return series.network_series(max((len(r.values.get("layers") or ()) + 1 for r in runs),
+                                         default=1))
+    if ptype == "chain":
+        return series.chain_series(min(series.MAX_LAYERS, max(
+            (max(r.steps, int(r.values.get("depth") or 0)) for r in runs), default=1)))
+    return None
 
 
 class _AnyNameList(list):

@@ -51,7 +51,7 @@ PANE_KINDS: dict[str, tuple[tuple[str, ...], dict[str, tuple[Spec, Any]]]] = {
                                "project": (Str(("eigen",)), None)}),
     "trace": (("surface", "network", "chain"), {
         "series": (Str(), "loss"), "log": (Bool(), False), "runs": (List(_Label()), None),
-        "guides": (_Guides(), ()), "title": (Str(), None)}),
+        "guides": (_Guides(), ()), "title": (Str(), None), "ylabel": (Str(), None)}),
     "layers": (("network", "chain"), {"series": (Str(LAYER_SERIES), "grad_norm"),
                                       "log": (Bool(), True), "run": (_Label(), None)}),
     "heat": (("network", "chain"), {"series": (Str(LAYER_SERIES), "grad_norm"),
@@ -87,9 +87,10 @@ def default_panes(ptype: str | None, problem: Mapping[str, Any]) -> list[dict[st
 
 
 def check_panes(panes: Sequence[dict] | None, ptype: str | None, problem: Mapping[str, Any],
-                dim: int | None, labels: Sequence[str], out: Problems
-                ) -> list[tuple[str, dict[str, Any]]]:
-    """Checked panes as (kind, values with defaults filled); the defaults when `panes` is None."""
+                dim: int | None, labels: Sequence[str], out: Problems,
+                series: Sequence[str] | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """Checked panes as (kind, values with defaults filled); the defaults when `panes` is None.
+    A trace pane's series must be one the runs emit (`series`, when known)."""
     given = panes is not None
     if panes is None:
         panes = default_panes(ptype, problem)
@@ -120,6 +121,9 @@ def check_panes(panes: Sequence[dict] | None, ptype: str | None, problem: Mappin
             values[k] = v
             if v is INVALID:
                 continue
+            if k == "series" and kind == "trace" and series is not None and v not in series:
+                out.add(join(path, k), f"unknown series {v!r}{suggest(v, list(series))}; "
+                                       "the runs emit no such series")
             if k == "run" and v not in labels:
                 out.add(join(path, k), f"unknown run {v!r}{suggest(v, labels)}")
             if k == "runs":

@@ -95,14 +95,19 @@ def scale_lines(extents: list[tuple[float, float]]) -> list[int]:
     return keep
 
 
-def _exit_point(x: np.ndarray, y: np.ndarray, lo: float, hi: float):
-    """Where a line first leaves [lo, hi] through an edge: (x, "↑" or "↓"), or None if it
-    never does (a value with no place on the scale, such as 0 on a log axis, is not an exit)."""
+def _exit_index(y: np.ndarray, lo: float, hi: float) -> int | None:
+    """The first point outside [lo, hi], or None (a value with no place on the scale, such as
+    0 on a log axis, is not an exit)."""
     with np.errstate(invalid="ignore"):
         out = np.flatnonzero((y > hi) | (y < lo))
-    if out.size == 0:
+    return int(out[0]) if out.size else None
+
+
+def _exit_point(x: np.ndarray, y: np.ndarray, lo: float, hi: float):
+    """Where a line first leaves [lo, hi] through an edge: (x, "↑" or "↓"), or None."""
+    k = _exit_index(y, lo, hi)
+    if k is None:
         return None
-    k = int(out[0])
     return float(x[k]), "↑" if y[k] > hi else "↓"
 
 
@@ -173,9 +178,14 @@ class LinePlot:
             return Text("nothing to draw yet" + (": no positive values for a log scale (l: linear)"
                                                  if log and lines else ""), style="dim")
         # -- the window ----------------------------------------------------------------------------
-        extents = []
-        for _, _, y in drawn:
-            f = y[np.isfinite(y)]
+        extents = []                     # every record's value, min/max included: spikes count
+        for line, _, y in drawn:
+            f = [y[np.isfinite(y)]]
+            if line.lo is not None and line.hi is not None and not line.points:
+                for edge in (line.lo, line.hi):
+                    e = to_log(edge) if log else np.asarray(edge, dtype=float)
+                    f.append(e[np.isfinite(e)])
+            f = np.concatenate(f)
             extents.append((float(f.min()), float(f.max())))
         on_scale = scale_lines(extents)
         vals = [v for i in on_scale for v in extents[i]] + [yy for _, yy in mark_pts]
@@ -204,7 +214,13 @@ class LinePlot:
                 if label:
                     plt.text(label, x=x_lo, y=gv, color=col(GUIDE), alignment="left")
         row = (hi - lo) / max(1, height - 3)
-        for line, x, y in drawn:
+        # an off-scale line is drawn up to where it leaves (plotext would otherwise fill in every
+        # pixel of its segments far outside the window, and its swings would cross the plot)
+        for n, (line, x, y) in enumerate(drawn):
+            if n not in on_scale and not line.points and ylim is None:
+                exit_ = _exit_index(y, lo, hi)
+                if exit_ is not None:
+                    x, y = x[:exit_ + 1], np.clip(y[:exit_ + 1], lo, hi)
             ok = np.isfinite(y)
             draw = plt.scatter if line.points else plt.plot
             draw(x[ok].tolist(), y[ok].tolist(), color=col(line.color), marker=line.marker)
@@ -241,9 +257,9 @@ class LinePlot:
         # -- axes ----------------------------------------------------------------------------------
         rows = max(2, height - 3)
         if log:
-            pos, labels, _minor = log_ticks(lo, hi, max(2, rows // 2 + 1))
+            pos, labels, _minor = log_ticks(lo, hi, max(2, rows // 3 + 1))
         else:
-            pos = nice_ticks(lo, hi, max(2, rows // 2 + 1))
+            pos = nice_ticks(lo, hi, max(2, rows // 3 + 1))
             labels = tick_labels(pos)
         pos, labels = one_tick_per_row(pos, labels, lo, hi, rows)
         if pos:

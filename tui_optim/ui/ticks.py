@@ -13,60 +13,76 @@ STEPS = (1.0, 2.0, 5.0, 10.0)
 DECADE_STRIDES = (1, 2, 5, 10, 20, 50, 100, 200)
 
 
-def nice_step(span: float, max_ticks: int) -> float:
-    """The smallest 1-2-5 step that puts at most `max_ticks` ticks on `span` (span > 0)."""
-    raw = span / max(1, max_ticks - 1)
-    if not (raw > 0 and math.isfinite(raw)):
-        return 1.0
-    mag = 10.0 ** math.floor(math.log10(raw))
-    if mag == 0.0 or not math.isfinite(mag):      # below the smallest normal / above the largest
-        return raw
-    return next((m * mag for m in STEPS if m * mag >= raw * (1 - 1e-9)), 10 * mag)
+def _steps_near(log_span: float, max_ticks: int) -> list[float]:
+    """1-2-5 steps from about the span (one tick) down to span / (4·max_ticks), coarsest
+    first; the span is given as its log10, so a range as wide as the floats has one too."""
+    e = min(308, math.ceil(log_span))
+    out = []
+    for k in range(0, 4 + int(math.log10(max(4 * max_ticks, 10)))):
+        for m in (1.0, 0.5, 0.2):
+            out.append(10.0 ** e * m / 10.0 ** k if e - k > -300 else 10.0 ** (e - k) * m)
+    return [st for st in out if st > 0 and math.isfinite(st)]
+
+
+def _log_span(lo: float, hi: float) -> float:
+    return math.log10(hi / 2 - lo / 2) + math.log10(2.0)
+
+
+def _count(lo: float, hi: float, step: float) -> int:
+    return int(math.floor(hi / step + 1e-9) - math.ceil(lo / step - 1e-9) + 1)
 
 
 def nice_ticks(lo: float, hi: float, max_ticks: int = 6) -> list[float]:
-    """Round tick values inside [lo, hi]: multiples of a 1-2-5 step, at least two where the
-    range allows (a zero-width range gets its one value; NaN or infinite bounds get none)."""
+    """Round tick values inside [lo, hi]: the multiples of the finest 1-2-5 step that gives
+    2 to `max_ticks` of them (2 at least wherever the range allows); a zero-width range gets
+    its one value, a NaN or infinite bound none."""
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return []
     if hi < lo:
         lo, hi = hi, lo
     if hi == lo:
         return [lo]
-    if not math.isfinite(hi - lo):               # e.g. -1e308 .. 1e308: halve to stay finite
-        return [v * 2 for v in nice_ticks(lo / 2, hi / 2, max_ticks)]
-    step = nice_step(hi - lo, max(2, max_ticks))
+    max_ticks = max(2, max_ticks)
+    steps = _steps_near(_log_span(lo, hi), max_ticks)
+    fits = [st for st in steps if 2 <= _count(lo, hi, st) <= max_ticks]
+    step = fits[-1] if fits else next((st for st in steps if _count(lo, hi, st) >= 2), steps[-1])
     first = math.ceil(lo / step - 1e-9)
-    last = math.floor(hi / step + 1e-9)
-    if last - first > 10 * max_ticks:            # the step underflowed against the magnitude
-        return [lo, hi]
-    ticks = [k * step for k in range(int(first), int(last) + 1)]
-    # k * step carries float noise (0.30000000000000004): round to the step's own digits
-    digits = max(0, -math.floor(math.log10(step)) + 1) if step < 1 else 0
-    ticks = [round(t, digits) if digits < 300 else t for t in ticks]
-    return [0.0 if t == 0 else t for t in ticks] or [lo, hi]
+    ticks = [(first + k) * step for k in range(max(1, _count(lo, hi, step)))]
+    ticks = [t for t in ticks if lo - 1e-9 * abs(step) <= t <= hi + 1e-9 * abs(step)] or [lo, hi]
+    # (first + k) * step carries float noise (0.30000000000000004): round to the step's digits
+    k = math.floor(math.log10(step))
+    if -300 < k < 0:
+        ticks = [round(t, -k + 1) for t in ticks]
+    return [0.0 if t == 0 else t for t in ticks]
 
 
 def tick_labels(ticks: list[float]) -> list[str]:
-    """Labels with one shared style, as short as the ticks allow: 0, 0.5, 1 / 2e-05, 4e-05."""
+    """Labels in one style, with just the digits that tell neighbouring ticks apart:
+    0 / 20 / 40, 0.1 / 0.2, 123456.5, 2e-5 / 4e-5."""
     if not ticks:
         return []
-    finite = [abs(t) for t in ticks if t != 0 and math.isfinite(t)]
-    big = max(finite, default=1.0)
-    small = min(finite, default=1.0)
-    if big >= 1e5 or small < 1e-3:
-        out = []
-        for t in ticks:
-            if t == 0:
-                out.append("0")
-                continue
-            s = f"{t:.3g}" if 1e-3 <= abs(t) < 1e5 else f"{t:.2g}"
-            if "e" in s:
-                mant, exp = s.split("e")
-                s = f"{mant}e{int(exp)}"
-            out.append(s)
-        return out
-    return [f"{t:.6g}" for t in ticks]
+    diffs = [abs(b - a) for a, b in zip(ticks, ticks[1:]) if b != a]
+    step = min(diffs) if diffs else (abs(ticks[0]) or 1.0)
+    k = math.floor(math.log10(step)) if step > 0 and math.isfinite(step) else 0
+    big = max(abs(t) for t in ticks)
+    if big < 1e5 and (big == 0 or step >= 1e-3):
+        decimals = max(0, -k)
+        if decimals and all(abs(t * 10 ** (decimals - 1) - round(t * 10 ** (decimals - 1))) < 1e-6
+                            for t in ticks):
+            decimals -= 1
+        return [f"{t:.{decimals}f}" if t != 0 else "0" for t in ticks]
+    top = math.floor(math.log10(big)) if big > 0 else 0
+    digits = max(1, top - k + 1)
+    out = []
+    for t in ticks:
+        if t == 0:
+            out.append("0")
+            continue
+        mant, exp = f"{t:.{digits - 1}e}".split("e")
+        if "." in mant:
+            mant = mant.rstrip("0").rstrip(".")
+        out.append(f"{mant}e{int(exp)}")
+    return out
 
 
 def log_ticks(lo: float, hi: float, max_ticks: int = 6) -> tuple[list[float], list[str], list[float]]:

@@ -31,9 +31,9 @@ class TracePane(Pane):
                        if isinstance(g, dict) and "value" in g]
 
     def words(self) -> tuple[str, str]:
-        """(title, y-axis label): the scenario's title if it gave one, else the series' words."""
+        """(title, y-axis label): the scenario's if it gave them, else the series' words."""
         title, axis = words(self.series)
-        return self.values.get("title") or title, axis
+        return self.values.get("title") or title, self.values.get("ylabel") or axis
 
     def short_title(self) -> str:
         return self.words()[0]

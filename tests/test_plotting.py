@@ -1,0 +1,123 @@
+"""The plot promises of ui/ticks and ui/plotting: round ticks on any range, and a run that
+explodes or diverges never takes the y-range from the others."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from tui_optim.ui.plotting import Line, LinePlot, scale_lines
+from tui_optim.ui.ticks import log_ticks, nice_ticks, tick_labels
+
+RANGES = [(0.0, 1.0), (-3.7, 74.8), (0.0886, 0.508), (-1e-300, 1e-300), (1e-300, 3e-300),
+          (-1e300, 1e300), (1e299, 1e300), (-5.0, -4.999), (0.0, 299.0), (-2.0, 2.0),
+          (123456.0, 123457.0), (-1.7976931348623157e308, 1.7976931348623157e308)]
+
+
+def is_125(step: float) -> bool:
+    mant = step / 10 ** math.floor(math.log10(step))
+    return any(abs(mant - m) < 1e-9 * m for m in (1.0, 2.0, 5.0, 10.0))
+
+
+@pytest.mark.parametrize("lo, hi", RANGES)
+@pytest.mark.parametrize("n", [2, 3, 6, 10])
+def test_nice_ticks_are_round_evenly_spaced_and_inside(lo, hi, n):
+    ticks = nice_ticks(lo, hi, n)
+    assert 2 <= len(ticks) <= max(n, 3)   # -2..2 in 2 ticks has no round answer
+    assert all(lo - 1e-9 * abs(lo) <= t <= hi + 1e-9 * abs(hi) for t in ticks)
+    steps = np.diff(ticks)
+    assert np.allclose(steps, steps[0], rtol=1e-6)
+    assert is_125(float(steps[0]))
+    assert len(set(tick_labels(ticks))) == len(ticks), tick_labels(ticks)
+
+
+def test_nice_ticks_pick_the_round_values_a_person_would():
+    assert nice_ticks(-3.7, 74.8, 5) == [0.0, 20.0, 40.0, 60.0]
+    assert nice_ticks(0.0886, 0.508, 5) == [0.1, 0.2, 0.3, 0.4, 0.5]
+    assert nice_ticks(-2.0, 2.0, 3) == [-2.0, 0.0, 2.0]
+    assert tick_labels([0.1, 0.2, 0.3]) == ["0.1", "0.2", "0.3"]
+    assert tick_labels([0.0, 2e-5, 4e-5]) == ["0", "2e-5", "4e-5"]
+
+
+@pytest.mark.parametrize("lo, hi", [(math.nan, 1.0), (0.0, math.inf), (-math.inf, math.inf),
+                                    (math.nan, math.nan)])
+def test_no_ticks_for_a_range_that_is_not_finite(lo, hi):
+    assert nice_ticks(lo, hi) == []
+    assert log_ticks(lo, hi) == ([], [], [])
+
+
+def test_a_zero_width_range_gets_its_one_value():
+    assert nice_ticks(3.0, 3.0) == [3.0]
+    assert nice_ticks(0.0, 0.0) == [0.0]
+
+
+@pytest.mark.parametrize("lo, hi", [(-30.0, 0.6), (-300.0, 300.0), (-1.0, 1.0), (-323.0, 308.0),
+                                    (5.0, 5.3)])
+def test_log_ticks_are_decades_at_a_round_stride(lo, hi):
+    pos, labels, minor = log_ticks(lo, hi, 6)
+    assert 2 <= len(pos) <= 6 and all(lo - 1e-9 <= p <= hi + 1e-9 for p in pos)
+    if hi - lo >= 2:
+        assert all(p.is_integer() for p in pos) and labels == [f"1e{int(p)}" for p in pos]
+        stride = pos[1] - pos[0]
+        assert stride in (1, 2, 5, 10, 20, 50, 100, 200)
+        assert all(m.is_integer() and m % stride for m in minor)
+    else:                                    # inside a decade: round values on the linear scale
+        assert all(is_125(abs(10 ** pos[1] - 10 ** pos[0])) for _ in pos[:1])
+
+
+def test_an_exploding_run_does_not_take_the_range():
+    # 01's w − w*: four runs within ±2, the fifth grows to ±82
+    extents = [(0.0, 2.0), (0.0, 2.0), (-1.0, 2.0), (-2.0, 2.0), (-82.3, 82.3)]
+    assert scale_lines(extents) == [0, 1, 2, 3]
+    # runs that merely differ do keep the range together
+    assert scale_lines([(0.0, 2.0), (-2.0, 2.0), (-3.0, 3.0)]) == [0, 1, 2]
+    # on a log axis 30 decades of convergence are not squeezed by 3 decades of growth
+    assert scale_lines([(-30.0, 0.6), (-30.0, 0.6), (0.6, 3.9)]) == [0, 1, 2]
+
+
+def rows_of(text) -> list[str]:
+    return text.plain.split("\n")
+
+
+def test_a_diverged_run_leaves_through_the_edge_with_its_step():
+    steps = np.arange(40.0)
+    calm = Line(steps, np.cos(steps) * 0.5 ** steps, 39, label="calm", tag="1")
+    wild = Line(steps[:30], 1.5 ** steps[:30], 208, label="wild", tag="2", diverged_at=30)
+    pic = rows_of(LinePlot().build(60, 16, [calm, wild], log=False))
+    assert any("↑ diverged at 30" in r for r in pic)
+    labels = [r.split("┤")[0].strip() for r in pic if "┤" in r]
+    assert max(float(v) for v in labels if v) <= 1.0       # the calm run owns the y-range
+
+
+def test_a_guide_is_drawn_on_the_row_of_its_value_with_its_label():
+    steps = np.arange(20.0)
+    w = 2.0 * (-0.5) ** steps
+    pic = rows_of(LinePlot().build(60, 14, [Line(steps, w, 39)], log=False,
+                                   guides=[(0.0, "w*")]))
+    row = next(r for r in pic if "w*" in r)
+    assert row.split("├")[0].split("┤")[0].strip() == "0"
+
+
+def test_axis_titles_name_both_axes():
+    steps = np.arange(10.0)
+    pic = rows_of(LinePlot().build(50, 12, [Line(steps, steps ** 2, 39)], log=False,
+                                   ylabel="‖g‖"))
+    assert "↑ ‖g‖" in pic[-1] and "step →" in pic[-1]
+
+
+def test_an_averaged_swing_still_shows_its_extent():
+    """400 steps in 40 columns: each point averages ±1 to 0, the dots keep the swing visible."""
+    from tui_optim.trace import Series
+
+    s = Series()
+    s.append(0, np.array([(-1.0) ** k for k in range(400)]))
+    v = s.view(40)
+    assert np.allclose(v.mean, 0.0)
+    pic = rows_of(LinePlot().build(50, 12, [Line(v.steps, v.mean, 39, lo=v.lo, hi=v.hi)],
+                                   log=False))
+    body = [r for r in pic if "┤" in r or "│" in r]
+    top_label = float([r.split("┤")[0] for r in pic if "┤" in r][0].strip())
+    assert top_label >= 0.5, "the y-range reaches the swing, not just the mean"
+    assert sum(any("\u2800" <= c <= "\u28ff" for c in r) for r in body) >= 3   # mean row and both edges
