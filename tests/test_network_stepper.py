@@ -108,7 +108,7 @@ def test_snapshots():
     for i in range(3):
         for kind in ("act_hist", "preact_hist"):
             h = first[f"layer.{i}.{kind}"]
-            assert h.shape == (20,) and abs(h.sum() - 1) < 1e-9
+            assert h.shape == (22,) and abs(h.sum() - 1) < 1e-9     # 20 bins, under, over
     g = first["boundary"]
     assert g.ndim == 2 and g.shape[0] == g.shape[1] and set(np.unique(g)) <= {0, 1, 2}
     second = s.snapshots()
@@ -281,3 +281,19 @@ def test_pretraining_rescues_a_deep_sigmoid_net():
     assert scratch["train_loss"][-1] > 1.0                       # ln 3: chance
     assert pre["train_loss"][-1] < 0.7 * scratch["train_loss"][-1]
     assert pre["layer.0.grad_norm"][:300].mean() > 100 * scratch["layer.0.grad_norm"].mean()
+
+
+def test_values_outside_the_edges_are_counted_apart_from_the_end_bins():
+    """A ReLU layer's activations are ≥ 0: with edges from 0.5 the zeros fall below, never into
+    the first bin; with edges up to 0.1 the large ones fall above."""
+    run = {**RUN, "activation": "relu", "hist_bins": 10, "hist_range": [0.5, 1.0]}
+    s = NetworkStepper(SPIRAL, run, 1, 0)
+    s.advance(1)
+    h = s.snapshots()["layer.0.act_hist"]
+    assert h.shape == (12,) and h[0] > 0.4            # every zero (and more) is below 0.5
+    assert abs(h.sum() - 1) < 1e-9
+    run = {**run, "hist_range": [-1.0, 0.1]}
+    s = NetworkStepper(SPIRAL, run, 1, 0)
+    s.advance(1)
+    h = s.snapshots()["layer.0.act_hist"]
+    assert h[0] == 0 and h[-1] > 0                    # nothing below -1, some above 0.1

@@ -74,7 +74,11 @@ def test_an_exploding_run_does_not_take_the_range():
     # runs that merely differ do keep the range together
     assert scale_lines([(0.0, 2.0), (-2.0, 2.0), (-3.0, 3.0)]) == [0, 1, 2]
     # on a log axis 30 decades of convergence are not squeezed by 3 decades of growth
-    assert scale_lines([(-30.0, 0.6), (-30.0, 0.6), (0.6, 3.9)]) == [0, 1, 2]
+    assert scale_lines([(-30.0, 0.6), (-30.0, 0.6), (0.6, 3.9)], log=True) == [0, 1, 2]
+    # ... a diverging loss does not take 300 decades from the others ...
+    assert scale_lines([(-3.0, 0.6), (-2.0, 0.6), (0.6, 300.0)], log=True) == [0, 1]
+    # ... and a collapse far below the rest is the lesson, not an outlier (16's std 0.01)
+    assert scale_lines([(-9.0, -8.5), (-0.1, 0.0), (-0.6, -0.4)], log=True) == [0, 1, 2]
 
 
 def rows_of(text) -> list[str]:

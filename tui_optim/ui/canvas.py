@@ -79,6 +79,11 @@ class CanvasRender:
             rows.append(segs)
         self.rows = rows
 
+    @property
+    def plain(self) -> str:
+        """The characters without styles, rows joined by newlines (as Text.plain)."""
+        return "\n".join("".join(seg.text for seg in segs) for segs in self.rows)
+
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         for i, segs in enumerate(self.rows):
             yield from segs

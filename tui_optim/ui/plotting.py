@@ -73,9 +73,11 @@ class Mark:
 SQUEEZE = 1 / 3
 
 
-def scale_lines(extents: list[tuple[float, float]]) -> list[int]:
+def scale_lines(extents: list[tuple[float, float]], log: bool = False) -> list[int]:
     """Indices of the lines that set the y-range: all of them, less those (exploding or
-    diverging runs) whose removal shrinks the range of the rest below SQUEEZE of it."""
+    diverging runs) whose removal shrinks the range of the rest below SQUEEZE of it. On a log
+    axis only a line that sets the top can explode: one far below the rest (a collapse, a
+    convergence) is the lesson, not an outlier."""
     keep = [i for i, e in enumerate(extents) if e is not None]
     while len(keep) > 1:
         lo = min(extents[i][0] for i in keep)
@@ -85,6 +87,8 @@ def scale_lines(extents: list[tuple[float, float]]) -> list[int]:
             break
         best, best_span = None, span
         for i in keep:
+            if log and extents[i][1] < hi:
+                continue
             rest = [extents[j] for j in keep if j != i]
             s = max(e[1] for e in rest) - min(e[0] for e in rest)
             if s < best_span:
@@ -187,7 +191,7 @@ class LinePlot:
                     f.append(e[np.isfinite(e)])
             f = np.concatenate(f)
             extents.append((float(f.min()), float(f.max())))
-        on_scale = scale_lines(extents)
+        on_scale = scale_lines(extents, log)
         vals = [v for i in on_scale for v in extents[i]] + [yy for _, yy in mark_pts]
         for value, _ in guides:
             gv = math.log10(value) if log and value > 0 else (value if not log else math.nan)

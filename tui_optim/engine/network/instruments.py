@@ -262,8 +262,9 @@ def sharpness(spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, loss_code, n_classes
 
 @njit(inline="always", cache=True, nogil=True, error_model="numpy")
 def histograms(spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, edges, act_h, pre_h):
-    """Fractions of act and preact values per bin (fixed edges; values outside the range are
-    counted in the end bins) for each layer, on rows 0..n (n ≤ cap) in probe mode."""
+    """Fractions of act and preact values per bin for each layer, on rows 0..n (n ≤ cap) in
+    probe mode. act_h, pre_h: (L, B + 2) for B bins on the fixed edges; column 0 counts the
+    values below edges[0], column B + 1 those at or above edges[B] (never mixed into a bin)."""
     load_range(spec, buf, X, Y, yb, np.int64(0), n)
     forward(spec, theta, fh, buf, ibuf, bns, n, np.int64(C.PROBE), np.int64(0))
     L = spec.shape[0]
@@ -276,16 +277,16 @@ def histograms(spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, edges, act_h, pre_h
         nk = nn * r[C.K]
         z = _mat(buf, r[C.Z], n, nk)
         a = _mat(buf, r[C.A], n, nn) if l < L - 1 else _mat(buf, r[C.Z], n, nn)
-        for b in range(B):
+        for b in range(B + 2):
             act_h[l, b] = 0.0
             pre_h[l, b] = 0.0
         for i in range(n):
             for j in range(nn):
                 b = int(np.floor((a[i, j] - lo) / width))
-                act_h[l, min(max(b, 0), B - 1)] += 1.0 / (n * nn)
+                act_h[l, min(max(b, -1), B) + 1] += 1.0 / (n * nn)
             for j in range(nk):
                 b = int(np.floor((z[i, j] - lo) / width))
-                pre_h[l, min(max(b, 0), B - 1)] += 1.0 / (n * nk)
+                pre_h[l, min(max(b, -1), B) + 1] += 1.0 / (n * nk)
 
 
 @njit(inline="always", cache=True, nogil=True, error_model="numpy")

@@ -44,7 +44,8 @@ class NetworkStepper:
     epoch (sharpness when sharpness_every > 0), and per layer i (0 = first hidden, L−1 =
     output) layer.i.grad_norm, update_ratio, act_mean, act_std, preact_std, dead, spread
     (layer.i.gradcheck when gradcheck_every > 0). Snapshots: hist.edges, layer.i.act_hist,
-    layer.i.preact_hist, boundary, boundary.window, data.points, data.labels (2-D class data;
+    layer.i.preact_hist (fractions per bin, with the share below and above the edges first
+    and last), boundary, boundary.window, data.points, data.labels (2-D class data;
     static ones on the first call), sharpness, gradcheck.
 
     Greedy layer-wise pretraining (pretrain_steps = p > 0, H ≥ 2 hidden layers): phase h < H−1
@@ -291,7 +292,7 @@ class NetworkStepper:
                 snap["data.labels"] = np.concatenate([d.Y_train[:, 0], d.Y_val[:, 0]])
                 snap["boundary.window"] = self.window.copy()
         finite = bool(np.all(np.isfinite(self.theta)))
-        B = self.edges.size - 1
+        B = self.edges.size - 1 + 2          # the bins, and the values below and above them
         act_h = np.zeros((self.n_cur, B))
         pre_h = np.zeros((self.n_cur, B))
         grid = np.zeros((GRID, GRID))

@@ -1,5 +1,11 @@
 """Per-layer activation histograms as small multiples, updating live; `both` shows the
-pre-activation (before batch norm and the nonlinearity) above the activation."""
+pre-activation (before batch norm and the nonlinearity) above the activation.
+
+One run: a grid of its layers. Several runs (`runs = [...]`): one row per layer, one column per
+run, so collapse, saturation and a healthy spread sit side by side. Bars fill the cell's width
+(zoom widens them); each column has its x-axis (the bin values) under it; values outside the
+bin edges are never mixed into the end bins: a cell shows their share as ◂12% / 3%▸.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +16,17 @@ from rich.console import RenderableType
 from rich.text import Text
 
 from tui_optim.ui.canvas import Canvas
-from tui_optim.ui.colors import run_color
+from tui_optim.ui.colors import GUIDE, run_color
 from tui_optim.ui.panes.base import Pane
-from tui_optim.ui.plotting import fmt
+from tui_optim.ui.ticks import nice_ticks, tick_labels
 
 EIGHTHS = " ▁▂▃▄▅▆▇█"
-NAMES = {"preact": "pre-activation", "act": "activation"}
+MIN_CELL = 14          # columns a histogram needs to read as one
+OUTSIDE_SHOWN = 0.005  # a share below/above the edges worth a mark
 
 
 def rebin(counts: np.ndarray, cols: int) -> np.ndarray:
-    """Sum neighbouring bins (or repeat them) so the histogram is `cols` wide."""
+    """Sum neighbouring bins (or split them) so the histogram is `cols` wide."""
     b = len(counts)
     edges = np.linspace(0, b, cols + 1)
     cum = np.concatenate([[0.0], np.cumsum(counts)])
@@ -31,8 +38,7 @@ def bars(canvas: Canvas, top: int, left: int, h: int, counts: np.ndarray, color:
     heights = counts / peak * h * 8
     for c, hv in enumerate(heights):
         full, part = int(hv // 8), int(round(hv % 8))
-        for r in range(h):
-            level = r  # from the bottom
+        for level in range(h):                    # from the bottom
             y = top + h - 1 - level
             if level < full:
                 canvas.put(y, left + c, "█", color if color is not None else -1)
@@ -40,64 +46,151 @@ def bars(canvas: Canvas, top: int, left: int, h: int, counts: np.ndarray, color:
                 canvas.put(y, left + c, EIGHTHS[part], color if color is not None else -1)
 
 
+def split_outside(counts: np.ndarray, n_edges: int) -> tuple[np.ndarray, float, float]:
+    """(bins, share below, share above): snapshots carry the two outside shares first and last
+    (older recordings do not: then both are 0)."""
+    counts = np.nan_to_num(np.asarray(counts, dtype=float))
+    if len(counts) == n_edges + 1:
+        return counts[1:-1], float(counts[0]), float(counts[-1])
+    return counts, 0.0, 0.0
+
+
+def short(v: float) -> str:
+    """Two significant digits, the exponent without padding: 0.35, 4.1e-5."""
+    s = f"{v:.2g}"
+    if "e" in s:
+        mant, exp = s.split("e")
+        s = f"{mant}e{int(exp)}"
+    return s
+
+
+def axis_row(canvas: Canvas, y: int, left: int, w: int, lo: float, hi: float) -> None:
+    """Round bin values under a histogram's columns: -1.5 … 0 … 1.5."""
+    ticks = nice_ticks(lo, hi, max(2, w // 7))
+    for t, label in zip(ticks, tick_labels(ticks)):
+        c = int(round((t - lo) / (hi - lo) * (w - 1))) if hi > lo else 0
+        x = min(max(0, c - len(label) // 2), max(0, w - len(label)))
+        canvas.text(y, left + x, label, fg=GUIDE)
+
+
 class HistogramsPane(Pane):
     kind = "histograms"
     log_default = False
 
     def __init__(self, values, ctx, *, id=None) -> None:
+        self.which = values.get("which", "both")        # before the base class asks the title
+        labels = values.get("runs")
+        self.run_ids = [i for i in (ctx.run_index(l, -1) for l in labels) if i >= 0] if labels else []
+        self.only_layers = list(values.get("layers") or ())
         super().__init__(values, ctx, id=id)
-        self.which = values.get("which", "both")
 
     def short_title(self) -> str:
         return "histograms"
 
+    def _runs(self) -> list[int]:
+        return self.run_ids or [self.run]
+
     def title(self) -> str:
+        what = {"act": "activation", "preact": "pre-activation"}.get(self.which, "pre-activation and activation")
+        scale = " · log counts" if self.log_scale else ""
+        if self.run_ids:
+            return f"{what} histograms, layer by layer, run by run{scale}"
         label = self.ctx.runs[self.run].label if len(self.ctx.runs) > 1 else ""
-        scale = " (log counts)" if self.log_scale else ""
-        return "activation histograms per layer" + (f" · {label}" if label else "") + scale
+        return f"{what} histograms per layer" + (f" · {label}" if label else "") + scale
 
     def data_key(self) -> tuple:
-        return (self.ctx.trace.run_version(self.run),)
+        return tuple(self.ctx.trace.run_version(i) for i in self._runs())
+
+    def _layers(self, kinds: list[str]) -> list[int]:
+        t = self.ctx.trace
+        have = sorted(set().union(*(t.layers(i, f"{k}_hist") for i in self._runs() for k in kinds)))
+        return [l for l in have if l in self.only_layers] if self.only_layers else have
 
     def build(self, width: int, height: int) -> RenderableType:
         t = self.ctx.trace
+        runs = self._runs()
         kinds = ["preact", "act"] if self.which == "both" else [self.which]
-        kinds = [k for k in kinds if t.layers(self.run, f"{k}_hist")]
+        kinds = [k for k in kinds if any(t.layers(i, f"{k}_hist") for i in runs)]
         if not kinds:
             return Text("waiting for histograms…", style="dim")
-        layers = sorted(set().union(*(t.layers(self.run, f"{k}_hist") for k in kinds)))
-        edges = t.snapshot(self.run, "hist.edges")
-        margin = 4 if len(kinds) > 1 else 0           # "pre "/"act " row labels on the left
-        usable_w = max(1, width - margin)
-        footer = 1 if height >= 8 else 0
-        per_row = max(1, min(len(layers), usable_w // 9))
-        grid_rows = -(-len(layers) // per_row)
-        cell_w = usable_w // per_row
-        band_h = max(2, (height - footer) // grid_rows)   # one layer's block: title + bars
+        layers = self._layers(kinds)
+        edges = next((e for e in (t.snapshot(i, "hist.edges") for i in runs) if e is not None), None)
+        if not layers or edges is None or len(edges) < 2:
+            return Text("waiting for histograms…", style="dim")
+        lo, hi = float(edges[0]), float(edges[-1])
+        margin = 4 if len(kinds) > 1 else 0            # "pre "/"act " row labels on the left
+        usable = max(1, width - margin)
+        cells = [(l, i) for l in layers for i in runs]  # one histogram per (layer, run)
+        if len(runs) > 1:
+            per_row = len(runs)
+        else:
+            per_row = self._best_per_row(len(cells), usable, height - 2, len(kinds))
+        header = 1 if len(runs) > 1 else 0
+        grid_rows = -(-len(cells) // per_row)
+        cell_w = usable // per_row
+        band_h = max(2, (height - 1 - header) // grid_rows)    # title line + bars
         bar_h = max(1, (band_h - 1) // len(kinds))
         cv = Canvas(width, height)
-        for n, layer in enumerate(layers):
+        if header:
+            for gx, i in enumerate(runs):
+                cv.text(0, margin + gx * cell_w, self.ctx.runs[i].label[: cell_w - 1], bold=True,
+                        fg=-1 if self.ctx.no_color else run_color(i))
+        for n, (layer, i) in enumerate(cells):
             gy, gx = divmod(n, per_row)
-            top, left = gy * band_h, margin + gx * cell_w
+            top, left = header + gy * band_h, margin + gx * cell_w
+            if top + band_h > height - 1 and gy > 0:
+                cv.text(height - 2, 0, f"… {grid_rows - gy} more rows (f: zoom)"[:width], fg=GUIDE)
+                break
             w = max(1, cell_w - 1)
-            std = t.last(self.run, f"layer.{layer}.act_std")
-            head = f"L{layer}" + (f" σ {fmt(std)}" if math.isfinite(std) else "")
-            cv.text(top, left, head[:w], bold=True)
-            y = top + 1
-            for k in kinds:
-                counts = t.snapshot(self.run, f"layer.{layer}.{k}_hist")
-                if margin and gx == 0:
-                    cv.text(y + bar_h - 1, 0, "pre" if k == "preact" else "act", fg=244)
-                if counts is not None:
-                    counts = np.nan_to_num(np.asarray(counts, dtype=float))
-                    if self.log_scale:     # `l`: log counts, so a spike (dead ReLUs) hides nothing
-                        counts = np.log1p(np.maximum(counts, 0.0))
-                    color = None if self.ctx.no_color else (run_color(1) if k == "preact" else run_color(0))
-                    bars(cv, y, left, bar_h, rebin(counts, w), color)
-                y += bar_h
-        if footer and edges is not None and len(edges) > 1:
-            note = f"x: {fmt(float(edges[0]))}…{fmt(float(edges[-1]))}"
-            if len(kinds) > 1:
-                note += "  pre = before BN/nonlinearity · act = after"
-            cv.text(height - 1, 0, note[:width], fg=244)
+            self._cell(cv, top, left, w, bar_h, layer, i, kinds, len(edges), gx == 0 and margin)
+        for gx in range(min(per_row, len(cells))):
+            axis_row(cv, height - 1, margin + gx * cell_w, max(1, cell_w - 1), lo, hi)
         return cv.lines()
+
+    @staticmethod
+    def _best_per_row(n: int, usable: int, height: int, kinds: int) -> int:
+        """Columns of small multiples: as wide as MIN_CELL allows, as tall as the rows allow."""
+        best, score = 1, -1.0
+        for per_row in range(1, n + 1):
+            cell_w = usable // per_row
+            rows = -(-n // per_row)
+            bar_h = (height // rows - 1) // kinds
+            if cell_w < MIN_CELL and per_row > 1:
+                break
+            s = min(cell_w / 3.0, bar_h) if bar_h >= 1 else -rows
+            if s > score:
+                best, score = per_row, s
+        return best
+
+    def _cell(self, cv: Canvas, top: int, left: int, w: int, bar_h: int, layer: int, run: int,
+              kinds: list[str], n_edges: int, row_labels: bool) -> None:
+        t = self.ctx.trace
+        std = t.last(run, f"layer.{layer}.act_std")
+        head = f"L{layer}" + (f" σ {short(std)}" if math.isfinite(std) else "")
+        cv.text(top, left, head[:w], bold=True)
+        y = top + 1
+        for k in kinds:
+            raw = t.snapshot(run, f"layer.{layer}.{k}_hist")
+            if row_labels:
+                cv.text(y + bar_h - 1, 0, "pre" if k == "preact" else "act", fg=GUIDE)
+            if raw is not None:
+                counts, below, above = split_outside(raw, n_edges)
+                if self.log_scale:     # `l`: log counts, so a spike (dead ReLUs) hides nothing
+                    counts = np.log1p(np.maximum(counts, 0.0) * 1e4)
+                color = None if self.ctx.no_color else (run_color(1) if k == "preact" else run_color(0))
+                bars(cv, y, left, bar_h, rebin(counts, w), color)
+                if k == kinds[-1]:
+                    self._outside(cv, top, left, w, len(head), below, above)
+            y += bar_h
+
+    @staticmethod
+    def _outside(cv: Canvas, y: int, left: int, w: int, used: int, below: float, above: float) -> None:
+        """The shares outside the edges, at the ends of the title line: ◂12%  3%▸."""
+        marks = []
+        if below >= OUTSIDE_SHOWN:
+            marks.append(f"◂{below:.0%}")
+        if above >= OUTSIDE_SHOWN:
+            marks.append(f"{above:.0%}▸")
+        text = " ".join(marks)
+        if text and used + 1 + len(text) <= w:
+            cv.text(y, left + w - len(text), text, fg=203)

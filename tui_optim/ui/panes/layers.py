@@ -30,7 +30,7 @@ class LayersPane(Pane):
             self.guides = [(1e-3, "1e-3")]
 
     def short_title(self) -> str:
-        return f"{self.series}/layer"
+        return f"{LAYER_WORDS.get(self.series, (self.series,))[0]}/layer"
 
     def title(self) -> str:
         t = self.values.get("title") or TITLES.get(self.series, self.series)
