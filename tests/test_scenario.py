@@ -723,6 +723,7 @@ def test_csv_path_is_resolved_against_the_scenario_file(tmp_path):
     f = tmp_path / "s.toml"
     f.write_text('title = "t"\n[problem]\ntype = "network"\ndataset = "csv"\n'
                  'path = "data.csv"\n')
+    (tmp_path / "data.csv").write_text("x,label\n1,0\n2,1\n")
     assert load_scenario(f).problem.values["path"] == str(tmp_path / "data.csv")
     p = one('title = "t"\n[problem]\ntype = "network"\ndataset = "csv"\n')
     assert "needs 'path'" in p.message
@@ -813,3 +814,46 @@ def test_every_series_a_stepper_emits_is_known_to_the_scenario_layer():
         session = Session(sc, speed=None)
         for chunk in session.chunks():
             assert set(chunk.series) <= known, (name, set(chunk.series) - known)
+
+
+# ------------------------------------------------------------------ CSV data, read by check
+
+
+def csv_scenario(tmp_path, rows: str, name: str = "data.csv") -> Path:
+    (tmp_path / name).write_text(rows)
+    path = tmp_path / "s.toml"
+    path.write_text(f'title = "t"\n[problem]\ntype = "network"\ndataset = "csv"\npath = "{name}"\n'
+                    '[[runs]]\noptimizer = "sgd"\n')
+    return path
+
+
+@pytest.mark.parametrize("rows, where", [
+    ("x,y,label\n1,2,0\n3,abc,1\n", "data.csv:3: column 'y': 'abc' is not a number"),
+    ("x,y,class\n1,2,0\n", "data.csv:1: no column named 'label'"),
+    ("x,y,label\n1,2,0\n3,4\n", "data.csv:3: expected 3 fields, found 2"),
+    ("", "data.csv:1: empty CSV file"),
+])
+def test_check_reads_the_csv_and_names_file_and_line(tmp_path, rows, where):
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(csv_scenario(tmp_path, rows))
+    (p,) = info.value.problems
+    assert p.path == "problem.path" and p.line == 5 and where in p.message
+
+
+def test_a_missing_or_special_csv_is_an_error_not_a_hang(tmp_path):
+    for target in ("nowhere.csv", "/dev/zero"):
+        path = tmp_path / "s.toml"
+        path.write_text(f'title = "t"\n[problem]\ntype = "network"\ndataset = "csv"\n'
+                        f'path = "{target}"\n[[runs]]\noptimizer = "sgd"\n')
+        with pytest.raises(ScenarioError) as info:
+            load_scenario(path)
+        assert "cannot read" in str(info.value) or "not a regular file" in str(info.value)
+
+
+def test_a_2d_classification_csv_gets_the_decision_boundary_pane(tmp_path):
+    rows = "x,y,label\n" + "".join(f"{i % 7},{i % 5},{i % 2}\n" for i in range(20))
+    s = load_scenario(csv_scenario(tmp_path, rows))
+    assert [p.kind for p in s.panes][-1] == "boundary"
+    reg = "x,y,label\n" + "".join(f"{i % 7},{i % 5},{i * 0.37}\n" for i in range(20))
+    s = load_scenario(csv_scenario(tmp_path, reg, "reg.csv"))
+    assert "boundary" not in [p.kind for p in s.panes]

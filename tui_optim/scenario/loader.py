@@ -16,6 +16,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from tui_optim.engine import series
+from tui_optim.engine.csv_data import DataError, read_csv
 from tui_optim.scenario import labels as labels_mod
 from tui_optim.scenario import sweeps
 from tui_optim.scenario.builtin import resolve_scenario_path
@@ -336,6 +337,17 @@ class _Builder:
             ok = False
         return ok
 
+    def check_csv(self, v: dict[str, Any]) -> bool:
+        """Read the data as the run will: its problems are the file's (FILE:LINE: column), and
+        its shape decides the default panes (2 features and classes: the decision boundary)."""
+        try:
+            X, _, classes = read_csv(v["path"], str(v.get("label") or "label"))
+        except DataError as e:
+            self.out.add("problem.path", str(e))
+            return False
+        v["dim"], v["classes"] = int(X.shape[1]), int(classes)
+        return True
+
     def check_network(self, p: dict, v: dict[str, Any]) -> bool:
         out = self.out
         ok = True
@@ -343,8 +355,10 @@ class _Builder:
             if v["path"] is None:
                 out.add("problem", "a csv data set needs 'path'")
                 ok = False
-            elif self.path is not None and not Path(v["path"]).is_absolute():
-                v["path"] = str(self.path.parent / v["path"])
+            else:
+                if self.path is not None and not Path(v["path"]).is_absolute():
+                    v["path"] = str(self.path.parent / v["path"])
+                ok = self.check_csv(v) and ok
         elif "path" in p:
             out.add("problem.path", "'path' is for dataset = \"csv\"")
             ok = False

@@ -78,7 +78,10 @@ def default_panes(ptype: str | None, problem: Mapping[str, Any]) -> list[dict[st
                  {"kind": "layers", "series": "grad_norm"},
                  {"kind": "histograms"},
                  {"kind": "layers", "series": "update_ratio"}]
-        if problem.get("dim") == 2 and problem.get("dataset") not in ("linear", "polynomial", "csv"):
+        # 2-D classification data (a CSV counts once check_csv has read its shape)
+        classifies = problem.get("dataset") not in ("linear", "polynomial", "csv") or (
+            problem.get("dataset") == "csv" and (problem.get("classes") or 0) > 0)
+        if problem.get("dim") == 2 and classifies:
             panes.append({"kind": "boundary"})
         return panes
     if ptype == "chain":

@@ -9,13 +9,14 @@ the target vector for regression (n_classes = 0).
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 from dataclasses import dataclass
 from collections.abc import Mapping
 
 import numpy as np
+
+from ..csv_data import DataError, read_csv
 
 CLASSIFICATION = ("spiral", "circles", "xor", "moons", "blobs", "gaussian")
 REGRESSION = ("linear", "polynomial")
@@ -25,8 +26,6 @@ _NOISE = {"spiral": 0.2, "circles": 0.08, "xor": 0.05, "moons": 0.1, "blobs": 1.
           "linear": 0.1, "polynomial": 0.1, "gaussian": 0.0}
 
 
-class DataError(ValueError):
-    """A data set could not be built (bad CSV, unknown name); the message names the place."""
 
 
 @dataclass(frozen=True)
@@ -96,60 +95,6 @@ def generate(name: str, n: int, classes: int, noise: float, dim: int, degree: in
         y = sum((X ** (p + 1)) @ c[p] for p in range(degree))
         return X, (y + rng.standard_normal(n) * noise)[:, None], 0
     raise DataError(f"unknown dataset {name!r} (expected one of {', '.join(NAMES)})")
-
-
-def read_csv(path: str, label: str) -> tuple[np.ndarray, np.ndarray, int]:
-    """Features from every column but `label`. Labels that are not numbers, or are all
-    integers, are classes (sorted distinct values → 0..C−1); otherwise regression targets."""
-    try:
-        fh = open(path, newline="")
-    except OSError as e:
-        raise DataError(f"{path}: cannot read CSV file: {e.strerror}") from None
-    with fh:
-        reader = csv.reader(fh)
-        header = next(reader, None)
-        if header is None:
-            raise DataError(f"{path}:1: empty CSV file (expected a header row)")
-        header = [h.strip() for h in header]
-        if label not in header:
-            raise DataError(f"{path}:1: no column named {label!r} (columns: {', '.join(header)})")
-        li = header.index(label)
-        rows, labels = [], []
-        for line_no, row in enumerate(reader, start=2):
-            if not row or all(not c.strip() for c in row):
-                continue
-            if len(row) != len(header):
-                raise DataError(f"{path}:{line_no}: expected {len(header)} fields, "
-                                f"found {len(row)}")
-            feats = []
-            for j, cell in enumerate(row):
-                if j == li:
-                    continue
-                try:
-                    v = float(cell)
-                except ValueError:
-                    raise DataError(f"{path}:{line_no}: column {header[j]!r}: {cell.strip()!r} "
-                                    f"is not a number") from None
-                if not math.isfinite(v):
-                    raise DataError(f"{path}:{line_no}: column {header[j]!r}: {cell.strip()!r} "
-                                    f"is not finite")
-                feats.append(v)
-            rows.append(feats)
-            labels.append(row[li].strip())
-    if not rows:
-        raise DataError(f"{path}:2: no data rows")
-    X = np.array(rows, dtype=np.float64).reshape(len(rows), len(header) - 1)
-    try:
-        vals = [float(s) for s in labels]
-        numeric = True
-    except ValueError:
-        numeric = False
-    if numeric and not all(v.is_integer() for v in vals):
-        return X, np.array(vals)[:, None], 0
-    keys = sorted(set(vals if numeric else labels))
-    index = {k: i for i, k in enumerate(keys)}
-    y = np.array([index[v] for v in (vals if numeric else labels)], dtype=np.float64)
-    return X, y[:, None], len(keys)
 
 
 def load(problem: Mapping) -> Dataset:
