@@ -67,3 +67,14 @@ def test_claims_fail_in_the_wrong_regime(name, sets, must_fail):
     failed = failing(name, sets)
     for phrase in must_fail:
         assert any(phrase in claim for claim in failed), (phrase, failed)
+
+
+def test_the_claims_page_matches_the_scenarios():
+    """docs/claims.md lists every built-in's claims as they are (regenerate it when they change:
+    python -m tui_optim.scenario.claims_doc > docs/claims.md)."""
+    from pathlib import Path
+
+    from tui_optim.scenario.claims_doc import claims_table
+
+    page = Path(__file__).parent.parent / "docs" / "claims.md"
+    assert page.read_text() == claims_table()
