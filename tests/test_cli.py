@@ -87,26 +87,36 @@ def test_record_then_replay_headless_gives_the_same_report(tmp_path):
     assert [r["final_loss"] for r in a["runs"]] == [r["final_loss"] for r in b["runs"]]
 
 
-def test_ctrl_c_stops_cleanly_and_keeps_what_was_recorded(tmp_path):
+@pytest.mark.parametrize("sig, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143),
+                                         (signal.SIGHUP, 129)], ids=["INT", "TERM", "HUP"])
+def test_a_signal_stops_cleanly_and_keeps_what_was_recorded(tmp_path, sig, status):
+    from tui_optim.replay import partial_path
+
     rec, js = tmp_path / "run.replay", tmp_path / "r.json"
     proc = subprocess.Popen(
         [sys.executable, "-m", "tui_optim", "run", "08_no_critical_points", "--headless",
          "--steps", "1000000000", "--record", str(rec), "--json", str(js)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    # Wait until the recording holds some chunks, then interrupt.
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and (not rec.exists() or rec.stat().st_size < 10_000):
-        time.sleep(0.1)
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err
+    try:
+        # Wait until the recording (still under its partial name) holds some chunks.
+        partial = partial_path(rec)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and (not partial.exists() or partial.stat().st_size < 10_000):
+            time.sleep(0.1)
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == status, err
     assert "Traceback" not in err
     assert "interrupted" in out
     report = json.loads(js.read_text())
     assert report["interrupted"] is True and report["runs"][0]["steps"] > 0
+    assert rec.exists() and not partial_path(rec).exists()     # renamed once complete
     replay = cli("replay", rec, "--headless")
     assert replay.returncode in (0, 1), replay.stderr
-    assert "Traceback" not in replay.stderr
+    assert "Traceback" not in replay.stderr and "stopped" in replay.stdout
 
 
 def test_list_shows_every_builtin_grouped_by_topic():
@@ -118,3 +128,66 @@ def test_list_shows_every_builtin_grouped_by_topic():
 def test_python_dash_m_and_help_work():
     result = cli("--help")
     assert result.returncode == 0 and "replay" in result.stdout
+
+
+def test_outputs_never_destroy_work(tmp_path, capsys):
+    """An existing file is kept unless --force; one path for two outputs, or the scenario's own
+    path, is refused before anything runs."""
+    js = tmp_path / "r.json"
+    js.write_text("precious")
+    assert main(["run", "01_lr_regimes", "--headless", "--json", str(js)]) == 2
+    assert "exists (--force replaces it)" in capsys.readouterr().err and js.read_text() == "precious"
+    assert main(["run", "01_lr_regimes", "--headless", "--json", str(js), "--force"]) == 0
+    assert json.loads(js.read_text())["ok"] is True
+    same = tmp_path / "same"
+    assert main(["run", "01_lr_regimes", "--headless", "--json", str(same), "--csv", str(same)]) == 2
+    assert "the same file as --json" in capsys.readouterr().err
+    scenario = tmp_path / "mine.toml"
+    scenario.write_text((DATA / "diverge.toml").read_text())
+    assert main(["run", str(scenario), "--headless", "--record", str(scenario), "--force"]) == 2
+    assert "the input file itself" in capsys.readouterr().err
+    assert scenario.read_text() == (DATA / "diverge.toml").read_text()
+
+
+def test_an_internal_error_is_one_line_with_its_own_status(monkeypatch, capsys):
+    import tui_optim.cli as cli_mod
+
+    def boom(args):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(cli_mod, "cmd_list", boom)
+    assert main(["list"]) == 70
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "internal error: ZeroDivisionError: a bug" in err
+    assert "please report" in err
+
+
+def test_no_escape_sequence_from_a_scenario_reaches_the_terminal(tmp_path):
+    """A shared scenario's text could set the terminal's title, clear the screen or write the
+    clipboard (OSC 52): every control character is shown as a symbol instead."""
+    hostile = tmp_path / "hostile.toml"
+    hostile.write_text(
+        'title = "\\u001b]0;pwned\\u0007 title"\n'
+        'explanation = "\\u001b[2J cleared \\u001b]52;c;cHduZWQ=\\u0007 \\r overwritten"\n'
+        '[problem]\ntype = "surface"\nsurface = "quadratic"\neigenvalues = [1.0, 2.0]\n'
+        '[[runs]]\noptimizer = "sgd"\nlabel = "\\u009b31m red"\nlr = 0.1\n'
+        '[[expect]]\nclaim = "\\u001b[31m claim"\ncheck = "final(\'\\u009b31m red\', \'loss\') < 1"\n')
+    result = cli("run", hostile, "--headless", "--steps", "20")
+    assert result.returncode == 0, result.stderr
+    for stream in (result.stdout, result.stderr):
+        assert not any(c in stream for c in "\x1b\x07\x9b\r")
+    assert "␛]0;pwned␇ title" in result.stdout
+    from tui_optim.scenario import load_scenario
+
+    s = load_scenario(hostile)
+    assert "␛[2J cleared" in s.explanation and "\x1b" not in s.explanation
+    assert s.runs[0].label == "\ufffd31m red"
+
+
+def test_a_huge_label_width_is_an_error_not_500_mb(tmp_path):
+    path = tmp_path / "wide.toml"
+    path.write_text('title = "t"\n[problem]\ntype = "surface"\nsurface = "rosenbrock"\n'
+                    '[[runs]]\noptimizer = "sgd"\nlabel = "{lr:>100000000}"\n')
+    result = cli("check", path)
+    assert result.returncode == 2 and len(result.stderr) < 500
+    assert "width or precision above 120" in result.stderr

@@ -159,7 +159,8 @@ def test_arithmetic_edge_cases_do_not_raise():
     assert verdict("1 / 0 > 1e300").holds
     assert verdict("exp(1000) == inf").holds
     assert verdict("10.0 ** 400 == inf").holds
-    assert verdict("0 / 0 != 0 / 0").holds  # nan
+    v = verdict("0 / 0 != 0 / 0")          # nan: a claim on an undefined value never holds
+    assert not v.holds and "nan" in v.error
     v = verdict("(-8) ** 0.5 > 0")
     assert not v.holds and v.error
 
@@ -187,3 +188,15 @@ def test_fmt():
 def test_deep_expressions_give_verdicts(src):
     (v,) = evaluate([ExpectSpec("c", src)], RECORDS)
     assert isinstance(v.holds, bool)
+
+
+def test_a_nan_value_fails_the_claim_and_says_why():
+    for check in ("0 / 0", "not (0 / 0)", "0 / 0 or 1", "0 / 0 < 1"):
+        v = verdict(check)
+        assert not v.holds and "nan" in v.error, check
+
+
+def test_names_take_no_arithmetic():
+    """param() of a string key times a huge number would build a huge string."""
+    v = verdict("param('SGD', 'optimizer') * 10000000 == 1")
+    assert not v.holds and "arithmetic on a name" in v.error

@@ -1,4 +1,5 @@
-"""`tui-optim`: the command line. Exit status 0 ok, 1 an [expect] claim failed, 2 bad input.
+"""`tui-optim`: the command line. Exit status 0 ok, 1 an [expect] claim failed, 2 bad input,
+130 / 143 / 129 interrupted (Ctrl-C, SIGTERM, SIGHUP), 70 an internal error (a bug: never 1).
 
 Bad input (a scenario with problems, a missing file, an unwritable output) is reported in one
 message per problem and never as a traceback. The Textual UI is imported only when a screen is
@@ -13,6 +14,7 @@ import sys
 from pathlib import Path
 
 EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 70      # EX_SOFTWARE: our bug, told apart from a failed claim (1)
 
 
 class BadInput(Exception):
@@ -52,16 +54,19 @@ def _parser() -> argparse.ArgumentParser:
 def _report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", type=Path, metavar="FILE", help="headless: write summary and verdicts")
     p.add_argument("--csv", type=Path, metavar="FILE", help="headless: write every per-step series")
+    p.add_argument("--force", action="store_true",
+                   help="replace existing output files (by default an existing file is kept)")
 
 
-def _writable(path: Path | None, what: str) -> None:
-    if path is None:
-        return
-    parent = path.expanduser().resolve().parent
-    if not parent.is_dir():
-        raise BadInput(f"{what} {path}: folder {parent} does not exist")
-    if path.is_dir():
-        raise BadInput(f"{what} {path}: is a folder, expected a file name")
+def _outputs(args: argparse.Namespace, inputs) -> None:
+    """Every output checked before anything runs (nothing recorded is lost to a bad path)."""
+    from tui_optim.outputs import OutputError, check_outputs
+
+    outs = [(getattr(args, "record", None), "--record"), (args.json, "--json"), (args.csv, "--csv")]
+    try:
+        check_outputs(outs, inputs=[p for p in inputs if p is not None], force=args.force)
+    except OutputError as e:
+        raise BadInput(str(e)) from None
 
 
 def _load(args: argparse.Namespace):
@@ -78,8 +83,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from tui_optim.replay import Recorder
 
     scenario = _load(args)
-    for path, what in ((args.record, "--record"), (args.json, "--json"), (args.csv, "--csv")):
-        _writable(path, what)
+    _outputs(args, [scenario.path])
     if not args.headless:
         if args.json or args.csv:
             raise BadInput("--json and --csv go with --headless")
@@ -87,9 +91,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         return run_app(scenario=scenario, record=args.record,
                        record_overrides=dict(sets=args.sets, seed=args.seed, steps=args.steps))
-    from tui_optim.headless import drive
+    from tui_optim.headless import drive, stop_on_signals
     from tui_optim.runner import Session
 
+    stop_on_signals()
     recorder = None
     if args.record:
         recorder = Recorder(args.record, scenario, sets=args.sets, seed=args.seed, steps=args.steps)
@@ -99,8 +104,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_replay(args: argparse.Namespace) -> int:
     from tui_optim.replay import Replayer
 
-    for path, what in ((args.json, "--json"), (args.csv, "--csv")):
-        _writable(path, what)
+    _outputs(args, [args.file])
     replayer = Replayer(args.file)
     if replayer.truncated:
         print(f"tui-optim: {args.file}: the recording ends mid-write (the run was cut off); "
@@ -109,8 +113,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
         from tui_optim.ui.app import run_app
 
         return run_app(replayer=replayer)
-    from tui_optim.headless import drive
+    from tui_optim.headless import drive, stop_on_signals
 
+    stop_on_signals()
     return drive(replayer, json_path=args.json, csv_path=args.csv)
 
 
@@ -156,9 +161,11 @@ def _leave_a_core_for_the_screen(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     _leave_a_core_for_the_screen(args)
-    from tui_optim.replay import ReplayError
-    from tui_optim.scenario import ScenarioError
-
+    try:
+        from tui_optim.replay import ReplayError
+        from tui_optim.scenario import ScenarioError
+    except KeyboardInterrupt:        # Ctrl-C while Python is still importing
+        return 130
     try:
         if args.command is None:
             from tui_optim.ui.app import run_app
@@ -178,5 +185,22 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as e:
         print(f"tui-optim: {e.filename or ''}: {e.strerror or e}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt as stop:
+        from tui_optim.headless import exit_status
+
+        return exit_status(stop)
+    except RecursionError:
+        print("tui-optim: the input is nested too deeply", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except MemoryError:
+        print("tui-optim: out of memory (the scenario asks for more than this machine has)",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except Exception as e:  # a bug of ours: one line, its own status, never a traceback
+        where = e.__traceback__
+        while where is not None and where.tb_next is not None:
+            where = where.tb_next
+        at = f" at {Path(where.tb_frame.f_code.co_filename).name}:{where.tb_lineno}" if where else ""
+        print(f"tui-optim: internal error: {type(e).__name__}: {str(e)[:200]}{at} "
+              "(a bug in tui-optim; please report it with the command you ran)", file=sys.stderr)
+        return EXIT_INTERNAL

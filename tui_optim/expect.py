@@ -123,6 +123,12 @@ def _exp(x: float) -> float:
         return math.inf
 
 
+def _not_nan(value: Any, text: str) -> None:
+    """A claim about an undefined value (0/0, the accuracy of a diverged run) does not hold."""
+    if isinstance(value, float) and math.isnan(value):
+        raise EvalError(f"{text} is nan (not a number): a claim on it cannot hold")
+
+
 def _is_literal(node: ast.AST) -> bool:
     if isinstance(node, ast.Constant):
         return True
@@ -166,7 +172,10 @@ class _Evaluator:
             v = self.eval(node.operand)
             return -v if isinstance(node.op, ast.USub) else +v
         if isinstance(node, ast.BinOp):
-            return _BIN[type(node.op)](self.eval(node.left), self.eval(node.right))
+            a, b = self.eval(node.left), self.eval(node.right)
+            if isinstance(a, str) or isinstance(b, str):
+                raise EvalError(f"{self.text(node)}: arithmetic on a name ({fmt(a)}, {fmt(b)})")
+            return _BIN[type(node.op)](float(a), float(b))
         if isinstance(node, ast.Compare):
             return self.compare(node)
         if isinstance(node, ast.Call):
@@ -176,6 +185,7 @@ class _Evaluator:
     def logical(self, node: ast.AST) -> Any:
         """An operand of and/or/not; a bare value (diverged('x')) is shown in `measured` too."""
         value = self.eval(node)
+        _not_nan(value, self.text(node))
         if not isinstance(node, (ast.Compare, ast.BoolOp)) and not (
                 isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not)):
             self.measured.append(f"{self.text(node)} = {fmt(value)}")
@@ -184,6 +194,8 @@ class _Evaluator:
     def compare(self, node: ast.Compare) -> bool:
         sides = [node.left, *node.comparators]
         values = [self.eval(s) for s in sides]
+        for side, value in zip(sides, values):
+            _not_nan(value, self.text(side))
         parts = [self.side(sides[0], values[0])]
         result = True
         for i, op in enumerate(node.ops):
@@ -406,6 +418,9 @@ def evaluate_one(expect: ExpectSpec, records: Sequence[RunRecord]) -> Verdict:
         return Verdict(expect.claim, expect.check, False, "; ".join(ev.measured),
                        f"cannot evaluate: {e}")
     measured = "; ".join(ev.measured) if ev.measured else f"{src} = {fmt(value)}"
+    if isinstance(value, float) and math.isnan(value):
+        return Verdict(expect.claim, expect.check, False, measured,
+                       "the check's value is nan (not a number): it cannot hold")
     try:
         holds = bool(value)
     except (ValueError, TypeError) as e:

@@ -1,8 +1,9 @@
 """Headless mode: drive a session (or a replay) to the end without a screen.
 
 Progress goes to stderr, the summary table and claim verdicts to stdout, and the exit status
-says whether the scenario's claims hold (0), a claim failed (1), or the run was interrupted (130).
-Ctrl-C stops the runs cleanly: whatever was recorded is still written (replay, JSON, CSV).
+says whether the scenario's claims hold (0), a claim failed (1), or the run was interrupted (130
+for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP). Each stops the runs cleanly: whatever was recorded
+is still written (replay, JSON, CSV), with a `stopped` marker for every unfinished run.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -17,9 +19,35 @@ from typing import Any, Iterable, TextIO
 
 from tui_optim.chunk import Chunk, Status
 from tui_optim.expect import evaluate
+from tui_optim.outputs import partial_path, write_text
 from tui_optim.summary import RunSummary, Summary
 
 EXIT_OK, EXIT_CLAIM_FAILED, EXIT_INTERRUPTED = 0, 1, 130
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM or SIGHUP (an SSH drop) handled as Ctrl-C is: stop the runs, keep and write what
+    was recorded, exit 128 + the signal's number (143, 129)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def exit_status(interrupt: KeyboardInterrupt) -> int:
+    return 128 + interrupt.signum if isinstance(interrupt, Interrupted) else EXIT_INTERRUPTED
+
+
+def stop_on_signals() -> None:
+    """Make SIGTERM and SIGHUP interrupt a headless run like Ctrl-C (main thread only)."""
+    import signal
+
+    def handler(signum, frame):
+        raise Interrupted(signum)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), handler)
 
 
 class Progress:
@@ -114,7 +142,8 @@ def write_csv(summary: Summary, path: Path) -> None:
     names: list[str] = []
     for run in summary.runs:
         names += [n for n in run.series_names() if n not in names]
-    with open(path, "w", newline="", encoding="utf-8") as f:
+    tmp = partial_path(path)
+    with open(tmp, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["run", "label", "step", *names])
         for run in summary.runs:
@@ -122,6 +151,7 @@ def write_csv(summary: Summary, path: Path) -> None:
             for k in range(run.records):
                 w.writerow([run.index, run.label, k, *(
                     repr(float(c[k])) if c is not None and k < len(c) else "" for c in cols)])
+    os.replace(tmp, path)
 
 
 def _jsonable(x: Any) -> Any:
@@ -143,7 +173,7 @@ def write_json(summary: Summary, verdicts, scenario, path: Path, interrupted: bo
         ],
         "ok": all(v.holds for v in verdicts) and not interrupted,
     }
-    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    write_text(path, json.dumps(report, indent=2) + "\n")
 
 
 def format_verdicts(verdicts) -> str:
@@ -166,7 +196,7 @@ def drive(source, *, recorder=None, out: TextIO | None = None, err: TextIO | Non
     scenario = source.scenario
     summary = Summary(source.runs)
     progress = Progress(sum(r.steps for r in source.runs), err)
-    interrupted = False
+    interrupted: KeyboardInterrupt | None = None
     try:
         # Only a cold start is worth a word: it compiles for half a minute.
         source.compile(lambda i, n, what: progress.say(what) if what.startswith("compiling")
@@ -176,8 +206,8 @@ def drive(source, *, recorder=None, out: TextIO | None = None, err: TextIO | Non
             if recorder is not None:
                 recorder.write(chunk)
             progress.update(summary.records)
-    except KeyboardInterrupt:
-        interrupted = True
+    except KeyboardInterrupt as stop:
+        interrupted = stop
         source.stop()
         for run in summary.runs:
             if run.status == Status.RUNNING.value:
@@ -191,15 +221,16 @@ def drive(source, *, recorder=None, out: TextIO | None = None, err: TextIO | Non
         if recorder is not None:
             recorder.close()
     summary.set_compute_seconds(source.compute_seconds)
-    verdicts = [] if interrupted else evaluate(scenario.expects, summary.runs)
+    verdicts = [] if interrupted is not None else evaluate(scenario.expects, summary.runs)
     print(f"{scenario.title}  ({scenario.name})", file=out)
     print(format_table(summary), file=out)
     print(file=out)
-    print("interrupted: claims not checked" if interrupted else format_verdicts(verdicts), file=out)
+    print("interrupted: claims not checked" if interrupted is not None else format_verdicts(verdicts),
+          file=out)
     if json_path is not None:
-        write_json(summary, verdicts, scenario, json_path, interrupted)
+        write_json(summary, verdicts, scenario, json_path, interrupted is not None)
     if csv_path is not None:
         write_csv(summary, csv_path)
-    if interrupted:
-        return EXIT_INTERRUPTED
+    if interrupted is not None:
+        return exit_status(interrupted)
     return EXIT_OK if all(v.holds for v in verdicts) else EXIT_CLAIM_FAILED

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import time
 from collections import deque
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from tui_optim.outputs import partial_path
 from tui_optim.chunk import Chunk, Status
 from tui_optim.runner.pacing import PacedControls, Pacer
 from tui_optim.runner.session import RunInfo
@@ -40,11 +42,14 @@ def _decode(d: dict[str, Any]) -> np.ndarray:
 
 
 class Recorder:
-    """Appends chunks to a replay file, one flushed line each."""
+    """Appends chunks to a replay file, one flushed line each. The lines go to a hidden
+    `.NAME.partial` beside it, renamed to NAME on close: a run that fails to start leaves an
+    older recording intact, and one killed midway leaves its readable prefix in the partial."""
 
     def __init__(self, path: str | Path, scenario: Any, *, sets=(), seed=None, steps=None) -> None:
         self.path = Path(path)
-        self._f = open(self.path, "w", encoding="utf-8")
+        self._partial = partial_path(self.path)
+        self._f = open(self._partial, "w", encoding="utf-8")
         header = {
             "format": FORMAT,
             "version": VERSION,
@@ -79,6 +84,7 @@ class Recorder:
     def close(self) -> None:
         if not self._f.closed:
             self._f.close()
+            os.replace(self._partial, self.path)
 
     def __enter__(self) -> "Recorder":
         return self

@@ -6,6 +6,7 @@ into objects; list values format element-wise ("[0.5, 1]").
 
 from __future__ import annotations
 
+import re
 import string
 from typing import Any, Mapping, Sequence
 
@@ -34,6 +35,9 @@ def fields(template: str) -> list[str]:
     return [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
 
 
+MAX_LABEL = 120        # characters: a label names a run in a legend, not a paragraph
+
+
 def render(template: str, values: Mapping[str, Any]) -> str:
     """Fill the template; ValueError with a readable message on a bad field or format."""
     out = []
@@ -52,6 +56,9 @@ def render(template: str, values: Mapping[str, Any]) -> str:
                              f"{suggest(field, list(values))}")
         if spec and ("{" in spec):
             raise ValueError(f"nested fields are not allowed in a label: {{{field}:{spec}}}")
+        if any(int(n) > MAX_LABEL for n in re.findall(r"\d+", spec or "")):
+            raise ValueError(f"{{{field}:{spec[:20]}}}: a width or precision above {MAX_LABEL} "
+                             "in a label")
         value = values[field]
         if conv == "r":
             value = repr(value)
@@ -61,7 +68,10 @@ def render(template: str, values: Mapping[str, Any]) -> str:
             out.append(_format(value, spec or ""))
         except (ValueError, TypeError) as e:
             raise ValueError(f"cannot format {{{field}:{spec}}} in label: {e}") from None
-    return "".join(out)
+    label = "".join(out)
+    if len(label) > MAX_LABEL:
+        raise ValueError(f"the label is {len(label)} characters long; at most {MAX_LABEL}")
+    return label
 
 
 def default_template(optimizer: str, swept: Sequence[str], values: Mapping[str, Any]) -> str:

@@ -18,17 +18,32 @@ class _Invalid:
 INVALID: Any = _Invalid()  # returned by a checker after it reported a problem
 
 
-def show(value: Any) -> str:
-    """A value the way it would be written in TOML (true, "text", [1, 2])."""
+# Control characters would reach the terminal as escape sequences (set the title, clear the
+# screen, write the clipboard): every string of a scenario shows them as visible symbols instead.
+_VISIBLE = {c: 0x2400 + c for c in range(0x20) if chr(c) not in "\n\t"}
+_VISIBLE.update({0x7F: 0x2421, **{c: 0xFFFD for c in range(0x80, 0xA0)}})
+SHOW_MAX = 80          # characters of a value quoted in a message
+
+
+def visible(text: str) -> str:
+    """The text with control characters (ESC, CR, BEL, C1 controls...) shown as symbols (␛)."""
+    return text.translate(_VISIBLE)
+
+
+def show(value: Any, limit: int = SHOW_MAX) -> str:
+    """A value the way it would be written in TOML (true, "text", [1, 2]), cut at `limit`
+    characters so a message never echoes a whole file."""
     if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(show(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {show(v)}" for k, v in value.items()) + " }"
-    return str(value)
+        text = "true" if value else "false"
+    elif isinstance(value, str):
+        text = repr(value[: limit + 1])
+    elif isinstance(value, (list, tuple)):
+        text = "[" + ", ".join(show(v, limit) for v in value[: limit // 2 + 1]) + "]"
+    elif isinstance(value, dict):
+        text = "{ " + ", ".join(f"{k} = {show(v, limit)}" for k, v in list(value.items())[:limit // 4 + 1]) + " }"
+    else:
+        text = str(value) if not isinstance(value, int) or abs(value) < 10**limit else "a huge integer"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def suggest(word: str, choices: Sequence[str]) -> str:
@@ -68,9 +83,9 @@ class Str(Spec):
         if not isinstance(value, str):
             return self.fail(value, path, out)
         if self.choices is not None and value not in self.choices:
-            out.add(path, f"expected {self.expected}, got {value!r}{suggest(value, self.choices)}")
+            out.add(path, f"expected {self.expected}, got {show(value)}{suggest(value[:SHOW_MAX], self.choices)}")
             return INVALID
-        return value
+        return visible(value)
 
 
 @dataclass

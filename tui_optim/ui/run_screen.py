@@ -513,8 +513,13 @@ class RunScreen(Screen[None]):
         self._layout()
 
     def action_screenshot(self) -> None:
-        self.screenshot_dir.mkdir(parents=True, exist_ok=True)
-        path = self.app.save_screenshot(path=str(self.screenshot_dir))
+        try:
+            self.screenshot_dir.mkdir(parents=True, exist_ok=True)
+            path = self.app.save_screenshot(path=str(self.screenshot_dir))
+        except OSError as e:       # an unwritable folder is a message, never a crash
+            self.notify(f"cannot save a screenshot in {self.screenshot_dir}: {e.strerror or e}",
+                        severity="error", timeout=6)
+            return
         self.last_screenshot = path
         self.notify(f"screenshot saved to {path}", timeout=4)
 
