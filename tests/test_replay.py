@@ -111,3 +111,33 @@ def test_a_newer_format_version_is_refused_with_both_versions(tmp_path):
     path.write_text(json.dumps({"format": "tui-optim-replay", "version": 99}) + "\n")
     with pytest.raises(ReplayError, match="99"):
         Replayer(path)
+
+
+def test_crafted_recordings_are_refused_with_their_line(tmp_path):
+    """A header without its scenario, chunks of a run that does not exist, a gap, a repeat,
+    a series that is not a table, JSON nested 100 000 deep: each a ReplayError naming the
+    line, never a traceback and never a silently different run."""
+    import json as _json
+
+    path, _ = record(tmp_path, name="01_lr_regimes")
+    lines = path.read_text().splitlines()
+    header, first, second = _json.loads(lines[0]), _json.loads(lines[1]), lines[2]
+
+    def damaged(name: str, *body: str, head: dict | None = None) -> Path:
+        p = tmp_path / name
+        p.write_text("\n".join([_json.dumps(head or header), *body]) + "\n")
+        return p
+
+    cases = {
+        "no scenario": damaged("a", lines[1], head={k: v for k, v in header.items() if k != "scenario"}),
+        "no run -1": damaged("b", _json.dumps({**first, "run": -1}), second),
+        "run 99": damaged("c", _json.dumps({**first, "run": 99}), second),
+        "a gap": damaged("d", _json.dumps({**first, "start": 10 ** 18}), second),
+        "repeated": damaged("e", lines[1], lines[1], second),
+        "series list": damaged("f", _json.dumps({**first, "series": [1, 2]}), second),
+        "deep": damaged("g", "[" * 100_000 + "]" * 100_000, second),
+    }
+    for what, p in cases.items():
+        with pytest.raises(ReplayError) as info:
+            Replayer(p)
+        assert str(p) in str(info.value), what

@@ -93,8 +93,23 @@ class Recorder:
         self.close()
 
 
+def _int(obj: dict[str, Any], key: str, lo: int = 0) -> int:
+    v = obj[key]
+    if not isinstance(v, int) or isinstance(v, bool) or v < lo:
+        raise ValueError(f"{key} must be a whole number >= {lo}")
+    return v
+
+
 def _chunk_from(obj: dict[str, Any]) -> Chunk:
-    return Chunk(
+    """A chunk record, its types checked (anything else raises ValueError/KeyError/TypeError)."""
+    if not isinstance(obj, dict) or not isinstance(obj.get("series"), dict) \
+            or not isinstance(obj.get("snapshots"), dict):
+        raise ValueError("not a chunk record")
+    n = _int(obj, "n")
+    _int(obj, "run"), _int(obj, "start")
+    if obj["diverged_at"] is not None:
+        _int(obj, "diverged_at")
+    chunk = Chunk(
         run=int(obj["run"]),
         start=int(obj["start"]),
         n=int(obj["n"]),
@@ -103,10 +118,29 @@ def _chunk_from(obj: dict[str, Any]) -> Chunk:
         status=Status(obj["status"]),
         diverged_at=obj["diverged_at"],
     )
+    if any(v.ndim != 1 or len(v) != n for v in chunk.series.values()):
+        raise ValueError("a series of the wrong length")
+    return chunk
 
 
-def read_replay(path: str | Path) -> tuple[dict[str, Any], list[Chunk], bool]:
-    """(header, chunks, truncated). Raises ReplayError for a file that is not a replay."""
+def check_stream(path: Path, header: dict[str, Any], chunks: list[tuple[int, Chunk]],
+                 n_runs: int) -> None:
+    """Chunks that cannot come from a recording are refused with their line: a run index out
+    of range, a start that is not where that run's last chunk stopped (a gap, a repeat)."""
+    next_start = [0] * n_runs
+    for line, c in chunks:
+        if not 0 <= c.run < n_runs:
+            raise ReplayError(f"{path}:{line}: chunk of run {c.run}; the scenario has runs "
+                              f"0..{n_runs - 1}")
+        if c.start != next_start[c.run]:
+            raise ReplayError(f"{path}:{line}: chunk of run {c.run} starts at record {c.start}, "
+                              f"expected {next_start[c.run]} (a gap or a repeated chunk)")
+        next_start[c.run] = c.stop
+
+
+def read_replay(path: str | Path) -> tuple[dict[str, Any], list[tuple[int, Chunk]], bool]:
+    """(header, (line, chunk) pairs, truncated). Raises ReplayError for a file that is not a
+    replay, or whose header or chunks are damaged."""
     path = Path(path)
     try:
         lines = path.read_bytes().split(b"\n")
@@ -114,22 +148,27 @@ def read_replay(path: str | Path) -> tuple[dict[str, Any], list[Chunk], bool]:
         raise ReplayError(f"{path}: cannot read: {e.strerror or e}") from None
     try:
         header = json.loads(lines[0])
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ReplayError(f"{path}: not a tui-optim replay file (no header line)") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise ReplayError(f"{path}: not a tui-optim replay file")
     if header.get("version") != VERSION:
         raise ReplayError(f"{path}: replay format version {header.get('version')!r}; "
                           f"this tui-optim reads version {VERSION}")
-    chunks: list[Chunk] = []
+    scenario = header.get("scenario")
+    if not isinstance(scenario, dict) or not isinstance(scenario.get("text"), str):
+        raise ReplayError(f"{path}:1: the header holds no scenario text")
+    if not isinstance(header.get("overrides", {}), dict):
+        raise ReplayError(f"{path}:1: the header's overrides are not a table")
+    chunks: list[tuple[int, Chunk]] = []
     truncated = False
     body = lines[1:]
     for i, line in enumerate(body):
         if not line.strip():
             continue
         try:
-            chunks.append(_chunk_from(json.loads(line)))
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+            chunks.append((i + 2, _chunk_from(json.loads(line))))
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError, RecursionError):
             # Only a torn last line is expected (crash mid-write); anything else is damage.
             if any(rest.strip() for rest in body[i + 1:]):
                 raise ReplayError(f"{path}:{i + 2}: damaged chunk record") from None
@@ -149,13 +188,15 @@ class Replayer(PacedControls):
         from tui_optim.scenario import load_scenario_text
 
         self.path = Path(path)
-        self.header, self._chunks, self.truncated = read_replay(self.path)
+        self.header, lined, self.truncated = read_replay(self.path)
         sc = self.header["scenario"]
         ov = self.header.get("overrides", {})
         self.scenario = load_scenario_text(
-            sc["text"], sc.get("file") or sc.get("name") or str(self.path),
+            sc["text"], str(sc.get("file") or sc.get("name") or self.path),
             sets=ov.get("sets") or (), steps=ov.get("steps"), seed=ov.get("seed"),
         )
+        check_stream(self.path, self.header, lined, len(self.scenario.runs))
+        self._chunks = [c for _, c in lined]
         self.runs = tuple(
             RunInfo(r.index, r.label, r.group, r.steps, r.values) for r in self.scenario.runs
         )

@@ -14,7 +14,7 @@ import numpy as np
 from tui_optim.scenario.errors import Problems
 from tui_optim.scenario import network_keys
 from tui_optim.scenario.specs import (
-    INVALID, PROBLEM_TYPES, REQUIRED, Any_, Bool, Float, Int, Key, List, RunContext, Spec, Str,
+    INVALID, MAX_SIZE, MAX_STEPS, PROBLEM_TYPES, REQUIRED, Any_, Bool, Float, Int, Key, List, RunContext, Spec, Str,
     Table, Window, check_keys, join,
 )
 
@@ -26,7 +26,7 @@ TOP_KEYS: dict[str, Key] = {k.name: k for k in [
     Key("topic", Str(), "misc"),
     Key("order", Int(), 999),
     Key("explanation", Str(), ""),
-    Key("steps", Int(ge=1), 200),
+    Key("steps", Int(ge=1, le=MAX_STEPS), 200),
     Key("seed", Int(ge=0), 0),
     Key("speed", Float(gt=0), None),  # None: the dashboard picks a speed so a run takes ~5 s
     Key("problem", Any_(), REQUIRED),
@@ -100,8 +100,8 @@ def _fixed(*start: float) -> Callable[[Mapping[str, Any], int], tuple[float, ...
 
 
 _DATA_KEYS = (
-    Key("n_samples", Int(ge=1), 200),
-    Key("n_features", Int(ge=1), 2),
+    Key("n_samples", Int(ge=1, le=MAX_SIZE), 200),
+    Key("n_features", Int(ge=1, le=1000), 2),
     Key("scales", List(Float(gt=0), min_len=1), None),  # None: all 1 (one per feature)
     Key("noise", Float(ge=0), 0.1),
     Key("data_seed", Int(ge=0), 0),
@@ -125,7 +125,7 @@ SURFACES: dict[str, SurfaceInfo] = {
     "beale": SurfaceInfo({}, lambda p: 2, _fixed(1.0, 1.5)),
     "himmelblau": SurfaceInfo({}, lambda p: 2, _fixed(0.0, 0.0)),
     "rastrigin": SurfaceInfo(
-        _keys(Key("A", Float(ge=0), 10.0), Key("dim", Int(ge=1), 2)),
+        _keys(Key("A", Float(ge=0), 10.0), Key("dim", Int(ge=1, le=1000), 2)),
         lambda p: p.get("dim", 2), lambda p, d: tuple(float(x) for x in np.resize([3.2, -2.7], d))),
     "saddle": SurfaceInfo({}, lambda p: 2, _fixed(1.5, 1e-3)),
     "monkey_saddle": SurfaceInfo({}, lambda p: 2, _fixed(1.5, 1e-3)),
@@ -148,8 +148,8 @@ SURFACES: dict[str, SurfaceInfo] = {
         lambda p, d: tuple([0.0] * d)),
     # θ = (W, H) flattened; the start is a seeded random init drawn by the engine (None here)
     "sparse_coding": SurfaceInfo(
-        _keys(Key("n_samples", Int(ge=1), 30), Key("n_atoms", Int(ge=1), 4),
-              Key("n_features", Int(ge=1), 6), Key("l1", Float(ge=0), 0.5),
+        _keys(Key("n_samples", Int(ge=1, le=10**4), 30), Key("n_atoms", Int(ge=1, le=100), 4),
+              Key("n_features", Int(ge=1, le=100), 6), Key("l1", Float(ge=0), 0.5),
               Key("w_decay", Float(ge=0), 0.0), Key("noise", Float(ge=0), 0.05),
               Key("data_seed", Int(ge=0), 0)),
         lambda p: p.get("n_atoms", 4) * (p.get("n_features", 6) + p.get("n_samples", 30)),
@@ -177,12 +177,12 @@ _DELTA = {"adagrad": 1e-7, "rmsprop": 1e-6, "adam": 1e-8}
 # schedule name -> {key: (spec, default)}; REQUIRED marks keys without a default.
 SCHEDULE_KEYS: dict[str, dict[str, tuple[Spec, Any]]] = {
     "constant": {},
-    "step": {"every": (Int(ge=1), REQUIRED), "factor": (Float(gt=0), 0.5)},
+    "step": {"every": (Int(ge=1, le=MAX_STEPS), REQUIRED), "factor": (Float(gt=0), 0.5)},
     "exponential": {"rate": (Float(gt=0), REQUIRED)},
     "inverse_time": {"k": (Float(ge=0), REQUIRED)},
-    "cosine": {"min_lr": (Float(ge=0), 0.0), "period": (Int(ge=1), "steps")},
-    "cyclic": {"cycles": (Int(ge=1), REQUIRED), "min_lr": (Float(ge=0), 0.0)},
-    "linear": {"final_lr": (Float(ge=0), REQUIRED), "until": (Int(ge=1), REQUIRED)},
+    "cosine": {"min_lr": (Float(ge=0), 0.0), "period": (Int(ge=1, le=MAX_STEPS), "steps")},
+    "cyclic": {"cycles": (Int(ge=1, le=MAX_STEPS), REQUIRED), "min_lr": (Float(ge=0), 0.0)},
+    "linear": {"final_lr": (Float(ge=0), REQUIRED), "until": (Int(ge=1, le=MAX_STEPS), REQUIRED)},
 }
 
 
@@ -209,7 +209,7 @@ def _schedule(value, path, out, ctx):
     if not isinstance(name, str) or name not in SCHEDULES:
         Str(SCHEDULES).check(name, join(path, "name"), out)
         return INVALID
-    keys = {"name": (Str(SCHEDULES), "constant"), "warmup": (Int(ge=0), 0),
+    keys = {"name": (Str(SCHEDULES), "constant"), "warmup": (Int(ge=0, le=MAX_STEPS), 0),
             **SCHEDULE_KEYS[name]}
     return _fill_table(value, keys, path, out, ctx, f"schedule {name!r}")
 
@@ -238,7 +238,8 @@ def _average(value, path, out, ctx):
 
 
 def _continuation(value, path, out, ctx):
-    keys = {"sigmas": (List(Float(ge=0), min_len=1), REQUIRED), "samples": (Int(ge=1), 16)}
+    keys = {"sigmas": (List(Float(ge=0), min_len=1, max_len=100), REQUIRED),
+            "samples": (Int(ge=1, le=10**4), 16)}
     return _fill_table(value, keys, path, out, ctx, "continuation")
 
 
@@ -272,7 +273,7 @@ RUN_META = ("label", "group", "steps", "seed", "sweep")
 RUN_KEYS: dict[str, Key] = _keys(
     Key("label", Str(), None, sweepable=False),
     Key("group", Str(), None, sweepable=False),
-    Key("steps", Int(ge=1), None),  # None: top-level steps
+    Key("steps", Int(ge=1, le=MAX_STEPS), None),  # None: top-level steps
     Key("seed", Int(ge=0), None),  # None: top-level seed + run index
     Key("sweep", Any_(), None, sweepable=False),
     Key("optimizer", Str(OPTIMIZERS), "sgd"),
@@ -287,10 +288,10 @@ RUN_KEYS: dict[str, Key] = _keys(
     Key("delta", Float(gt=0), lambda c: _DELTA.get(c.optimizer), optimizers=_F(_DELTA)),
     Key("bias_correction", Bool(), True, optimizers=_F({"adam"})),
     Key("damping", Float(ge=0), 0.0, optimizers=_F({"newton"})),
-    Key("history", Int(ge=1), 10, optimizers=_F({"lbfgs"})),
+    Key("history", Int(ge=1, le=1000), 10, optimizers=_F({"lbfgs"})),
     Key("line_search", Str(("armijo", "none")), "armijo", optimizers=_F({"lbfgs"})),
     Key("coordinate_mode", _CoordinateMode(), "exact", optimizers=_F({"coordinate"})),
-    Key("block", Int(ge=1), 1, optimizers=_F({"coordinate"})),
+    Key("block", Int(ge=1, le=1000), 1, optimizers=_F({"coordinate"})),
     Key("schedule", Table(_schedule), None),  # None: constant (filled by the loader)
     Key("clip", Table(_clip), None),
     Key("average", Table(_average), None),
@@ -302,7 +303,7 @@ RUN_KEYS["standardize"] = Key("standardize", Bool(), False,
 
 # batch_size: data surfaces (0 = full batch) and networks (network_keys gives its default).
 RUN_KEYS["batch_size"] = Key(
-    "batch_size", Int(ge=0), lambda c: 32 if c.ptype == "network" else 0,
+    "batch_size", Int(ge=0, le=MAX_SIZE), lambda c: 32 if c.ptype == "network" else 0,
     problems=_F({"surface:least_squares", "surface:logistic", "network"}))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import stat
 import tomllib
 from pathlib import Path
 from typing import Any, Sequence
@@ -31,7 +32,7 @@ from tui_optim.scenario.model import (
 from tui_optim.scenario.panes import check_panes
 from tui_optim.scenario.sets import apply_set, parse_sets
 from tui_optim.scenario.specs import (
-    INVALID, PROBLEM_TYPES, REQUIRED, Int, RunContext, Str, Table, check_keys, show, suggest,
+    INVALID, MAX_STEPS, PROBLEM_TYPES, REQUIRED, Int, RunContext, Str, Table, check_keys, show, suggest,
 )
 from tui_optim.scenario.lines import LineMap
 
@@ -40,15 +41,27 @@ _NOT_IN_DEFAULTS = ("label", "group", "sweep")
 _TOML_POS = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 
 
+MAX_SCENARIO_BYTES = 1 << 20      # a scenario is a page of TOML; more is a mistake or an attack
+
+
 def load_scenario(path_or_name: str | Path, *, sets: Sequence[str] = (), steps: int | None = None,
                   seed: int | None = None) -> Scenario:
     """Load a scenario file, or the built-in of that name (no .toml and no path separator)."""
     path = resolve_scenario_path(path_or_name)
+
+    def bad(message: str) -> ScenarioError:
+        return ScenarioError([Problem(str(path), None, "", message)])
+
     try:
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):
+            raise bad("not a regular file (a scenario is a TOML file)")
+        if st.st_size > MAX_SCENARIO_BYTES:
+            raise bad(f"{st.st_size // 1024} KB is more than the {MAX_SCENARIO_BYTES // 1024} KB "
+                      "a scenario file may have")
         data = path.read_bytes()
     except OSError as e:
-        raise ScenarioError([Problem(str(path), None, "", f"cannot read: {e.strerror or e}")]) \
-            from None
+        raise bad(f"cannot read: {e.strerror or e}") from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -397,6 +410,7 @@ class _Builder:
     def check_runs(self, problem: ProblemSpec | None) -> list[RunSpec] | None:
         out = self.out
         raw = self.doc.get("runs")
+        before = len(out.items)      # a bad --set fails every run: no claim then names a lost run
         for k, (v, p) in self.global_sets.items():
             if k != "steps":
                 self._check_value(RUN_KEYS[k], v, p, None)
@@ -407,7 +421,6 @@ class _Builder:
             return None
         else:
             entries = raw if raw else [{}]
-        before = len(out.items)
         runs: list[RunSpec] = []
         owners: dict[str, str] = {}
         for i, entry in enumerate(entries):
@@ -492,12 +505,17 @@ class _Builder:
             opt = Str(OPTIMIZERS).check(v, p, out)
             if opt is INVALID:
                 return None
+            if opt in SECOND_ORDER and self.ptype in ("network", "chain"):
+                out.add(p, f"{opt!r} needs an analytic surface (its Hessian); a {self.ptype} "
+                           "trains with a first-order optimizer (sgd, momentum, nesterov, "
+                           "adagrad, rmsprop, adam)")
+                return None
         else:
             opt = "sgd"
         steps = self.steps
         if "steps" in src:
             v, p, _ = src["steps"]
-            steps = Int(ge=1).check(v, p, out)
+            steps = Int(ge=1, le=MAX_STEPS).check(v, p, out)
             if steps is INVALID:
                 return None
         seed = self.seed + index
@@ -535,6 +553,13 @@ class _Builder:
                 values[k] = key.default_for(ctx)
         if values.get("schedule", 0) is None:
             values["schedule"] = {"name": "constant", "warmup": 0}
+        pre, hidden = values.get("pretrain_steps") or 0, len(values.get("layers") or ())
+        if ok and pre and hidden >= 2 and pre * (hidden - 1) >= steps:
+            p = src["pretrain_steps"][1] if "pretrain_steps" in src else f"{epath}.pretrain_steps"
+            out.add(p, f"{hidden - 1} pretrained layers of {pre} steps each leave none of the "
+                       f"{steps} steps for the whole network: need pretrain_steps < "
+                       f"{-(-steps // (hidden - 1))} or more steps")
+            ok = False
         if not ok:
             return None
         if template is None:
@@ -594,6 +619,9 @@ def emitted_series(ptype: str | None, dim: int | None, runs: Sequence[RunSpec]) 
         return series.chain_series(min(series.MAX_LAYERS, max(
             (max(r.steps, int(r.values.get("depth") or 0)) for r in runs), default=1)))
     return None
+
+
+SECOND_ORDER = ("newton", "lbfgs")      # the engine has their Hessian for surfaces only
 
 
 class _AnyNameList(list):

@@ -7,7 +7,7 @@ Kept apart from keys.py so the network engine's owner can extend it without touc
 from __future__ import annotations
 
 from tui_optim.scenario.specs import (
-    PROBLEM_TYPES, REQUIRED, Bool, Float, Int, Key, List, Range, Str,
+    MAX_SIZE, MAX_STEPS, PROBLEM_TYPES, REQUIRED, Bool, Float, Int, Key, List, Range, Str,
 )
 
 DATASETS = ("spiral", "circles", "xor", "moons", "blobs", "linear", "polynomial", "gaussian", "csv")
@@ -25,11 +25,11 @@ def _table(*ks: Key) -> dict[str, Key]:
 NETWORK_PROBLEM_KEYS: dict[str, Key] = _table(
     Key("type", Str(PROBLEM_TYPES), REQUIRED),
     Key("dataset", Str(DATASETS), REQUIRED),
-    Key("n_samples", Int(ge=1), 900),
-    Key("classes", Int(ge=2), lambda p: 3 if p.get("dataset") in ("spiral", "blobs") else 2),
+    Key("n_samples", Int(ge=1, le=MAX_SIZE), 900),
+    Key("classes", Int(ge=2, le=100), lambda p: 3 if p.get("dataset") in ("spiral", "blobs") else 2),
     Key("noise", Float(ge=0), None),  # None: the data set's own noise level (engine.network)
-    Key("dim", Int(ge=1), 2),
-    Key("degree", Int(ge=1), 3),
+    Key("dim", Int(ge=1, le=10**4), 2),
+    Key("degree", Int(ge=1, le=10), 3),
     Key("path", Str(), None),  # csv (required there): made absolute against the scenario's folder
     Key("label", Str(), "label"),
     Key("val_fraction", Float(ge=0, lt=1), 0.2),
@@ -58,16 +58,16 @@ _NET = frozenset({"network"})
 _CHAIN = frozenset({"chain"})
 
 NETWORK_RUN_KEYS: dict[str, Key] = _table(
-    Key("layers", List(Int(ge=1)), (32, 32), problems=_NET),
+    Key("layers", List(Int(ge=1, le=4096), max_len=64), (32, 32), problems=_NET),
     Key("activation", Str(ACTIVATIONS), "relu", problems=_NET),
     Key("leaky_slope", Float(ge=0), 0.01, problems=_NET),
     Key("elu_alpha", Float(gt=0), 1.0, problems=_NET),
-    Key("maxout_pieces", Int(ge=2), 2, problems=_NET),
+    Key("maxout_pieces", Int(ge=2, le=16), 2, problems=_NET),
     Key("loss", Str(LOSSES), _default_loss, problems=_NET),
     Key("init", Str(INITS), "he", problems=_NET),
     Key("init_std", Float(gt=0), 0.01, problems=_NET),
     Key("init_scale", Float(ge=0), 0.1, problems=_NET),
-    Key("init_sparse_k", Int(ge=1), 15, problems=_NET),
+    Key("init_sparse_k", Int(ge=1, le=4096), 15, problems=_NET),
     Key("bias_init", Float(), 0.0, problems=_NET),
     Key("batch_norm", Bool(), False, problems=_NET),
     Key("bn_momentum", Float(ge=0, lt=1), 0.9, problems=_NET),
@@ -75,12 +75,12 @@ NETWORK_RUN_KEYS: dict[str, Key] = _table(
     Key("dropconnect", Float(ge=0, lt=1), 0.0, problems=_NET),
     Key("weight_decay", Float(ge=0), 0.0, problems=_NET),
     Key("skip", Bool(), False, problems=_NET),
-    Key("eval_every", Int(ge=1), 50, problems=_NET),
-    Key("hist_bins", Int(ge=1), 40, problems=_NET),
+    Key("eval_every", Int(ge=1, le=MAX_STEPS), 50, problems=_NET),
+    Key("hist_bins", Int(ge=1, le=1000), 40, problems=_NET),
     Key("hist_range", Range(), (-3.0, 3.0), problems=_NET),
-    Key("sharpness_every", Int(ge=0), 0, problems=_NET),
-    Key("gradcheck_every", Int(ge=0), 0, problems=_NET),
-    Key("subset", Int(ge=0), 0, problems=_NET),
+    Key("sharpness_every", Int(ge=0, le=MAX_STEPS), 0, problems=_NET),
+    Key("gradcheck_every", Int(ge=0, le=MAX_STEPS), 0, problems=_NET),
+    Key("subset", Int(ge=0, le=MAX_SIZE), 0, problems=_NET),
     # curriculum learning: the fraction of the run over which the training pool grows from the
     # easiest `curriculum_start` of the examples to all of them (0 = off; class data only)
     Key("curriculum", Float(ge=0, le=1), 0.0, problems=_NET),
@@ -89,9 +89,9 @@ NETWORK_RUN_KEYS: dict[str, Key] = _table(
     # Phase h < H−1 trains hidden layers 0..h under a temporary output layer; the rest of the
     # run trains the whole network. pretrain_freeze: earlier layers stay fixed while a new one
     # is pretrained (the whole-network phase trains every layer).
-    Key("pretrain_steps", Int(ge=0), 0, problems=_NET),
+    Key("pretrain_steps", Int(ge=0, le=MAX_STEPS), 0, problems=_NET),
     Key("pretrain_freeze", Bool(), False, problems=_NET),
-    Key("depth", Int(ge=1), 10, problems=_CHAIN),  # product: l, the number of factors w_i
+    Key("depth", Int(ge=1, le=10**5), 10, problems=_CHAIN),  # product: l, the number of factors w_i
     # diag: a run may set its own a and b (None: the problem's), so one scenario can put an
     # exploding and a vanishing chain side by side.
     Key("a", Float(), None, problems=_CHAIN),

@@ -119,10 +119,15 @@ def _in_range(v, gt, ge, lt, le) -> bool:
     )
 
 
+MAX_INT = 2**53        # no key takes more; above it an integer is no longer exact as a float
+MAX_STEPS = 10**10     # steps of one run, and every count measured in steps
+MAX_SIZE = 10**6       # samples of a data set, the batch
+
+
 @dataclass
 class Int(Spec):
     ge: int | None = None
-    le: int | None = None
+    le: int | None = MAX_INT
 
     @property
     def expected(self) -> str:  # type: ignore[override]
