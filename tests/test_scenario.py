@@ -228,8 +228,8 @@ def test_out_of_range_number_says_what_was_expected():
 @pytest.mark.parametrize("line,expected", [
     ('momentum = 1.0', "expected a number in [0, 1), got 1.0"),
     ('momentum = "high"', "expected a number in [0, 1), got 'high'"),
-    ('steps = 1.5', "expected an integer ≥ 1, got 1.5"),
-    ('steps = true', "expected an integer ≥ 1, got true"),
+    ('steps = 1.5', "expected an integer in [1, 10000000000], got 1.5"),
+    ('steps = true', "expected an integer in [1, 10000000000], got true"),
     ('start = [1.0]', "expected 2 coordinates"),
     ('start = [1.0, "x"]', "expected a number, got 'x'"),
     ('optimizer = "adma"', "(did you mean 'adam'?)"),
@@ -261,7 +261,7 @@ def test_all_problems_of_a_file_at_once():
         load_scenario(DATA / "scenario_broken.toml")
     text = str(info.value).splitlines()
     f = str(DATA / "scenario_broken.toml")
-    assert f"{f}:2: steps: expected an integer ≥ 1, got 0" in text
+    assert f"{f}:2: steps: expected an integer in [1, 10000000000], got 0" in text
     assert f"{f}:9: runs[0].lrr: unknown key 'lrr' (did you mean 'lr'?)" in text
 
 

@@ -131,7 +131,16 @@ class Int(Spec):
 
     @property
     def expected(self) -> str:  # type: ignore[override]
-        return "an integer" + _range_words(ge=self.ge, le=self.le)
+        # the general ceiling is no part of what a key means: say it only when it was hit
+        le = None if self.le == MAX_INT else self.le
+        return "an integer" + _range_words(ge=self.ge, le=le)
+
+    def fail(self, value, path, out):
+        if isinstance(value, int) and not isinstance(value, bool) and self.le == MAX_INT \
+                and value > MAX_INT:
+            out.add(path, f"expected {self.expected} up to 2^53, got {show(value)}")
+            return INVALID
+        return super().fail(value, path, out)
 
     def check(self, value, path, out):
         if not isinstance(value, int) or isinstance(value, bool):
