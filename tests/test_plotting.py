@@ -90,7 +90,8 @@ def test_a_diverged_run_leaves_through_the_edge_with_its_step():
     calm = Line(steps, np.cos(steps) * 0.5 ** steps, 39, label="calm", tag="1")
     wild = Line(steps[:30], 1.5 ** steps[:30], 208, label="wild", tag="2", diverged_at=30)
     pic = rows_of(LinePlot().build(60, 16, [calm, wild], log=False))
-    assert any("↑ diverged at 30" in r for r in pic)
+    assert "↑ wild diverged at 30" in pic[-1]            # said under the plot, not over data
+    assert any("↑" in r for r in pic[:3])                 # and marked where it leaves
     labels = [r.split("┤")[0].strip() for r in pic if "┤" in r]
     assert max(float(v) for v in labels if v) <= 1.0       # the calm run owns the y-range
 
@@ -100,8 +101,13 @@ def test_a_guide_is_drawn_on_the_row_of_its_value_with_its_label():
     w = 2.0 * (-0.5) ** steps
     pic = rows_of(LinePlot().build(60, 14, [Line(steps, w, 39)], log=False,
                                    guides=[(0.0, "w*")]))
-    row = next(r for r in pic if "w*" in r)
-    assert row.split("├")[0].split("┤")[0].strip() == "0"
+    rows = [r for r in pic if "┤" in r or "├" in r]
+    labels = [r.split("├")[0].split("┤")[0].strip() for r in rows]
+    at = labels.index("w*")                              # the guide is labelled on the axis
+    assert "─" in rows[at]                               # on the row its line is drawn
+    above = [float(l) for l in labels[:at] if l]
+    below = [float(l) for l in labels[at + 1:] if l]
+    assert min(above) > 0 > max(below), labels
 
 
 def test_axis_titles_name_both_axes():

@@ -155,7 +155,7 @@ def test_l_toggles_log_scale_of_the_current_pane():
             await pilot.press("l")
             assert not pane.log_scale and pane.border_title == "loss"
             await pilot.press("l")
-            assert pane.log_scale and pane.border_title == "loss · log scale"
+            assert pane.log_scale and pane.border_title == "loss · log"
     run(go())
 
 

@@ -52,6 +52,7 @@ class Series:
         self.max = np.zeros(capacity)
         self.last_in = np.zeros(capacity)
         self.n = 0                # records seen
+        self.first_value = float("nan")   # record 0's value (the initialization's picture)
         self.last = float("nan")
 
     def _merge_pairs(self) -> None:
@@ -122,6 +123,8 @@ class Series:
                 self.used += 1
                 i = n
         if n:
+            if self.n == 0:
+                self.first_value = float(v[0])
             self.n = start + n
             self.last = float(v[-1])
 
@@ -225,11 +228,17 @@ class Trace:
             return s.view(max_points) if s is not None else EMPTY_VIEW
 
     def last(self, run: int, name: str) -> float:
+        return self._end(run, name, "last")
+
+    def first(self, run: int, name: str) -> float:
+        return self._end(run, name, "first_value")
+
+    def _end(self, run: int, name: str, which: str) -> float:
         with self._lock:
             if run >= len(self._runs):
                 return float("nan")
             s = self._runs[run].series.get(name)
-            return s.last if s is not None else float("nan")
+            return getattr(s, which) if s is not None else float("nan")
 
     def names(self, run: int) -> list[str]:
         with self._lock:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
+from tui_optim.engine import series
 from tui_optim.scenario.errors import Problems
 from tui_optim.scenario.specs import (
     INVALID, Bool, Float, Int, List, Spec, Str, check_keys, join, show, suggest,
@@ -43,7 +44,7 @@ class _Guides(Spec):
         return INVALID if any(r is INVALID for r in result) else tuple(result)
 
 
-LAYER_SERIES = ("grad_norm", "update_ratio", "act_std", "dead")
+LAYER_SERIES = series.LAYER          # the per-layer series the engine emits
 
 # kind -> (problem types it can show, {key: (spec, default)}); run None = the first run.
 PANE_KINDS: dict[str, tuple[tuple[str, ...], dict[str, tuple[Spec, Any]]]] = {
@@ -51,9 +52,16 @@ PANE_KINDS: dict[str, tuple[tuple[str, ...], dict[str, tuple[Spec, Any]]]] = {
                                "project": (Str(("eigen",)), None)}),
     "trace": (("surface", "network", "chain"), {
         "series": (Str(), "loss"), "log": (Bool(), False), "runs": (List(_Label()), None),
-        "guides": (_Guides(), ()), "title": (Str(), None), "ylabel": (Str(), None)}),
+        "guides": (_Guides(), ()), "title": (Str(), None), "ylabel": (Str(), None),
+        "xlabel": (Str(), None), "ylim": (List(Float(), length=2), None),
+        "range": (Str(("calm", "all")), "calm")}),
     "layers": (("network", "chain"), {"series": (Str(LAYER_SERIES), "grad_norm"),
-                                      "log": (Bool(), True), "run": (_Label(), None)}),
+                                      "log": (Bool(), True), "run": (_Label(), None),
+                                      "x": (Str(("step", "layer")), "step"),
+                                      "at": (Str(("last", "first")), "last"),
+                                      "runs": (List(_Label()), None), "guides": (_Guides(), ()),
+                                      "ylim": (List(Float(), length=2), None),
+                                      "title": (Str(), None)}),
     "heat": (("network", "chain"), {"series": (Str(LAYER_SERIES), "grad_norm"),
                                     "run": (_Label(), None)}),
     "histograms": (("network",), {"run": (_Label(), None), "runs": (List(_Label()), None),

@@ -71,13 +71,27 @@ class Mark:
 # A line whose values would squeeze every other line into less than this share of the height
 # is drawn off scale (it leaves through the edge with a marker) instead of setting the range.
 SQUEEZE = 1 / 3
+GUIDE_LABEL = 10       # characters of a guide's label on the axis
 
 
-def scale_lines(extents: list[tuple[float, float]], log: bool = False) -> list[int]:
+def growing(y: np.ndarray, log: bool) -> bool:
+    """A line that runs away: its largest value (linear: magnitude) in its last third is a
+    decade above (linear: twice) the largest of its first third."""
+    f = y[np.isfinite(y)]
+    if f.size < 3:
+        return False
+    k = max(1, f.size // 3)
+    if log:
+        return bool(f[-k:].max() > f[:k].max() + 1.0)
+    return bool(np.abs(f[-k:]).max() > 2 * np.abs(f[:k]).max())
+
+
+def scale_lines(extents: list[tuple[float, float]], log: bool = False,
+                candidates: list[bool] | None = None) -> list[int]:
     """Indices of the lines that set the y-range: all of them, less those (exploding or
-    diverging runs) whose removal shrinks the range of the rest below SQUEEZE of it. On a log
-    axis only a line that sets the top can explode: one far below the rest (a collapse, a
-    convergence) is the lesson, not an outlier."""
+    diverging runs: `candidates`) whose removal shrinks the range of the rest below SQUEEZE of
+    it. On a log axis only a line that sets the top can explode: one far below the rest (a
+    collapse, a convergence) is the lesson, not an outlier."""
     keep = [i for i, e in enumerate(extents) if e is not None]
     while len(keep) > 1:
         lo = min(extents[i][0] for i in keep)
@@ -87,7 +101,7 @@ def scale_lines(extents: list[tuple[float, float]], log: bool = False) -> list[i
             break
         best, best_span = None, span
         for i in keep:
-            if log and extents[i][1] < hi:
+            if (log and extents[i][1] < hi) or (candidates is not None and not candidates[i]):
                 continue
             rest = [extents[j] for j in keep if j != i]
             s = max(e[1] for e in rest) - min(e[0] for e in rest)
@@ -130,11 +144,85 @@ def one_tick_per_row(pos: list[float], labels: list[str], lo: float, hi: float, 
     return keep_p, keep_l
 
 
+def with_guides(pos: list[float], labels: list[str], guides: list[tuple[float, str]],
+                lo: float, hi: float, rows: int) -> tuple[list[float], list[str]]:
+    """The guides' labels become ticks at their rows (η_opt┤, not a label on the data), and
+    the numeric ticks within a row of one give way."""
+    if not guides or not hi > lo:
+        return pos, labels
+    row = (hi - lo) / max(1, rows - 1)
+    keep = [(p, l) for p, l in zip(pos, labels) if all(abs(p - g) > 1.5 * row for g, _ in guides)]
+    keep += [(g, label[:GUIDE_LABEL]) for g, label in guides]
+    keep.sort()
+    return [p for p, _ in keep], [l for _, l in keep]
+
+
+def axis_titles(width: int, ylabel: str, xlabel: str, notes: list[tuple[str, int]],
+                no_color: bool) -> Text:
+    """`↑ loss        step →      ↑ Nesterov off scale`: the row under a plot."""
+    out = Text(no_wrap=True, overflow="ellipsis")
+    left = f"↑ {ylabel}" if ylabel else ""
+    mid = f"{xlabel} →" if xlabel else ""
+    out.append(left, style="dim")
+    need = len(left) + len(mid) + sum(len(t) + 2 for t, _ in notes)
+    gap = max(1, (width - len(mid)) // 2 - len(left)) if need + 4 < width else 1
+    out.append(" " * gap + mid, style="dim")
+    for text, color in notes:
+        out.append("  ")
+        out.append(text, style="" if no_color else f"color({color})")
+    out.truncate(width, overflow="ellipsis")
+    return out
+
+
 class LinePlot:
     """One reusable plotext figure; `build` returns a Rich Text of exactly width x height."""
 
     def __init__(self) -> None:
         self.plt = Plot()
+
+    def _heads_and_exits(self, drawn, log, lo, hi, x_lo, x_hi, width, col) -> list[tuple[str, int]]:
+        """Each run's number at its last visible point (runs ending on one spot share it:
+        "1,3"); a run that leaves the window gets an arrow where it leaves and a note under the
+        plot; on a log axis, a run that reaches 0 gets a note, since 0 has no place there."""
+        plt = self.plt
+        notes: list[tuple[str, int]] = []
+        heads: dict[tuple[int, int], tuple[list[str], int, float, float]] = {}
+        cols, rows = max(1, width - 8), max(1, 8)
+        for line, x, y in drawn:
+            ok = np.isfinite(y)
+            name = line.label if 0 < len(line.label) <= 14 else (line.tag or line.label[:14])
+            exit_ = None if line.points else _exit_point(x, y, lo, hi)
+            if exit_ is not None:
+                ex, arrow = exit_
+                plt.text(arrow, x=ex, y=hi if arrow == "↑" else lo,
+                         color=col(DIVERGED if line.diverged_at is not None else line.color))
+                what = f"diverged at {line.diverged_at}" if line.diverged_at is not None else "off scale"
+                notes.append((f"{arrow} {name} {what}", DIVERGED if line.diverged_at is not None
+                              else line.color))
+                continue
+            if line.diverged_at is not None:
+                k = int(np.flatnonzero(ok)[-1])
+                plt.scatter([float(x[k])], [float(y[k])], color=col(DIVERGED), marker="✕")
+                notes.append((f"✕ {name} diverged at {line.diverged_at}", DIVERGED))
+            if log and not line.points:
+                raw = np.asarray(line.y, dtype=float)
+                with np.errstate(invalid="ignore"):
+                    zero = np.flatnonzero(np.isfinite(raw) & (raw <= 0))
+                if zero.size:
+                    notes.append((f"↓ {name} = 0 from step {int(line.x[zero[0]])}", line.color))
+            if line.tag and not line.points:
+                inside = np.flatnonzero(ok & (y >= lo) & (y <= hi))
+                if inside.size:
+                    k = int(inside[-1])
+                    cell = (round((x[k] - x_lo) / max(x_hi - x_lo, 1e-300) * cols),
+                            round((y[k] - lo) / max(hi - lo, 1e-300) * rows))
+                    tags, color, hx, hy = heads.get(cell, ([], line.color, float(x[k]), float(y[k])))
+                    heads[cell] = (tags + [line.tag], color, hx, hy)
+        for tags, color, hx, hy in heads.values():
+            near_end = hx >= x_hi - (x_hi - x_lo) * 2 / cols
+            plt.text(",".join(tags), x=hx, y=hy, color=col(color),
+                     alignment="right" if near_end else "center")
+        return notes
 
     @staticmethod
     def _band(line: Line, log: bool, row: float):
@@ -152,9 +240,10 @@ class LinePlot:
 
     def build(self, width: int, height: int, lines: list[Line], *, log: bool, guides=(),
               marks: list[Mark] = (), no_color: bool = False, xlim=None, ylim=None,
-              xlabel: str = "step", ylabel: str = "") -> Text:
-        """guides: (value, label) horizontal lines, labelled on their row; xlim/ylim fix the
-        window (1-D surfaces); otherwise y follows the lines that stay on scale."""
+              xlabel: str = "step", ylabel: str = "", keep_all: bool = False) -> Text:
+        """guides: (value, label) horizontal lines, labelled on the axis at their row;
+        xlim/ylim fix the window (ylim in data units, also on a log axis); otherwise y follows
+        the lines that stay on scale (every line with `keep_all`)."""
         plt = self.plt
         plt.clear_figure()
         plt.plotsize(max(width, 10), max(height, 4))
@@ -191,14 +280,16 @@ class LinePlot:
                     f.append(e[np.isfinite(e)])
             f = np.concatenate(f)
             extents.append((float(f.min()), float(f.max())))
-        on_scale = scale_lines(extents, log)
+        if keep_all:
+            on_scale = list(range(len(drawn)))
+        else:
+            runaway = [line.diverged_at is not None or growing(y, log) for line, _, y in drawn]
+            on_scale = scale_lines(extents, log, runaway)
         vals = [v for i in on_scale for v in extents[i]] + [yy for _, yy in mark_pts]
-        for value, _ in guides:
-            gv = math.log10(value) if log and value > 0 else (value if not log else math.nan)
-            if math.isfinite(gv):
-                vals.append(gv)
+        guide_at = [(math.log10(v) if v > 0 else math.nan) if log else v for v, _ in guides]
+        vals += [g for g in guide_at if math.isfinite(g)]
         if ylim is not None:
-            lo, hi = ylim
+            lo, hi = ((math.log10(b) if b > 0 else -300.0) for b in ylim) if log else ylim
         else:
             lo, hi = min(vals), max(vals)
             if hi - lo < 1e-12 * max(1.0, abs(hi)):
@@ -210,61 +301,37 @@ class LinePlot:
         x_hi = max(float(np.nanmax(x)) for x in xs_all)
         if xlim is not None:
             x_lo, x_hi = xlim
-        # -- guides under the lines; the lines in the caller's order (the selected run last, on top)
-        for value, label in guides:
-            gv = math.log10(value) if log and value > 0 else (value if not log else math.nan)
+        # -- guides under the lines (labelled on the axis); the lines in the caller's order, so
+        # the selected run, drawn last, is on top
+        for gv in guide_at:
             if math.isfinite(gv) and lo <= gv <= hi:
                 plt.hline(gv, color=col(GUIDE))
-                if label:
-                    plt.text(label, x=x_lo, y=gv, color=col(GUIDE), alignment="left")
         row = (hi - lo) / max(1, height - 3)
-        # an off-scale line is drawn up to where it leaves (plotext would otherwise fill in every
-        # pixel of its segments far outside the window, and its swings would cross the plot)
         for n, (line, x, y) in enumerate(drawn):
             if n not in on_scale and not line.points and ylim is None:
+                # drawn up to where it leaves: plotext would fill in every pixel of segments far
+                # outside the window, and a runaway swing would cross the plot at every step
                 exit_ = _exit_index(y, lo, hi)
                 if exit_ is not None:
                     x, y = x[:exit_ + 1], np.clip(y[:exit_ + 1], lo, hi)
             ok = np.isfinite(y)
             draw = plt.scatter if line.points else plt.plot
             draw(x[ok].tolist(), y[ok].tolist(), color=col(line.color), marker=line.marker)
-            for edge in self._band(line, log, row):
-                bx, by = edge
+            for bx, by in self._band(line, log, row):
                 plt.scatter(bx.tolist(), by.tolist(), color=col(line.color), marker=line.marker)
         for m, yy in mark_pts:
             plt.scatter([m.x], [yy], color=col(m.color), marker=m.char)
-        # heads and exits: each run's number at its last visible point; a run that leaves the
-        # window (off scale, or diverged) says so at the edge it leaves through
-        for line, x, y in drawn:
-            ok = np.isfinite(y)
-            exit_ = None if line.points else _exit_point(x, y, lo, hi)
-            if line.diverged_at is not None and exit_ is None:
-                k = int(np.flatnonzero(ok)[-1])
-                plt.scatter([float(x[k])], [float(y[k])], color=col(DIVERGED), marker="✕")
-                exit_note = None
-            elif exit_ is not None:
-                ex, arrow = exit_
-                what = (f"diverged at {line.diverged_at}" if line.diverged_at is not None
-                        else f"{line.label or line.tag} off scale")
-                plt.text(f"{arrow} {what}", x=ex, y=hi if arrow == "↑" else lo,
-                         color=col(DIVERGED if line.diverged_at is not None else line.color),
-                         alignment="right" if ex > (x_lo + x_hi) / 2 else "left")
-                exit_note = True
-            else:
-                exit_note = None
-            if line.tag and not line.points and exit_note is None:
-                inside = np.flatnonzero(ok & (y >= lo) & (y <= hi))
-                if inside.size:
-                    k = int(inside[-1])
-                    plt.text(line.tag, x=float(x[k]), y=float(y[k]), color=col(line.color),
-                             alignment="center")
+        notes = self._heads_and_exits(drawn, log, lo, hi, x_lo, x_hi, width, col)
         # -- axes ----------------------------------------------------------------------------------
         rows = max(2, height - 3)
         if log:
-            pos, labels, _minor = log_ticks(lo, hi, max(2, rows // 3 + 1))
+            pos, labels, _minor = log_ticks(lo, hi, max(2, rows // 2 + 1))
         else:
             pos = nice_ticks(lo, hi, max(2, rows // 3 + 1))
             labels = tick_labels(pos)
+        pos, labels = with_guides(pos, labels, [(g, label) for g, (_, label) in zip(guide_at, guides)
+                                                if label and math.isfinite(g) and lo <= g <= hi],
+                                  lo, hi, rows)
         pos, labels = one_tick_per_row(pos, labels, lo, hi, rows)
         if pos:
             plt.yticks(pos, labels)
@@ -273,10 +340,15 @@ class LinePlot:
             plt.xlim(x_lo, x_hi)
             ticks = nice_ticks(x_lo, x_hi, max(2, width // 12))
             plt.xticks(ticks, tick_labels(ticks))
-        if height >= 9 and (xlabel or ylabel):
-            plt.xlabel(f"{xlabel} →" if xlabel else "")
-            plt.ylabel(f"↑ {ylabel}" if ylabel else "")
+        titled = height >= 9 and bool(xlabel or ylabel or notes)
+        if titled:       # a row of our own under the plot: axis titles, then what left the plot
+            plt.plotsize(max(width, 10), max(height - 1, 4))
+            plt._set_size(max(width, 10), max(height - 1, 4))
         raw = plt.build()
         while raw.endswith("\n"):   # plotext ends with a newline: one row too many
             raw = raw[:-1]
-        return Text.from_ansi(raw, no_wrap=True, end="")
+        picture = Text.from_ansi(raw, no_wrap=True, end="")
+        if titled:
+            picture.append("\n")
+            picture.append_text(axis_titles(width, ylabel, xlabel, notes, no_color))
+        return picture

@@ -16,7 +16,7 @@ from rich.text import Text
 from tui_optim.ui.canvas import Canvas
 from tui_optim.ui.colors import ASCII_RAMP, RAMP, run_color, run_glyph
 from tui_optim.ui.panes.base import Pane
-from tui_optim.ui.plotting import Line, LinePlot, Mark, fmt
+from tui_optim.ui.plotting import Line, LinePlot, Mark
 
 WHITE = 231
 
@@ -47,6 +47,11 @@ def resample(a: np.ndarray, rows: int, cols: int) -> np.ndarray:
     r = (np.arange(rows) * a.shape[0] // max(rows, 1)).clip(0, a.shape[0] - 1)
     c = (np.arange(cols) * a.shape[1] // max(cols, 1)).clip(0, a.shape[1] - 1)
     return a[np.ix_(r, c)]
+
+
+def short(v: float) -> str:
+    """Two significant digits: -3.1, 0.05, 1.2e+03."""
+    return f"{v:.2g}"
 
 
 def join_path(X: np.ndarray, Y: np.ndarray, cell_w: float, cell_h: float) -> tuple[np.ndarray, np.ndarray]:
@@ -190,20 +195,19 @@ class SurfacePane(Pane):
                 (cx,), (cy,) = cell(np.array([lx]), np.array([ly]))
                 if inside(cx, cy):
                     cv.put(int(cy), int(cx), run_glyph(i) if no_color else "●", run_color(i), bold=True)
+        # the shading's key first (it is what a reader needs), then the window
         unit = "log10 f" if log else "f"
-        legend = f"x {fmt(x0)}…{fmt(x1)}  y {fmt(y0)}…{fmt(y1)}  shade {unit}: "
-        cv.text(rows, 0, legend[:width], -1)
-        k = len(legend)
-        if no_color:
-            scale = f"{fmt(lo)} {ASCII_RAMP} {fmt(hi)}"
-            cv.text(rows, k, scale[: max(0, width - k)])
-        else:
-            left = fmt(lo) + " "
-            cv.text(rows, k, left)
-            k += len(left)
-            for j, c in enumerate(RAMP[:: 2]):
-                cv.put(rows, k + j, "█", c)
-            cv.text(rows, k + len(RAMP[::2]), " " + fmt(hi))
+        k = 0
+        head = f"{unit} {short(lo)} "
+        cv.text(rows, k, head[:width], -1)
+        k += len(head)
+        ramp = ASCII_RAMP if no_color else RAMP[::2]
+        for j, c in enumerate(ramp):
+            if k + j < width:
+                cv.put(rows, k + j, c if no_color else "█", -1 if no_color else c)
+        k += len(ramp)
+        tail = f" {short(hi)} · x {short(x0)}…{short(x1)}, y {short(y0)}…{short(y1)}"
+        cv.text(rows, k, tail[: max(0, width - k)], -1)
         return cv.lines()
 
     # -- 1-D curve ---------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ class TracePane(Pane):
         t = self.words()[0]
         if len(self.run_ids) > MAX_LINES:
             t += f" · median and 10-90 % of {len(self.run_ids)} runs, the selected one in colour"
-        return f"{t} · log scale" if self.log_scale else t
+        return f"{t} · log" if self.log_scale else t
 
     def data_key(self) -> tuple:
         t = self.ctx.trace
@@ -77,9 +77,12 @@ class TracePane(Pane):
             return Text(f"waiting for {self.series}…", style="dim")
         # the whole run's steps from the start, so the axis does not jump as the data arrive
         last = max((self.ctx.runs[i].steps for i in self.run_ids), default=1)
+        ylim = self.values.get("ylim")
         return self.plot.build(width, height, lines, log=self.log_scale, guides=self.guides,
                                no_color=self.ctx.no_color, ylabel=self.words()[1],
-                               xlim=(0, max(1, last - 1)))
+                               xlabel=self.values.get("xlabel") or "step",
+                               xlim=(0, max(1, last - 1)), ylim=tuple(ylim) if ylim else None,
+                               keep_all=self.values.get("range") == "all")
 
     def _summary(self, points: int) -> list[Line]:
         """The 10 %, 50 % and 90 % lines across the runs at every step (a run that ended early
