@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SCENARIO ?= 03_momentum_ravine
 
-.PHONY: demo test bench clean
+.PHONY: demo test fuzz bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest -q -n 2
+
+# The fuzz properties of the suite, run long (the suite runs each a hundred times or so).
+fuzz: $(VENV)/.installed
+	TUI_OPTIM_FUZZ_EXAMPLES=5000 $(BIN)/python -m pytest -q -n 2 tests/test_fuzz_inputs.py tests/test_scenario_fuzz.py
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/bench_surfaces.py

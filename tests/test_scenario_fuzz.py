@@ -8,6 +8,7 @@ mutations of valid scenarios (delete a key, change a value's type, insert an unk
 from __future__ import annotations
 
 import json
+import os
 import math
 import re
 import tempfile
@@ -26,7 +27,7 @@ from tui_optim.scenario.model import FrozenDict
 from tui_optim.scenario.keys import RUN_KEYS, SURFACE_COMMON, SURFACES, TOP_KEYS
 from tui_optim.scenario.network_keys import CHAIN_PROBLEM_KEYS, NETWORK_PROBLEM_KEYS
 
-FUZZ = settings(max_examples=100, deadline=None,
+FUZZ = settings(max_examples=int(os.environ.get("TUI_OPTIM_FUZZ_EXAMPLES", "100")), deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 DATA = Path(__file__).parent / "data"
