@@ -362,3 +362,51 @@ def test_stop_at_pauses_every_run_at_that_step():
             await pilot.pause(0.2)
             assert [s.trace.records(i) for i in range(2)] == [50, 50]
     run(go())
+
+
+class Sink:
+    """A recorder stand-in: the chunks it was given, and whether it was closed."""
+
+    def __init__(self) -> None:
+        self.chunks, self.closed = [], False
+
+    def write(self, chunk) -> None:
+        self.chunks.append(chunk)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_quitting_leaves_a_stopped_marker_for_every_unfinished_run():
+    sinks: list[Sink] = []
+
+    def record():
+        sinks.append(Sink())
+        return sinks[-1]
+
+    async def go():
+        app, _ = make(record=record)
+        async with app.run_test(size=(120, 40)) as pilot:
+            s = screen(app)
+            await until(pilot, lambda: s.trace.records(0) > 50)
+            await pilot.press("ctrl+c")
+        return app.return_value
+
+    assert run(go()) == 130
+    (sink,) = sinks
+    assert await_closed(sink)
+    stopped = [c for c in sink.chunks if c.status == Status.STOPPED]
+    assert sorted(c.run for c in stopped) == [0, 1, 2]
+    for c in stopped:                  # each marker sits right after the run's last record
+        before = [x for x in sink.chunks if x.run == c.run and x is not c]
+        assert c.start == before[-1].stop
+
+
+def await_closed(sink: Sink, timeout: float = 10.0) -> bool:
+    """The engine thread writes the markers as it stops; wait for it without a fixed sleep."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not sink.closed and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return sink.closed

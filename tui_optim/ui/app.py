@@ -144,8 +144,23 @@ def create_app(scenario: Any = None, *, source: Any = None, replayer: Any = None
 def run_app(scenario: Any = None, *, source: Any = None, replayer: Any = None,
             record: str | Path | Callable[[], Any] | None = None,
             record_overrides: Mapping[str, Any] | None = None, **options: Any) -> int:
-    """Run the dashboard until the user quits; returns the exit status (0)."""
+    """Run the dashboard until the user quits; returns the exit status (0; 143 or 129 when a
+    signal ended it)."""
     app = create_app(scenario, source=source, replayer=replayer, record=record,
                      record_overrides=record_overrides, **options)
-    result = app.run()
+    _quit_on_signals(app)
+    result = app.run()       # the interpreter then waits for the engine thread to finish writing
     return int(result or 0)
+
+
+def _quit_on_signals(app: TuiOptimApp) -> None:
+    """SIGTERM and SIGHUP (an SSH drop) quit as `q` does: the runs stop, a recording gets its
+    `stopped` markers, and the exit status is 128 + the signal's number."""
+    import signal
+
+    def quit_(signum, frame):
+        app.call_later(app.exit, 128 + signum)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), quit_)

@@ -22,7 +22,7 @@ from textual.screen import Screen
 from textual.widgets import ProgressBar, Static
 from textual.worker import get_current_worker
 
-from tui_optim.chunk import Status
+from tui_optim.chunk import Chunk, Status
 from tui_optim.trace import Trace
 from tui_optim.ui.help import HelpScreen
 from tui_optim.ui.panes import DEFAULTS, Pane, PaneContext, make_pane
@@ -83,6 +83,7 @@ class RunScreen(Screen[None]):
         Binding("question_mark", "help", "help"),
         Binding("escape", "back", "back", show=False),
         Binding("q", "quit", "quit"),
+        Binding("ctrl+c", "interrupt", "quit", show=False, priority=True),
     ]
 
     def __init__(self, scenario: Any, source_factory: Callable[[], Any], *,
@@ -283,6 +284,12 @@ class RunScreen(Screen[None]):
         except Exception as exc:  # the dashboard survives an engine error and shows it
             self.engine_error = f"{type(exc).__name__}: {exc}"
         finally:
+            if sinks:        # quit, restart or a signal: the recording says where each run stopped
+                for i in range(len(source.runs)):
+                    if trace.status(i)[0] == Status.RUNNING:
+                        stopped = Chunk(i, trace.records(i), 0, {}, {}, Status.STOPPED)
+                        for sink in sinks:
+                            sink.write(stopped)
             for sink in sinks:
                 close = getattr(sink, "close", None)
                 if close:
@@ -537,3 +544,8 @@ class RunScreen(Screen[None]):
     def action_quit(self) -> None:
         self._stop_engine()
         self.app.exit()
+
+    def action_interrupt(self) -> None:
+        """Ctrl-C quits as `q` does, with the status a shell gives an interrupted program."""
+        self._stop_engine()
+        self.app.exit(130)
