@@ -177,3 +177,35 @@ def test_csv_errors_name_file_and_line(tmp_path, text, where, what):
 def test_csv_missing_file(tmp_path):
     with pytest.raises(DataError, match="cannot read"):
         read_csv(str(tmp_path / "nope.csv"), "label")
+
+
+def test_fixed_order_products_equal_a_sequential_reference_bit_for_bit():
+    """The network's matrix products sum in index order, whatever the CPU (BLAS does not):
+    equal to a plain Python running sum, bit for bit, and to np.dot within rounding."""
+    from tui_optim.engine.network.layers import dot, matmul, matmul_nt, matmul_tn
+
+    rng = np.random.default_rng(7)
+    for m, p, n in [(1, 1, 1), (3, 5, 2), (4, 7, 9), (9, 4, 6), (32, 64, 3)]:
+        a, b = rng.standard_normal((m, p)), rng.standard_normal((p, n))
+        ref = np.zeros((m, n))
+        for i in range(m):
+            for j in range(n):
+                s = 0.0
+                for k in range(p):
+                    s += a[i, k] * b[k, j]
+                ref[i, j] = s
+        out = np.empty((m, n))
+        matmul(a, b, out)
+        assert np.array_equal(out, ref)
+        np.testing.assert_allclose(out, a @ b, rtol=1e-12, atol=1e-12)
+        out_tn = np.empty((m, n))
+        matmul_tn(np.ascontiguousarray(a.T), b, out_tn)         # (aᵀ)ᵀ b = a b
+        assert np.array_equal(out_tn, ref)
+        out_nt = np.empty((m, n))
+        matmul_nt(a, np.ascontiguousarray(b.T), out_nt)         # a (bᵀ)ᵀ = a b
+        assert np.array_equal(out_nt, ref)
+    v, w = rng.standard_normal(33), rng.standard_normal(33)
+    s = 0.0
+    for x, y in zip(v, w):
+        s += x * y
+    assert dot(v, w) == s

@@ -25,6 +25,7 @@ from numba import njit
 from .. import series
 from ..optimizers import LBFGS, NEWTON, first_order_update, init_state, optimizer_params
 from ..scalar import sigmoid
+from .layers import dot
 from ..schedules import lr_at, schedule_params
 
 MAX_LAYER_SERIES = 64
@@ -121,11 +122,11 @@ def product_steps(n, t0, x, target, w, V, sv, op, ocode, scode, sp, scale, nl, g
         t = t0 + k
         loss, yhat = product_loss_grad(x, target, w, g)
         lr = lr_at(scode, sp, op[0], t) * scale
-        gn = np.sqrt(np.dot(g, g))
+        gn = np.sqrt(dot(g, g))
         out[0, k] = loss
         out[1, k] = gn
         out[2, k] = lr
-        out[3, k] = np.sqrt(np.dot(w, w))
+        out[3, k] = np.sqrt(dot(w, w))
         out[4, k] = yhat
         for i in range(nl):
             out[8 + i, k] = abs(g[i])

@@ -11,6 +11,7 @@ import numpy as np
 from numba import njit
 
 from . import codes as C
+from .layers import dot
 from .losses import count_correct, loss_and_grad, predicted_class
 from .model import _mat, forward, l2_penalty, load_range, loss_grad
 
@@ -243,18 +244,18 @@ def sharpness(spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, loss_code, n_classes
     P = theta.shape[0]
     lam = 0.0
     for it in range(iters):
-        nv = np.sqrt(np.dot(v, v))
+        nv = np.sqrt(dot(v, v))
         for i in range(P):
             v[i] /= nv
         hvp(spec, theta, fh, buf, ibuf, bns, yb, n, loss_code, n_classes, v, work[2], work[3],
             work[4], hv)
-        lam = np.dot(v, hv)
-        nh = np.sqrt(np.dot(hv, hv))
+        lam = dot(v, hv)
+        nh = np.sqrt(dot(hv, hv))
         if not np.isfinite(nh) or nh == 0.0:
             return lam
         for i in range(P):
             v[i] = hv[i]
-    nv = np.sqrt(np.dot(v, v))
+    nv = np.sqrt(dot(v, v))
     for i in range(P):
         v[i] /= nv
     return lam

@@ -14,11 +14,100 @@ from .codes import ELU, LEAKY_RELU, MAXOUT, PRELU, RELU, SIGMOID, TANH
 _NB = dict(cache=True, nogil=True, error_model="numpy")
 
 
+# --- matrix products in a fixed order ------------------------------------------------------
+# BLAS picks its kernels, and with them the order of every sum, by CPU: the same seed trained a
+# different network on AMD and on Intel. These loops add the terms of every sum in index order
+# (numba neither reorders nor fuses without fastmath), so the bits are the same on any x86-64.
+# Blocking by four rows (or four outputs) keeps the order and cuts the memory traffic.
+@njit(cache=True, nogil=True, error_model="numpy")
+def matmul(a, b, out):
+    """out = a b: out[i, j] = Σ_k a[i, k] b[k, j], k = 0, 1, ... in order.
+    a: (m, p), b: (p, n), out: (m, n)."""
+    m, p = a.shape
+    n = b.shape[1]
+    i = 0
+    while i < m:
+        r = min(4, m - i)
+        for j in range(n):
+            for q in range(r):
+                out[i + q, j] = 0.0
+        if r == 4:
+            o0, o1, o2, o3 = out[i], out[i + 1], out[i + 2], out[i + 3]
+            for k in range(p):
+                a0, a1, a2, a3 = a[i, k], a[i + 1, k], a[i + 2, k], a[i + 3, k]
+                bk = b[k]
+                for j in range(n):
+                    bkj = bk[j]
+                    o0[j] += a0 * bkj
+                    o1[j] += a1 * bkj
+                    o2[j] += a2 * bkj
+                    o3[j] += a3 * bkj
+        else:
+            for q in range(r):
+                oq = out[i + q]
+                for k in range(p):
+                    aqk = a[i + q, k]
+                    bk = b[k]
+                    for j in range(n):
+                        oq[j] += aqk * bk[j]
+        i += r
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def matmul_tn(a, b, out):
+    """out = aᵀ b: out[k, j] = Σ_i a[i, k] b[i, j], i = 0, 1, ... in order.
+    a: (m, p), b: (m, n), out: (p, n)."""
+    m, p = a.shape
+    n = b.shape[1]
+    for k in range(p):
+        for j in range(n):
+            out[k, j] = 0.0
+    i = 0
+    while i + 4 <= m:
+        b0, b1, b2, b3 = b[i], b[i + 1], b[i + 2], b[i + 3]
+        for k in range(p):
+            a0, a1, a2, a3 = a[i, k], a[i + 1, k], a[i + 2, k], a[i + 3, k]
+            ok = out[k]
+            for j in range(n):
+                t = ok[j]
+                t += a0 * b0[j]
+                t += a1 * b1[j]
+                t += a2 * b2[j]
+                t += a3 * b3[j]
+                ok[j] = t
+        i += 4
+    while i < m:
+        bi = b[i]
+        for k in range(p):
+            aik = a[i, k]
+            ok = out[k]
+            for j in range(n):
+                ok[j] += aik * bi[j]
+        i += 1
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def matmul_nt(a, b, out):
+    """out = a bᵀ: out[i, k] = Σ_j a[i, j] b[k, j], j = 0, 1, ... in order.
+    a: (m, n), b: (p, n), out: (m, p). Through a transposed copy of b, so the innermost loop
+    runs over independent outputs (it vectorizes) instead of along one running sum."""
+    matmul(a, np.ascontiguousarray(b.T), out)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def dot(a, b):
+    """Σ_i a[i] b[i], i = 0, 1, ... in order (BLAS's ddot sums in a CPU-dependent order)."""
+    s = 0.0
+    for i in range(a.shape[0]):
+        s += a[i] * b[i]
+    return s
+
+
 # --- dense --------------------------------------------------------------------------------
 @njit(cache=True, nogil=True, error_model="numpy")
 def dense_forward(x, w, b, z):
     """z = x w + b."""
-    np.dot(x, w, z)
+    matmul(x, w, z)
     m, n = z.shape
     for i in range(m):
         for j in range(n):
@@ -28,7 +117,7 @@ def dense_forward(x, w, b, z):
 @njit(cache=True, nogil=True, error_model="numpy")
 def dense_backward(x, w, dz, dx, dw, db, need_dx):
     """Given dz: dw = xᵀ dz, db = Σ_rows dz, and (if need_dx) dx = dz wᵀ."""
-    np.dot(x.T, dz, dw)
+    matmul_tn(x, dz, dw)
     m, n = dz.shape
     for j in range(n):
         db[j] = 0.0
@@ -36,7 +125,7 @@ def dense_backward(x, w, dz, dx, dw, db, need_dx):
         for j in range(n):
             db[j] += dz[i, j]
     if need_dx:
-        np.dot(dz, w.T, dx)
+        matmul_nt(dz, w, dx)
 
 
 # --- batch norm ---------------------------------------------------------------------------
