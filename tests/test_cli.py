@@ -191,3 +191,17 @@ def test_a_huge_label_width_is_an_error_not_500_mb(tmp_path):
     result = cli("check", path)
     assert result.returncode == 2 and len(result.stderr) < 500
     assert "width or precision above 120" in result.stderr
+
+
+def test_a_network_too_big_for_memory_says_how_much_it_would_need(capsys):
+    status = main(["check", str(Path(__file__).parent.parent / "scenarios" / "16_init_histograms.toml")])
+    assert status == 0
+    assert main(["run", "16_init_histograms", "--headless",
+                 "--set", "layers=[4096, 4096, 4096, 4096, 4096]"]) == 2
+    err = capsys.readouterr().err
+    assert "would need about" in err and "GB" in err and "Traceback" not in err
+
+
+def test_a_device_is_never_an_output(capsys):
+    assert main(["run", "01_lr_regimes", "--headless", "--json", "/dev/full", "--force"]) == 2
+    assert "not a regular file" in capsys.readouterr().err

@@ -49,5 +49,8 @@ def check_outputs(outputs: Iterable[tuple[Path | None, str]], *, inputs: Iterabl
             raise OutputError(f"{what} {path}: is a folder, expected a file name")
         if not os.access(parent, os.W_OK):
             raise OutputError(f"{what} {path}: folder {parent} is not writable")
+        if real.exists() and not real.is_file():
+            raise OutputError(f"{what} {path}: not a regular file (a device or a pipe is never "
+                              "replaced)")
         if real.exists() and not force:
             raise OutputError(f"{what} {path}: the file exists (--force replaces it)")

@@ -553,6 +553,8 @@ class _Builder:
                 values[k] = key.default_for(ctx)
         if values.get("schedule", 0) is None:
             values["schedule"] = {"name": "constant", "warmup": 0}
+        if ok and self.ptype == "network":
+            ok = self._fits_in_memory(values, src, epath)
         pre, hidden = values.get("pretrain_steps") or 0, len(values.get("layers") or ())
         if ok and pre and hidden >= 2 and pre * (hidden - 1) >= steps:
             p = src["pretrain_steps"][1] if "pretrain_steps" in src else f"{epath}.pretrain_steps"
@@ -571,6 +573,20 @@ class _Builder:
             return None
         return RunSpec(index, label, group if group is not None else template, steps, seed,
                        FrozenDict(values))
+
+    def _fits_in_memory(self, values: dict, src: dict, epath: str) -> bool:
+        """A network the engine could not hold is refused before anything is allocated, with
+        what it would need: weights and their optimizer state, and the batch's activations."""
+        widths = [int(self.problem_values.get("dim") or 2), *(values.get("layers") or ())]
+        weights = sum(a * b for a, b in zip(widths, widths[1:])) * (values.get("maxout_pieces") or 1)
+        batch = max(int(values.get("batch_size") or 0), 256)
+        need = 8 * (6 * weights + 12 * batch * sum(widths))
+        if need <= MAX_NETWORK_BYTES:
+            return True
+        p = src["layers"][1] if "layers" in src else f"{epath}.layers"
+        self.out.add(p, f"this network would need about {need / 2**30:.1f} GB (weights, optimizer "
+                        f"state and activations); the limit is {MAX_NETWORK_BYTES // 2**30} GB")
+        return False
 
     # ------------------------------------------------------------ expect
 
@@ -621,6 +637,7 @@ def emitted_series(ptype: str | None, dim: int | None, runs: Sequence[RunSpec]) 
     return None
 
 
+MAX_NETWORK_BYTES = 4 * 2**30        # what one run's network may take (the machine has 24 GB)
 SECOND_ORDER = ("newton", "lbfgs")      # the engine has their Hessian for surfaces only
 
 
