@@ -116,7 +116,8 @@ def test_a_signal_stops_cleanly_and_keeps_what_was_recorded(tmp_path, sig, statu
     assert rec.exists() and not partial_path(rec).exists()     # renamed once complete
     replay = cli("replay", rec, "--headless")
     assert replay.returncode in (0, 1), replay.stderr
-    assert "Traceback" not in replay.stderr and "stopped" in replay.stdout
+    assert "Traceback" not in replay.stderr and "cut off at" in replay.stdout
+    assert "recording ends at step" in replay.stdout and "on a cut-off recording" in replay.stdout
 
 
 def test_list_shows_every_builtin_grouped_by_topic():

@@ -329,6 +329,8 @@ def test_replay_source_is_accepted_and_lr_keys_say_it_is_fixed():
             s = screen(app)
             assert s.scenario.title == "Fake ravine"
             assert await until(pilot, lambda: s.trace.records(0) > 0)
+            await pilot.pause(0.2)
+            assert "REPLAY" in str(s.query_one("#status").render())   # never mistaken for live
             await pilot.press("right_square_bracket")
             assert any("fixed" in str(n.message) for n in app._notifications)
             await pilot.press("r")

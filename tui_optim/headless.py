@@ -100,7 +100,14 @@ def _num(x: float) -> str:
 def status_text(run: RunSummary) -> str:
     if run.status == Status.DIVERGED.value and run.diverged_at is not None:
         return f"diverged at step {run.diverged_at}"
+    if cut_off(run):
+        return f"cut off at {run.records:,} of {run.planned_steps:,}"
     return run.status
+
+
+def cut_off(run: RunSummary) -> bool:
+    """A run that ended neither done nor diverged: stopped, or a recording that ends early."""
+    return run.status not in (Status.DONE.value, Status.DIVERGED.value)
 
 
 def summary_rows(summary: Summary) -> list[dict[str, Any]]:
@@ -112,6 +119,8 @@ def summary_rows(summary: Summary) -> list[dict[str, Any]]:
             "final_loss": r.final("loss"),
             "grad_norm": r.final("grad_norm"),
             "status": r.status,
+            "planned_steps": r.planned_steps,
+            "cut_off": cut_off(r),
             "diverged_at": r.diverged_at,
             "steps_per_s": r.steps_per_second,
         }
@@ -165,6 +174,7 @@ def write_json(summary: Summary, verdicts, scenario, path: Path, interrupted: bo
         "scenario": {"name": scenario.name, "title": scenario.title,
                      "file": str(scenario.path) if scenario.path else None},
         "interrupted": interrupted,
+        "cut_off": any(cut_off(r) for r in summary.runs),
         "runs": [{k: _jsonable(v) for k, v in row.items()} for row in summary_rows(summary)],
         "expect": [
             {"claim": v.claim, "check": v.check, "holds": v.holds, "measured": v.measured,
@@ -176,11 +186,16 @@ def write_json(summary: Summary, verdicts, scenario, path: Path, interrupted: bo
     write_text(path, json.dumps(report, indent=2) + "\n")
 
 
-def format_verdicts(verdicts) -> str:
+def format_verdicts(verdicts, cut: list[RunSummary] = ()) -> str:
+    """The verdicts; on a recording that ends early, said first: the claims describe only the
+    steps it holds."""
+    lines = [f"recording ends at step {r.records:,} of {r.planned_steps:,} for {r.label!r}: "
+             "cut off" for r in cut]
     if not verdicts:
-        return "claims: none"
+        return "\n".join(lines + ["claims: none"])
     held = sum(v.holds for v in verdicts)
-    lines = [f"claims: {held} of {len(verdicts)} hold"]
+    on = " (on a cut-off recording: only the steps it holds)" if cut else ""
+    lines.append(f"claims{on}: {held} of {len(verdicts)} hold")
     for v in verdicts:
         mark = "PASS" if v.holds else "FAIL"
         lines.append(f"  {mark}  {v.claim}")
@@ -225,8 +240,9 @@ def drive(source, *, recorder=None, out: TextIO | None = None, err: TextIO | Non
     print(f"{scenario.title}  ({scenario.name})", file=out)
     print(format_table(summary), file=out)
     print(file=out)
-    print("interrupted: claims not checked" if interrupted is not None else format_verdicts(verdicts),
-          file=out)
+    cut = [r for r in summary.runs if cut_off(r)] if interrupted is None else []
+    print("interrupted: claims not checked" if interrupted is not None
+          else format_verdicts(verdicts, cut), file=out)
     if json_path is not None:
         write_json(summary, verdicts, scenario, json_path, interrupted is not None)
     if csv_path is not None:

@@ -389,6 +389,8 @@ class RunScreen(Screen[None]):
             self._rate_samples.pop(0)
         paused = bool(getattr(self.source, "paused", False))
         parts: list[tuple[str, str]] = []
+        if hasattr(self.source, "seek"):       # a Replayer: say so, always
+            parts.append((" REPLAY ", "bold reverse"))
         if done == len(runs) and runs:
             parts.append(("■ finished", "bold green"))
         elif self.compile_state is not None:
