@@ -226,10 +226,9 @@ def drive(source, *, recorder=None, out: TextIO | None = None, err: TextIO | Non
         source.stop()
         for run in summary.runs:
             if run.status == Status.RUNNING.value:
-                stopped = Chunk(run.index, run.records, 0, {}, {}, Status.STOPPED)
-                summary.add(stopped)
+                summary.add(Chunk(run.index, run.records, 0, {}, {}, Status.STOPPED))
                 if recorder is not None:
-                    recorder.write(stopped)
+                    recorder.write_stopped(run.index)
     finally:
         progress.update(summary.records, force=True)
         progress.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import signal
 import time
 from collections import deque
 from pathlib import Path
@@ -41,6 +42,10 @@ def _decode(d: dict[str, Any]) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.dtype(d["dtype"])).reshape(d["shape"]).copy()
 
 
+_DEFERRED = {getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)} \
+    if hasattr(signal, "pthread_sigmask") else set()
+
+
 class Recorder:
     """Appends chunks to a replay file, one flushed line each. The lines go to a hidden
     `.NAME.partial` beside it, renamed to NAME on close: a run that fails to start leaves an
@@ -64,10 +69,24 @@ class Recorder:
         }
         self._write(header)
         self.chunks_written = 0
+        self.next_start: dict[int, int] = {}      # per run: where its next chunk starts
 
     def _write(self, obj: dict[str, Any]) -> None:
-        self._f.write(json.dumps(obj, separators=(",", ":")) + "\n")
-        self._f.flush()
+        """One whole line: Ctrl-C, SIGTERM and SIGHUP wait until it is written (a signal
+        mid-write would leave a torn line before the stopped marker)."""
+        line = json.dumps(obj, separators=(",", ":")) + "\n"
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED) if _DEFERRED else None
+        try:
+            self._f.write(line)
+            self._f.flush()
+        finally:
+            if held is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+    def write_stopped(self, run: int) -> None:
+        """The stopped marker of a run, where this recording's own chunks of it end (an
+        interrupt can fall between a chunk reaching the report and reaching the file)."""
+        self.write(Chunk(run, self.next_start.get(run, 0), 0, {}, {}, Status.STOPPED))
 
     def write(self, chunk: Chunk) -> None:
         self._write({
@@ -80,6 +99,7 @@ class Recorder:
             "snapshots": {k: _encode(np.asarray(v)) for k, v in chunk.snapshots.items()},
         })
         self.chunks_written += 1
+        self.next_start[chunk.run] = chunk.stop
 
     def close(self) -> None:
         if not self._f.closed:
