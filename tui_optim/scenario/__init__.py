@@ -5,7 +5,8 @@ defined once, in keys.py / network_keys.py; sweeps expand here. See docs/scenari
 Imports neither numba nor textual.
 """
 
-from tui_optim.scenario.builtin import BuiltinInfo, list_builtins, resolve_scenario_path
+from tui_optim.scenario.browse import BuiltinInfo, list_builtins
+from tui_optim.scenario.builtin import resolve_scenario_path
 from tui_optim.scenario.errors import Problem, ScenarioError
 from tui_optim.scenario.loader import load_scenario, load_scenario_text
 from tui_optim.scenario.model import (

@@ -4,7 +4,7 @@ test keeps the page equal to the scenarios."""
 
 from __future__ import annotations
 
-from tui_optim.scenario.builtin import list_builtins
+from tui_optim.scenario.browse import list_builtins
 from tui_optim.scenario.loader import load_scenario
 
 HEAD = """# What each built-in says, and the claim that checks it
