@@ -412,3 +412,19 @@ def await_closed(sink: Sink, timeout: float = 10.0) -> bool:
     while not sink.closed and time.monotonic() < deadline:
         time.sleep(0.01)
     return sink.closed
+
+
+def test_one_key_table_binds_shows_and_explains_every_key():
+    """Every key on the bar is bound, every bound key (but synonyms) is explained in help."""
+    from tui_optim.ui import keys
+
+    for table in (keys.RUN_KEYS, keys.BROWSER_KEYS):
+        for row in table:
+            if row.bar is not None:
+                assert row.help is not None, row
+        bound = {b.key for b in keys.bindings(table)}
+        assert all(key in bound for row in table for key, _ in row.bindings)
+    actions = {b.action for b in RunScreen.BINDINGS}
+    for action in ("toggle_pause", "step", "faster", "slower", "restart", "zoom", "toggle_log",
+                   "toggle_explanation", "screenshot", "help", "quit", "interrupt", "back"):
+        assert action in actions and callable(getattr(RunScreen, f"action_{action}")), action

@@ -8,26 +8,17 @@ from typing import Any, Callable
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui_optim.ui import keys
 from tui_optim.ui.help import HelpScreen
 from tui_optim.ui.widgets.keybar import KeyBar
 
-KEYS = [("↑↓", "choose"), ("enter", "run"), ("o", "open a file"), ("tab", "list/path"),
-        ("?", "help"), ("q", "quit")]
-
-
 class BrowserScreen(Screen[None]):
-    BINDINGS = [
-        Binding("o,slash", "open_path", "open a file"),
-        Binding("question_mark", "help", "help"),
-        Binding("q", "quit", "quit"),
-        Binding("escape", "focus_list", "back to the list", show=False),
-    ]
+    BINDINGS = keys.bindings(keys.BROWSER_KEYS)
 
     def __init__(self, builtins: Callable[[], list[Any]], load: Callable[[str], Any],
                  open_run: Callable[[Any], None]) -> None:
@@ -48,7 +39,7 @@ class BrowserScreen(Screen[None]):
             yield Input(placeholder="open a file: path/to/scenario.toml, then enter", id="path",
                         compact=True)
         yield Static(id="path-error")
-        yield KeyBar(KEYS, id="keys")
+        yield KeyBar(keys.bar(keys.BROWSER_KEYS), id="keys")
 
     def _options(self) -> list[Option]:
         try:
@@ -146,7 +137,7 @@ class BrowserScreen(Screen[None]):
         self.query_one(OptionList).focus()
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(KEYS, title="scenario browser"))
+        self.app.push_screen(HelpScreen(keys.help_lines(keys.BROWSER_KEYS), title="scenario browser"))
 
     def action_quit(self) -> None:
         self.app.exit()

@@ -16,7 +16,6 @@ from typing import Any, Callable
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Container, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import ProgressBar, Static
@@ -24,6 +23,7 @@ from textual.worker import get_current_worker
 
 from tui_optim.chunk import Chunk, Status
 from tui_optim.trace import Trace
+from tui_optim.ui import keys
 from tui_optim.ui.help import HelpScreen
 from tui_optim.ui.panes import DEFAULTS, Pane, PaneContext, make_pane
 from tui_optim.ui.plotting import fmt
@@ -38,53 +38,8 @@ TWO_PANES_WIDTH = 76     # two panes of 38 columns: the smallest that still read
 MIN_PANE_HEIGHT = 12
 LEGEND_ROWS, LEGEND_ROWS_NARROW = 6, 3   # more runs than this: compact legend in columns
 
-KEYS = [
-    ("space", "pause/resume"), ("n", "one step"), ("+/-", "speed"), ("r", "restart"),
-    ("[/]", "ε ½/×2"), ("↑↓/1-9", "select run"), ("tab", "next pane"), ("f", "zoom"),
-    ("l", "log scale"), ("e", "explanation"), ("s", "screenshot"), ("?", "help"), ("q", "quit"),
-]
-
-
-HELP_KEYS = [
-    ("space", "pause or resume every run"),
-    ("n", "advance every run by one step (pauses first)"),
-    ("+ / -", "faster / slower (steps per second per run; the fastest is 'max')"),
-    ("r", "restart the scenario from step 0 (same seeds: the same numbers)"),
-    ("[ / ]", "halve / double ε of the selected run, live, from its next step"),
-    ("↑ ↓ or 1-9", "select a run in the legend (▶ marks it; its path is drawn on top)"),
-    ("tab / shift+tab", "next / previous pane (in small terminals: the pane shown)"),
-    ("f", "zoom the current pane to the full screen (f or esc again to leave)"),
-    ("l", "log / linear scale of the current pane (histograms: log counts)"),
-    ("e", "show the whole explanation"),
-    ("s", "save an SVG screenshot (the path is shown)"),
-    ("?", "this help"),
-    ("q", "quit"),
-]
-
-
 class RunScreen(Screen[None]):
-    BINDINGS = [
-        Binding("space", "toggle_pause", "pause/resume", priority=True),
-        Binding("n", "step", "one step"),
-        Binding("plus,equals_sign", "faster", "faster"),
-        Binding("minus,underscore", "slower", "slower"),
-        Binding("r", "restart", "restart"),
-        Binding("left_square_bracket", "scale_lr(0.5)", "halve ε"),
-        Binding("right_square_bracket", "scale_lr(2.0)", "double ε"),
-        Binding("up", "select(-1)", "previous run", priority=True),
-        Binding("down", "select(1)", "next run", priority=True),
-        *[Binding(str(k), f"select_run({k - 1})", f"run {k}", show=False) for k in range(1, 10)],
-        Binding("tab", "next_pane(1)", "next pane", priority=True),
-        Binding("shift+tab", "next_pane(-1)", "previous pane", priority=True),
-        Binding("f", "zoom", "zoom pane"),
-        Binding("l", "toggle_log", "log scale"),
-        Binding("e", "toggle_explanation", "explanation"),
-        Binding("s", "screenshot", "screenshot"),
-        Binding("question_mark", "help", "help"),
-        Binding("escape", "back", "back", show=False),
-        Binding("q", "quit", "quit"),
-        Binding("ctrl+c", "interrupt", "quit", show=False, priority=True),
-    ]
+    BINDINGS = keys.bindings(keys.RUN_KEYS)
 
     def __init__(self, scenario: Any, source_factory: Callable[[], Any], *,
                  sinks: Callable[[], list[Any]] | None = None, screenshot_dir: str | Path | None = None,
@@ -150,7 +105,8 @@ class RunScreen(Screen[None]):
         with VerticalScroll(id="legend-box"):
             yield RunLegend(id="legend")
         yield Static(id="status")
-        yield KeyBar(KEYS + [("esc", "back")] if self.can_go_back else KEYS, id="keys")
+        table = keys.RUN_KEYS + ([keys.BACK] if self.can_go_back else [])
+        yield KeyBar(keys.bar(table), id="keys")
 
     def _explanation(self, max_lines: int | None = None) -> Text:
         """The scenario's explanation; cut at a word with a pointer to `e` when it won't fit."""
@@ -533,8 +489,8 @@ class RunScreen(Screen[None]):
         self.notify(f"screenshot saved to {path}", timeout=4)
 
     def action_help(self) -> None:
-        keys = HELP_KEYS + ([("esc", "stop this run and go back to the browser")] if self.can_go_back else [])
-        self.app.push_screen(HelpScreen(keys, title=getattr(self.scenario, "title", "")))
+        table = keys.RUN_KEYS + ([keys.BACK] if self.can_go_back else [])
+        self.app.push_screen(HelpScreen(keys.help_lines(table), title=getattr(self.scenario, "title", "")))
 
     def action_back(self) -> None:
         if self.zoomed:

@@ -1,0 +1,75 @@
+"""One table of the keys: every screen's bindings, its key bar and its help come from it, so
+a key cannot be bound without being shown and explained, or shown and not bound."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True)
+class Key:
+    """One row: the Textual bindings (key, action), the key bar's short label, the help line."""
+
+    bindings: tuple[tuple[str, str], ...]
+    bar: tuple[str, str] | None          # None: bound and explained, not on the bar
+    help: tuple[str, str] | None          # None: bound only (a synonym, e.g. Ctrl-C for q)
+    priority: bool = False
+
+
+def bindings(table: list[Key]) -> list[Binding]:
+    return [Binding(key, action, (row.bar or row.help or (key, action))[1], show=False,
+                    priority=row.priority)
+            for row in table for key, action in row.bindings]
+
+
+def bar(table: list[Key]) -> list[tuple[str, str]]:
+    return [row.bar for row in table if row.bar]
+
+
+def help_lines(table: list[Key]) -> list[tuple[str, str]]:
+    return [row.help for row in table if row.help]
+
+
+RUN_KEYS = [
+    Key((("space", "toggle_pause"),), ("space", "pause/resume"), ("space", "pause or resume every run"),
+        priority=True),
+    Key((("n", "step"),), ("n", "one step"), ("n", "advance every run by one step (pauses first)")),
+    Key((("plus,equals_sign", "faster"), ("minus,underscore", "slower")), ("+/-", "speed"),
+        ("+ / -", "faster / slower (steps per second per run; the fastest is 'max')")),
+    Key((("r", "restart"),), ("r", "restart"),
+        ("r", "restart the scenario from step 0 (same seeds: the same numbers)")),
+    Key((("left_square_bracket", "scale_lr(0.5)"), ("right_square_bracket", "scale_lr(2.0)")),
+        ("[/]", "ε ½/×2"), ("[ / ]", "halve / double ε of the selected run, live, from its next step")),
+    Key((("up", "select(-1)"), ("down", "select(1)"),
+         *((str(k), f"select_run({k - 1})") for k in range(1, 10))),
+        ("↑↓/1-9", "select run"),
+        ("↑ ↓ or 1-9", "select a run in the legend (▶ marks it; it is drawn on top)"), priority=True),
+    Key((("tab", "next_pane(1)"), ("shift+tab", "next_pane(-1)")), ("tab", "next pane"),
+        ("tab / shift+tab", "next / previous pane (small terminals: slides the panes shown)"),
+        priority=True),
+    Key((("f", "zoom"),), ("f", "zoom"),
+        ("f", "zoom the current pane to the full screen (f or esc again to leave)")),
+    Key((("l", "toggle_log"),), ("l", "log scale"),
+        ("l", "log / linear scale of the current pane (histograms: log counts)")),
+    Key((("e", "toggle_explanation"),), ("e", "explanation"), ("e", "show the whole explanation")),
+    Key((("s", "screenshot"),), ("s", "screenshot"), ("s", "save an SVG screenshot (the path is shown)")),
+    Key((("question_mark", "help"),), ("?", "help"), ("?", "this help")),
+    Key((("escape", "back"),), None, None),
+    Key((("q", "quit"),), ("q", "quit"), ("q", "quit (Ctrl-C too)")),
+    Key((("ctrl+c", "interrupt"),), None, None, priority=True),
+]
+# what esc does on a run screen opened from the browser
+BACK = Key((), ("esc", "back"), ("esc", "stop this run and go back to the browser"))
+
+# The browser: the list and the path field handle ↑↓, enter and tab themselves.
+BROWSER_KEYS = [
+    Key((), ("↑↓", "choose"), ("↑ ↓", "choose a scenario (its explanation shows beside)")),
+    Key((), ("enter", "run"), ("enter", "run it in the dashboard (esc there comes back)")),
+    Key((("o,slash", "open_path"),), ("o", "open a file"), ("o or /", "open a scenario file by its path")),
+    Key((), ("tab", "list/path"), ("tab", "between the list and the path field")),
+    Key((("question_mark", "help"),), ("?", "help"), ("?", "this help")),
+    Key((("q", "quit"),), ("q", "quit"), ("q", "quit")),
+    Key((("escape", "focus_list"),), None, None),
+]
