@@ -69,3 +69,14 @@ def test_batch_norm_histograms(snap_compare, size):
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=histograms)
+
+
+def test_no_snapshot_shows_a_pane_that_failed_to_draw():
+    """A drawing error becomes 'cannot draw: ...' in the pane (the dashboard survives it); no
+    committed picture may contain one."""
+    from pathlib import Path
+
+    shots = sorted((Path(__file__).parent / "__snapshots__").rglob("*.svg"))
+    assert shots
+    for shot in shots:
+        assert "cannot&#160;draw" not in shot.read_text(), shot.name

@@ -303,7 +303,8 @@ class _Evaluator:
 
     def _window(self, s: np.ndarray, k0, k1, what: str) -> np.ndarray:
         """Records k0 <= k < k1 (k1 = inf: to the end), as the pane shows them."""
-        if not float(k0).is_integer() or not 0 <= k0 < len(s) or not (k1 > k0):
+        if not float(k0).is_integer() or not 0 <= k0 < len(s) or not (k1 > k0) or \
+                not (math.isinf(k1) or float(k1).is_integer()):
             raise EvalError(f"{what}: need whole steps 0 <= k0 < k1, k0 below {len(s)}; "
                             f"got k0={fmt(k0)}, k1={fmt(k1)}")
         return s[int(k0):] if math.isinf(k1) else s[int(k0):int(k1)]

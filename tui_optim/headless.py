@@ -152,15 +152,19 @@ def write_csv(summary: Summary, path: Path) -> None:
     for run in summary.runs:
         names += [n for n in run.series_names() if n not in names]
     tmp = partial_path(path)
-    with open(tmp, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["run", "label", "step", *names])
-        for run in summary.runs:
-            cols = [run.series(n) if n in run.series_names() else None for n in names]
-            for k in range(run.records):
-                w.writerow([run.index, run.label, k, *(
-                    repr(float(c[k])) if c is not None and k < len(c) else "" for c in cols)])
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(["run", "label", "step", *names])
+            for run in summary.runs:
+                cols = [run.series(n) if n in run.series_names() else None for n in names]
+                for k in range(run.records):
+                    w.writerow([run.index, run.label, k, *(
+                        repr(float(c[k])) if c is not None and k < len(c) else "" for c in cols)])
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _jsonable(x: Any) -> Any:

@@ -22,9 +22,13 @@ def partial_path(path: Path) -> Path:
 def write_text(path: Path, text: str) -> None:
     """Write `text` to `path` all at once or not at all."""
     tmp = partial_path(path)
-    with open(tmp, "w", encoding="utf-8", newline="") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def check_outputs(outputs: Iterable[tuple[Path | None, str]], *, inputs: Iterable[Path] = (),

@@ -67,18 +67,21 @@ class Recorder:
             "overrides": {"sets": list(sets), "seed": seed, "steps": steps},
             "runs": [{"label": r.label, "group": r.group, "steps": r.steps} for r in scenario.runs],
         }
-        self._write(header)
         self.chunks_written = 0
         self.next_start: dict[int, int] = {}      # per run: where its next chunk starts
+        self._write(header)
 
-    def _write(self, obj: dict[str, Any]) -> None:
-        """One whole line: Ctrl-C, SIGTERM and SIGHUP wait until it is written (a signal
-        mid-write would leave a torn line before the stopped marker)."""
+    def _write(self, obj: dict[str, Any], chunk: Chunk | None = None) -> None:
+        """One whole line and its bookkeeping: Ctrl-C, SIGTERM and SIGHUP wait until both are
+        done (a signal between them would put the stopped marker in the wrong place)."""
         line = json.dumps(obj, separators=(",", ":")) + "\n"
         held = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED) if _DEFERRED else None
         try:
             self._f.write(line)
             self._f.flush()
+            if chunk is not None:
+                self.chunks_written += 1
+                self.next_start[chunk.run] = chunk.stop
         finally:
             if held is not None:
                 signal.pthread_sigmask(signal.SIG_SETMASK, held)
@@ -97,9 +100,7 @@ class Recorder:
             "diverged_at": chunk.diverged_at,
             "series": {k: _encode(np.asarray(v, dtype=np.float64)) for k, v in chunk.series.items()},
             "snapshots": {k: _encode(np.asarray(v)) for k, v in chunk.snapshots.items()},
-        })
-        self.chunks_written += 1
-        self.next_start[chunk.run] = chunk.stop
+        }, chunk)
 
     def close(self) -> None:
         if not self._f.closed:

@@ -56,8 +56,11 @@ def _parse(fh, path: str, label: str) -> tuple[np.ndarray, np.ndarray, int]:
     if label not in header:
         raise DataError(f"{path}:1: no column named {label!r} (columns: {', '.join(header)})")
     li = header.index(label)
+    if len(header) < 2:
+        raise DataError(f"{path}:1: no feature columns besides {label!r}")
     rows, labels = [], []
-    for line_no, row in enumerate(reader, start=2):
+    for row in reader:
+        line_no = reader.line_num         # the line a record ends on (quoted fields may span lines)
         if not row or all(not c.strip() for c in row):
             continue
         if len(row) != len(header):
@@ -76,6 +79,9 @@ def _parse(fh, path: str, label: str) -> tuple[np.ndarray, np.ndarray, int]:
                 raise DataError(f"{path}:{line_no}: column {header[j]!r}: {cell.strip()!r} "
                                 f"is not finite")
             feats.append(v)
+        if row[li].strip().lower() in ("nan", "inf", "+inf", "-inf", "infinity", "-infinity"):
+            raise DataError(f"{path}:{line_no}: column {label!r}: {row[li].strip()!r} is not "
+                            "a finite label")
         rows.append(feats)
         labels.append(row[li].strip())
     if not rows:

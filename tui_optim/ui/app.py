@@ -7,6 +7,8 @@ browser, whose Enter opens a run screen on top (esc goes back).
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import sys
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -73,6 +75,7 @@ class TuiOptimApp(App[int]):
         self.stop_at = stop_at
 
     def on_mount(self) -> None:
+        self._quit_on_signals()
         # The engine thread takes the GIL back after every kernel call; with the default 5 ms
         # switch interval it queues behind drawing for that long each time (convoy effect).
         self._switch_interval = sys.getswitchinterval()
@@ -81,6 +84,18 @@ class TuiOptimApp(App[int]):
             self.push_screen(BrowserScreen(self.builtins, self.load, self.open_run))
         else:
             self.push_screen(self._run_screen(self.scenario, self.initial_source, can_go_back=False))
+
+    def _quit_on_signals(self) -> None:
+        """SIGTERM and SIGHUP (an SSH drop) quit as `q` does: the runs stop, a recording gets
+        its `stopped` markers, and the exit status is 128 + the signal's number."""
+        loop = asyncio.get_running_loop()
+        for name in ("SIGTERM", "SIGHUP"):
+            sig = getattr(signal, name, None)
+            if sig is not None:
+                try:
+                    loop.add_signal_handler(sig, self.exit, 128 + sig)
+                except (NotImplementedError, RuntimeError, ValueError):
+                    pass     # not the main thread, or no such support: the default stands
 
     def on_unmount(self) -> None:
         sys.setswitchinterval(self._switch_interval)
@@ -148,19 +163,5 @@ def run_app(scenario: Any = None, *, source: Any = None, replayer: Any = None,
     signal ended it)."""
     app = create_app(scenario, source=source, replayer=replayer, record=record,
                      record_overrides=record_overrides, **options)
-    _quit_on_signals(app)
     result = app.run()       # the interpreter then waits for the engine thread to finish writing
     return int(result or 0)
-
-
-def _quit_on_signals(app: TuiOptimApp) -> None:
-    """SIGTERM and SIGHUP (an SSH drop) quit as `q` does: the runs stop, a recording gets its
-    `stopped` markers, and the exit status is 128 + the signal's number."""
-    import signal
-
-    def quit_(signum, frame):
-        app.call_later(app.exit, 128 + signum)
-
-    for name in ("SIGTERM", "SIGHUP"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), quit_)

@@ -20,9 +20,6 @@ from dataclasses import dataclass
 from tui_optim.ui.colors import DIVERGED, GUIDE
 from tui_optim.ui.ticks import log_ticks, nice_ticks, tick_labels
 
-TINY = 1e-300
-
-
 def to_log(y: np.ndarray) -> np.ndarray:
     """log10 of positive values; zero and negative values have no place on a log axis (nan)."""
     y = np.asarray(y, dtype=float)
@@ -42,7 +39,7 @@ def fmt(v: float) -> str:
     return f"{v:.1e}"
 
 
-@dataclass
+@dataclass(eq=False)
 class Line:
     """One series to draw: x and y (already on the run's step axis), its colour and marker."""
 
@@ -58,7 +55,7 @@ class Line:
     hi: np.ndarray | None = None    # drawn as dots where they spread, so averaging hides no swing
 
 
-@dataclass
+@dataclass(eq=False)
 class Mark:
     """A single character at a point (a current iterate, a minimum)."""
 
@@ -75,15 +72,18 @@ GUIDE_LABEL = 10       # characters of a guide's label on the axis
 
 
 def growing(y: np.ndarray, log: bool) -> bool:
-    """A line that runs away: its largest value (linear: magnitude) in its last third is a
-    decade above (linear: twice) the largest of its first third."""
+    """A line that runs away: on a log axis its largest value in its last third is a decade
+    above that of its first third; on a linear one its swing (it keeps changing sign) grows to
+    twice what it was. A curve that merely rises (an accuracy) is not running away."""
     f = y[np.isfinite(y)]
     if f.size < 3:
         return False
     k = max(1, f.size // 3)
     if log:
         return bool(f[-k:].max() > f[:k].max() + 1.0)
-    return bool(np.abs(f[-k:]).max() > 2 * np.abs(f[:k]).max())
+    tail = f[-k:]
+    swings = np.count_nonzero(np.sign(tail[1:]) != np.sign(tail[:-1])) >= max(1, (k - 1) // 4)
+    return bool(swings and np.abs(tail).max() > 2 * np.abs(f[:k]).max())
 
 
 def scale_lines(extents: list[tuple[float, float]], log: bool = False,
@@ -180,14 +180,14 @@ class LinePlot:
     def __init__(self) -> None:
         self.plt = Plot()
 
-    def _heads_and_exits(self, drawn, log, lo, hi, x_lo, x_hi, width, col) -> list[tuple[str, int]]:
+    def _heads_and_exits(self, drawn, log, lo, hi, x_lo, x_hi, width, rows, col) -> list[tuple[str, int]]:
         """Each run's number at its last visible point (runs ending on one spot share it:
         "1,3"); a run that leaves the window gets an arrow where it leaves and a note under the
         plot; on a log axis, a run that reaches 0 gets a note, since 0 has no place there."""
         plt = self.plt
         notes: list[tuple[str, int]] = []
         heads: dict[tuple[int, int], tuple[list[str], int, float, float]] = {}
-        cols, rows = max(1, width - 8), max(1, 8)
+        cols = max(1, width - 8)               # character cells across; rows as plotext draws them
         for line, x, y in drawn:
             ok = np.isfinite(y)
             name = line.label if 0 < len(line.label) <= 14 else (line.tag or line.label[:14])
@@ -278,7 +278,7 @@ class LinePlot:
                 for edge in (line.lo, line.hi):
                     e = to_log(edge) if log else np.asarray(edge, dtype=float)
                     f.append(e[np.isfinite(e)])
-            f = np.concatenate(f)
+            f = np.clip(np.concatenate(f), -1e300, 1e300)     # room to pad without overflow
             extents.append((float(f.min()), float(f.max())))
         if keep_all:
             on_scale = list(range(len(drawn)))
@@ -288,9 +288,11 @@ class LinePlot:
         vals = [v for i in on_scale for v in extents[i]] + [yy for _, yy in mark_pts]
         guide_at = [(math.log10(v) if v > 0 else math.nan) if log else v for v, _ in guides]
         vals += [g for g in guide_at if math.isfinite(g)]
-        if ylim is not None:
+        if ylim is not None and (math.log10(ylim[0]) if log and ylim[0] > 0 else ylim[0]) < \
+                (math.log10(ylim[1]) if log and ylim[1] > 0 else ylim[1]):
             lo, hi = ((math.log10(b) if b > 0 else -300.0) for b in ylim) if log else ylim
         else:
+            ylim = None
             lo, hi = min(vals), max(vals)
             if hi - lo < 1e-12 * max(1.0, abs(hi)):
                 lo, hi = lo - 0.5, hi + 0.5
@@ -306,7 +308,10 @@ class LinePlot:
         for gv in guide_at:
             if math.isfinite(gv) and lo <= gv <= hi:
                 plt.hline(gv, color=col(GUIDE))
-        row = (hi - lo) / max(1, height - 3)
+        titled = height >= 9 and bool(xlabel or ylabel)   # a row of our own under the plot
+        plot_h = height - 1 if titled else height
+        rows = max(2, plot_h - 3)                          # plotext's data rows
+        row = (hi - lo) / rows
         for n, (line, x, y) in enumerate(drawn):
             if n not in on_scale and not line.points and ylim is None:
                 # drawn up to where it leaves: plotext would fill in every pixel of segments far
@@ -321,9 +326,9 @@ class LinePlot:
                 plt.scatter(bx.tolist(), by.tolist(), color=col(line.color), marker=line.marker)
         for m, yy in mark_pts:
             plt.scatter([m.x], [yy], color=col(m.color), marker=m.char)
-        notes = self._heads_and_exits(drawn, log, lo, hi, x_lo, x_hi, width, col)
+        notes = self._heads_and_exits(drawn, log, lo, hi, x_lo, x_hi, width, rows, col)
+        titled = titled or (height >= 9 and bool(notes))
         # -- axes ----------------------------------------------------------------------------------
-        rows = max(2, height - 3)
         if log:
             pos, labels, _minor = log_ticks(lo, hi, max(2, rows // 2 + 1))
         else:
@@ -340,7 +345,6 @@ class LinePlot:
             plt.xlim(x_lo, x_hi)
             ticks = nice_ticks(x_lo, x_hi, max(2, width // 12))
             plt.xticks(ticks, tick_labels(ticks))
-        titled = height >= 9 and bool(xlabel or ylabel or notes)
         if titled:       # a row of our own under the plot: axis titles, then what left the plot
             plt.plotsize(max(width, 10), max(height - 1, 4))
             plt._set_size(max(width, 10), max(height - 1, 4))

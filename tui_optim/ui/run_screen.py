@@ -240,16 +240,20 @@ class RunScreen(Screen[None]):
         except Exception as exc:  # the dashboard survives an engine error and shows it
             self.engine_error = f"{type(exc).__name__}: {exc}"
         finally:
-            if sinks:        # quit, restart or a signal: the recording says where each run stopped
-                for i in range(len(source.runs)):
-                    if trace.status(i)[0] == Status.RUNNING:
-                        stopped = Chunk(i, trace.records(i), 0, {}, {}, Status.STOPPED)
-                        for sink in sinks:
-                            sink.write(stopped)
+            unfinished = [i for i in range(len(source.runs)) if trace.status(i)[0] == Status.RUNNING]
             for sink in sinks:
-                close = getattr(sink, "close", None)
-                if close:
-                    close()
+                try:     # quit, restart or a signal: the recording says where each run stopped
+                    for i in unfinished:
+                        if hasattr(sink, "write_stopped"):
+                            sink.write_stopped(i)
+                        else:
+                            sink.write(Chunk(i, trace.records(i), 0, {}, {}, Status.STOPPED))
+                except OSError as exc:
+                    self.engine_error = f"recording: {exc.strerror or exc}"
+                finally:
+                    close = getattr(sink, "close", None)
+                    if close:
+                        close()
 
     def _stop_engine(self) -> None:
         self.generation += 1

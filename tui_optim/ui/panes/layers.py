@@ -92,8 +92,7 @@ class LayersPane(Pane):
                               no_color=self.ctx.no_color, ylabel=self._axis(), ylim=self._ylim(),
                               xlim=(0, max(1, self.ctx.runs[self.run].steps - 1)))
         key = Text(no_wrap=True, overflow="ellipsis")
-        for line in lines:
-            i = layers[lines.index(line)]
+        for i, line in zip(layers, lines):
             mark = run_glyph(i) if self.ctx.no_color else "━"
             key.append(f" {mark}", style=f"color({run_color(i)})" if not self.ctx.no_color else "")
             key.append(line.label)
