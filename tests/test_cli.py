@@ -101,7 +101,8 @@ def test_a_signal_stops_cleanly_and_keeps_what_was_recorded(tmp_path, sig, statu
         # Wait until the recording (still under its partial name) holds some chunks.
         partial = partial_path(rec)
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and (not partial.exists() or partial.stat().st_size < 10_000):
+        while time.monotonic() < deadline and proc.poll() is None and (
+                not partial.exists() or partial.stat().st_size < 10_000):
             time.sleep(0.1)
         proc.send_signal(sig)
         out, err = proc.communicate(timeout=120)

@@ -329,8 +329,7 @@ def test_replay_source_is_accepted_and_lr_keys_say_it_is_fixed():
             s = screen(app)
             assert s.scenario.title == "Fake ravine"
             assert await until(pilot, lambda: s.trace.records(0) > 0)
-            await pilot.pause(0.2)
-            assert "REPLAY" in str(s.query_one("#status").render())   # never mistaken for live
+            assert await until(pilot, lambda: "REPLAY" in str(s.query_one("#status").render()))
             await pilot.press("right_square_bracket")
             assert any("fixed" in str(n.message) for n in app._notifications)
             await pilot.press("r")
@@ -390,7 +389,7 @@ def test_quitting_leaves_a_stopped_marker_for_every_unfinished_run():
         app, _ = make(record=record)
         async with app.run_test(size=(120, 40)) as pilot:
             s = screen(app)
-            await until(pilot, lambda: s.trace.records(0) > 50)
+            assert await until(pilot, lambda: s.trace.records(0) > 50)
             await pilot.press("ctrl+c")
         return app.return_value
 

@@ -1,8 +1,8 @@
 """Axis ticks a student reads at a glance: round values (1-2-5 steps) on linear axes, whole
-decades on log axes (labelled at a round stride, the others as unlabelled minor ticks).
+decades on log axes at a round stride (the decades skipped are returned as minor positions).
 
 Pure functions of the range, robust to NaN, infinities, zero width and extreme magnitudes;
-every axis in the dashboard takes its ticks from here.
+the line plots take their ticks from here.
 """
 
 from __future__ import annotations
@@ -17,10 +17,8 @@ def _steps_near(log_span: float, max_ticks: int) -> list[float]:
     """1-2-5 steps from about the span (one tick) down to span / (4·max_ticks), coarsest
     first; the span is given as its log10, so a range as wide as the floats has one too."""
     e = min(308, math.ceil(log_span))
-    out = []
-    for k in range(0, 4 + int(math.log10(max(4 * max_ticks, 10)))):
-        for m in (1.0, 0.5, 0.2):
-            out.append(10.0 ** e * m / 10.0 ** k if e - k > -300 else 10.0 ** (e - k) * m)
+    out = [10.0 ** (e - k) * m for k in range(0, 4 + int(math.log10(max(4 * max_ticks, 10))))
+           for m in (1.0, 0.5, 0.2)]
     return [st for st in out if st > 0 and math.isfinite(st)]
 
 
@@ -34,8 +32,8 @@ def _count(lo: float, hi: float, step: float) -> int:
 
 def nice_ticks(lo: float, hi: float, max_ticks: int = 6) -> list[float]:
     """Round tick values inside [lo, hi]: the multiples of the finest 1-2-5 step that gives
-    2 to `max_ticks` of them (2 at least wherever the range allows); a zero-width range gets
-    its one value, a NaN or infinite bound none."""
+    2 to `max_ticks` of them; where no round step does (-1..1 in 2), the coarsest that gives
+    at least 2. A zero-width range gets its one value, a NaN or infinite bound none."""
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return []
     if hi < lo:
@@ -58,7 +56,7 @@ def nice_ticks(lo: float, hi: float, max_ticks: int = 6) -> list[float]:
 
 def tick_labels(ticks: list[float]) -> list[str]:
     """Labels in one style, with just the digits that tell neighbouring ticks apart:
-    0 / 20 / 40, 0.1 / 0.2, 123456.5, 2e-5 / 4e-5."""
+    0 / 20 / 40, 0.1 / 0.2, 2e-5 / 4e-5, 1.23456e5 / 1.23457e5."""
     if not ticks:
         return []
     diffs = [abs(b - a) for a, b in zip(ticks, ticks[1:]) if b != a]

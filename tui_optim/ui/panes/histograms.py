@@ -4,7 +4,8 @@ pre-activation (before batch norm and the nonlinearity) above the activation.
 One run: a grid of its layers. Several runs (`runs = [...]`): one row per layer, one column per
 run, so collapse, saturation and a healthy spread sit side by side. Bars fill the cell's width
 (zoom widens them); each column has its x-axis (the bin values) under it; values outside the
-bin edges are never mixed into the end bins: a cell shows their share as ◂12% / 3%▸.
+bin edges are never mixed into the end bins: a cell shows their share as ◂12% / 3%▸ (of the
+activations, when pre-activations are drawn too).
 """
 
 from __future__ import annotations
