@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from . import ordered
 from .jit_options import PER_STEP
 
 from .scalar import sigmoid, softplus
@@ -115,15 +116,15 @@ def make_data(kind: str, n_samples: int, n_features: int, scales, noise: float, 
         sc[: min(d, len(s))] = s[:d]
     X = rng.standard_normal((n, d)) * sc
     w_true = rng.standard_normal(d)
-    w_true /= np.linalg.norm(w_true) or 1.0
+    w_true /= ordered.norm(w_true) or 1.0
     if kind == "least_squares":
         w_true = w_true * 2.0 / sc  # every feature matters, whatever its scale
-        Y = X @ w_true + float(noise) * rng.standard_normal(n)
+        Y = ordered.matmul(X, w_true) + float(noise) * rng.standard_normal(n)
         return np.ascontiguousarray(X), Y, w_true
     # logistic: a decision plane through the origin, in the scaled feature space
     u = w_true / sc
-    u /= np.linalg.norm(u)
-    p = X @ u
+    u /= ordered.norm(u)
+    p = ordered.matmul(X, u)
     Y = np.where(p >= 0.0, 1.0, -1.0)
     if separable:
         push = Y * np.maximum(np.abs(p), float(margin)) - p

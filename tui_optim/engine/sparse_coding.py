@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from . import ordered
 from .linalg import solve_inplace
 
 H_TOL = 1e-13
@@ -42,12 +43,12 @@ def make_sparse_data(n_samples: int, n_atoms: int, n_features: int, noise: float
     rng = np.random.default_rng(int(data_seed))
     k, p, n = int(n_atoms), int(n_features), int(n_samples)
     Wt = rng.standard_normal((k, p))
-    Wt /= np.linalg.norm(Wt, axis=1, keepdims=True)
+    Wt /= ordered.norm(Wt, axis=1, keepdims=True)
     Ht = np.zeros((k, n))
     for s in range(n):
         idx = rng.choice(k, size=min(2, k), replace=False)
         Ht[idx, s] = rng.standard_normal(idx.shape[0]) * 2.0
-    X = Wt.T @ Ht + float(noise) * rng.standard_normal((p, n))
+    X = ordered.matmul(np.ascontiguousarray(Wt.T), Ht) + float(noise) * rng.standard_normal((p, n))
     init = np.random.default_rng([int(data_seed), 1])
     start = np.concatenate([0.5 * init.standard_normal(k * p), 0.5 * init.standard_normal(k * n)])
     sp = np.array([k, p, n, float(l1), float(w_decay)], dtype=np.float64)

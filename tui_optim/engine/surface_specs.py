@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import ordered
 from . import surfaces as S
 from .data_surfaces import make_data
 from . import sparse_coding as SC
@@ -336,7 +337,7 @@ def _quadratic_matrix(problem: Mapping) -> np.ndarray:
         Q = Q * np.sign(np.diag(R))
     else:
         Q = np.eye(d)
-    A = (Q * ev) @ Q.T
+    A = ordered.symmetric(Q, ev)
     return np.ascontiguousarray(0.5 * (A + A.T))
 
 

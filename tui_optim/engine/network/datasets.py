@@ -16,6 +16,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .. import ordered
 from ..csv_data import DataError, read_csv
 
 CLASSIFICATION = ("spiral", "circles", "xor", "moons", "blobs", "gaussian")
@@ -83,27 +84,18 @@ def generate(name: str, n: int, classes: int, noise: float, dim: int, degree: in
     if name == "gaussian":  # high-dimensional inputs, labels from a random linear teacher
         X = rng.standard_normal((n, dim))
         teacher = rng.standard_normal((dim, classes))
-        logits = ordered_matmul(X, teacher) + rng.standard_normal((n, classes)) * noise
+        logits = ordered.matmul(X, teacher) + rng.standard_normal((n, classes)) * noise
         return X, np.argmax(logits, axis=1).astype(float)[:, None], classes
     if name == "linear":
         X = rng.standard_normal((n, dim))
         w = rng.standard_normal(dim)
-        return X, (ordered_matmul(X, w) + rng.standard_normal(n) * noise)[:, None], 0
+        return X, (ordered.matmul(X, w) + rng.standard_normal(n) * noise)[:, None], 0
     if name == "polynomial":
         X = rng.uniform(-1.0, 1.0, (n, dim))
         c = rng.standard_normal((degree, dim))
-        y = sum(ordered_matmul(X ** (p + 1), c[p]) for p in range(degree))
+        y = sum(ordered.matmul(X ** (p + 1), c[p]) for p in range(degree))
         return X, (y + rng.standard_normal(n) * noise)[:, None], 0
     raise DataError(f"unknown dataset {name!r} (expected one of {', '.join(NAMES)})")
-
-
-def ordered_matmul(X: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """X @ w with each sum taken over k in order (element-wise products and adds only): the
-    same data on any CPU, where `@` goes to BLAS and its CPU-chosen summation order."""
-    out = np.zeros((X.shape[0],) + w.shape[1:])
-    for k in range(X.shape[1]):
-        out += X[:, k].reshape((-1,) + (1,) * (w.ndim - 1)) * w[k]
-    return out
 
 
 def load(problem: Mapping) -> Dataset:
