@@ -163,6 +163,8 @@ def read_replay(path: str | Path) -> tuple[dict[str, Any], list[tuple[int, Chunk
     """(header, (line, chunk) pairs, truncated). Raises ReplayError for a file that is not a
     replay, or whose header or chunks are damaged."""
     path = Path(path)
+    if path.exists() and not path.is_file():
+        raise ReplayError(f"{path}: not a regular file (a recording is a file)")
     try:
         lines = path.read_bytes().split(b"\n")
     except OSError as e:
@@ -207,13 +209,14 @@ class Replayer(PacedControls):
 
     def __init__(self, path: str | Path, *, speed: float | None = None) -> None:
         from tui_optim.scenario import load_scenario_text
+        from tui_optim.scenario.specs import visible
 
         self.path = Path(path)
         self.header, lined, self.truncated = read_replay(self.path)
         sc = self.header["scenario"]
         ov = self.header.get("overrides", {})
-        self.scenario = load_scenario_text(
-            sc["text"], str(sc.get("file") or sc.get("name") or self.path),
+        self.scenario = load_scenario_text(      # the header's file name is shown: made visible
+            sc["text"], visible(str(sc.get("file") or sc.get("name") or self.path)),
             sets=ov.get("sets") or (), steps=ov.get("steps"), seed=ov.get("seed"),
         )
         check_stream(self.path, self.header, lined, len(self.scenario.runs))
