@@ -286,6 +286,12 @@ class _Builder:
             ok = self.check_quadratic(v)
         if s in ("least_squares", "logistic"):
             n = v["n_features"]
+            need = 8 * 3 * v["n_samples"] * n          # the data, a minibatch copy, a gradient
+            if need > MAX_NETWORK_BYTES:
+                out.add("problem.n_samples", f"{v['n_samples']} samples of {n} features would "
+                        f"need about {need / 2**30:.1f} GB; the limit is "
+                        f"{MAX_NETWORK_BYTES // 2**30} GB")
+                return False
             if v["scales"] is None:
                 v["scales"] = tuple([1.0] * n)
             elif len(v["scales"]) != n:
@@ -637,7 +643,7 @@ def emitted_series(ptype: str | None, dim: int | None, runs: Sequence[RunSpec]) 
     return None
 
 
-MAX_NETWORK_BYTES = 4 * 2**30        # what one run's network may take (the machine has 24 GB)
+MAX_NETWORK_BYTES = 4 * 2**30        # what one run's data or network may take (of 24 GB here)
 SECOND_ORDER = ("newton", "lbfgs")      # the engine has their Hessian for surfaces only
 
 
