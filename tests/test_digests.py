@@ -1,8 +1,10 @@
 """Same numbers on any x86-64 machine: every series of a few built-ins, bit for bit, against
-digests committed from another machine's run. The network kernels sum their matrix products
-in a fixed order (engine/network/layers.py), not BLAS's CPU-chosen one, so a digest that moves
-is a result that now depends on the CPU (or a real change: then regenerate with
-TUI_OPTIM_WRITE_DIGESTS=1 and say why in the commit)."""
+digests committed from another machine's run. The network kernels sum their matrix products in
+a fixed order (engine/network/layers.py), and a problem's data, matrices and reference points
+are set up in a fixed order too (engine/ordered.py), not in BLAS's or LAPACK's CPU-chosen one.
+A digest that moves is a result that now depends on the CPU (or a real change: regenerate with
+TUI_OPTIM_WRITE_DIGESTS=1, which writes instead of checking, and say why in the commit).
+The digests assume the pinned numba and glibc's libm, as CI has them."""
 
 from __future__ import annotations
 
@@ -20,7 +22,9 @@ from tui_optim.summary import Summary
 
 DIGESTS = Path(__file__).parent / "data" / "digests.json"
 CASES = {  # built-in: steps (enough for a chaotic run to amplify any last-bit difference)
-    "03_momentum_ravine": 300, "16_init_histograms": 60, "17_batch_norm": 120,
+    "03_momentum_ravine": 300, "07_batch_vs_stochastic": 300, "08_no_critical_points": 300,
+    "09_cliff_clipping": 200, "15_feature_normalization": 200,
+    "16_init_histograms": 60, "17_batch_norm": 120,
     "19_activations": 80, "23_regularization": 80, "27_edge_of_stability": 60,
     "28_gradient_check": 60,
 }

@@ -411,3 +411,22 @@ def test_block_exact_is_checked_by_the_loader():
             'eigenvalues = [1.0, 2.0]\n[[runs]]\noptimizer = "coordinate"\n'
             'coordinate_mode = "block_exact"\n', "bad.toml")
     assert "sparse_coding" in str(info.value)
+
+
+def test_ordered_solve_and_lstsq_match_lapack_and_refuse_singular():
+    """The reference points of a surface (θ*, stationary points) come from fixed-order
+    elimination, not LAPACK (whose kernels, and sums, are chosen per CPU)."""
+    import numpy as np
+    import pytest
+
+    from tui_optim.engine import ordered
+
+    rng = np.random.default_rng(3)
+    for n in (1, 2, 5, 12):
+        A, b = rng.standard_normal((n, n)) + n * np.eye(n), rng.standard_normal(n)
+        np.testing.assert_allclose(ordered.solve(A, b), np.linalg.solve(A, b), rtol=1e-12, atol=1e-12)
+    X = rng.standard_normal((300, 3)) * [1.0, 100.0, 0.01]
+    Y = rng.standard_normal(300)
+    np.testing.assert_allclose(ordered.lstsq(X, Y), np.linalg.lstsq(X, Y, rcond=None)[0], rtol=1e-9)
+    with pytest.raises(np.linalg.LinAlgError):
+        ordered.solve(np.zeros((2, 2)), np.ones(2))

@@ -27,3 +27,38 @@ def symmetric(Q: np.ndarray, ev: np.ndarray) -> np.ndarray:
     for k in range(Q.shape[1]):
         A += ev[k] * np.outer(Q[:, k], Q[:, k])
     return A
+
+
+def solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """x with A x = b, by Gaussian elimination with partial pivoting in row operations (each
+    one element-wise), so the same bits on any CPU; LinAlgError when A is singular."""
+    M = np.array(A, dtype=np.float64)
+    x = np.array(b, dtype=np.float64)
+    n = M.shape[0]
+    for c in range(n):
+        p = c + int(np.argmax(np.abs(M[c:, c])))
+        if M[p, c] == 0.0 or not np.isfinite(M[p, c]):
+            raise np.linalg.LinAlgError("singular matrix")
+        if p != c:
+            M[[c, p]] = M[[p, c]]
+            x[[c, p]] = x[[p, c]]
+        for r in range(c + 1, n):
+            f = M[r, c] / M[c, c]
+            if f != 0.0:
+                M[r, c:] -= f * M[c, c:]
+                x[r] -= f * x[c]
+    for c in range(n - 1, -1, -1):
+        s = x[c]
+        for k in range(c + 1, n):
+            s -= M[c, k] * x[k]
+        x[c] = s / M[c, c]
+    return x
+
+
+def lstsq(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """The least-squares θ of X θ ≈ Y by the normal equations, refined once on the residual
+    (which recovers the digits the normal equations lose on a badly scaled X)."""
+    Xt = np.ascontiguousarray(X.T)
+    G = matmul(Xt, X)
+    theta = solve(G, matmul(Xt, Y))
+    return theta + solve(G, matmul(Xt, Y - matmul(X, theta)))

@@ -126,7 +126,7 @@ def build_surface(problem: Mapping, start=None, standardize: bool = False) -> Su
         sp = np.concatenate([[d, c], A.ravel(), b])
         ev = np.linalg.eigvalsh(A)
         if np.all(np.abs(ev) > 0):
-            stat = np.linalg.solve(A, -b)
+            stat = ordered.solve(A, -b)
             if np.all(ev > 0):
                 theta_star = stat
             elif d >= 2:
@@ -178,7 +178,7 @@ def build_surface(problem: Mapping, start=None, standardize: bool = False) -> Su
         sp = np.zeros(0)
         d = X.shape[1]
         if code == S.LEAST_SQUARES:
-            theta_star = np.linalg.lstsq(X, Y, rcond=None)[0]
+            theta_star = ordered.lstsq(X, Y)
         elif not problem.get("separable", False):
             theta_star = None  # found by Newton below
         default_start = np.zeros(d)
@@ -201,7 +201,7 @@ def build_surface(problem: Mapping, start=None, standardize: bool = False) -> Su
         minima = [_newton_refine(spec, p) for p in minima]
         saddles = [_newton_refine(spec, p) for p in saddles]
     if code in (S.CLIFF, S.LOGISTIC) and theta_star is not None:
-        if not (np.all(np.isfinite(theta_star)) and np.linalg.norm(spec.grad(theta_star)) < 1e-9):
+        if not (np.all(np.isfinite(theta_star)) and ordered.norm(spec.grad(theta_star)) < 1e-9):
             theta_star = None  # (nearly) separable by chance: no minimum to mark
     spec.theta_star = theta_star
     spec.f_star = None if theta_star is None else spec.value(theta_star)
@@ -353,15 +353,15 @@ def _newton_refine(spec: SurfaceSpec, x0, iters: int = 50) -> np.ndarray:
     x = np.array(x0, dtype=np.float64)
     for _ in range(iters):
         g = spec.grad(x)
-        if np.linalg.norm(g) < 1e-14:
+        if ordered.norm(g) < 1e-14:
             break
         try:
-            step = np.linalg.solve(spec.hessian(x), g)
+            step = ordered.solve(spec.hessian(x), g)
         except np.linalg.LinAlgError:
             return np.full_like(x, np.nan)
         x = x - step
         if not np.all(np.isfinite(x)):
             break
-        if np.linalg.norm(step) < 1e-15 * (1.0 + np.linalg.norm(x)):
+        if ordered.norm(step) < 1e-15 * (1.0 + ordered.norm(x)):
             break
     return x
