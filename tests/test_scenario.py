@@ -832,6 +832,9 @@ def csv_scenario(tmp_path, rows: str, name: str = "data.csv") -> Path:
     ("x,y,class\n1,2,0\n", "data.csv:1: no column named 'label'"),
     ("x,y,label\n1,2,0\n3,4\n", "data.csv:3: expected 3 fields, found 2"),
     ("", "data.csv:1: empty CSV file"),
+    ("x,label\n1,nan\n", "data.csv:2: column 'label': 'nan' is not a finite label"),
+    ("label\n1\n", "data.csv:1: no feature columns besides 'label'"),
+    ('x,y,label\n1,"2\n",0\n3,abc,1\n', "data.csv:4: column 'y': 'abc' is not a number"),
 ])
 def test_check_reads_the_csv_and_names_file_and_line(tmp_path, rows, where):
     with pytest.raises(ScenarioError) as info:
@@ -857,14 +860,3 @@ def test_a_2d_classification_csv_gets_the_decision_boundary_pane(tmp_path):
     reg = "x,y,label\n" + "".join(f"{i % 7},{i % 5},{i * 0.37}\n" for i in range(20))
     s = load_scenario(csv_scenario(tmp_path, reg, "reg.csv"))
     assert "boundary" not in [p.kind for p in s.panes]
-
-
-@pytest.mark.parametrize("rows, where", [
-    ("x,label\n1,nan\n", "data.csv:2: column 'label': 'nan' is not a finite label"),
-    ("label\n1\n", "data.csv:1: no feature columns besides 'label'"),
-    ('x,y,label\n1,"2\n",0\n3,abc,1\n', "data.csv:4: column 'y': 'abc' is not a number"),
-])
-def test_csv_labels_and_line_numbers(tmp_path, rows, where):
-    with pytest.raises(ScenarioError) as info:
-        load_scenario(csv_scenario(tmp_path, rows))
-    assert where in str(info.value)

@@ -123,6 +123,11 @@ def _exp(x: float) -> float:
         return math.inf
 
 
+def _spread(s: np.ndarray) -> float:
+    """max − min of the finite values (nan if there are none)."""
+    return float(np.nanmax(s) - np.nanmin(s)) if np.isfinite(s).any() else math.nan
+
+
 def _not_nan(value: Any, text: str) -> None:
     """A claim about an undefined value (0/0, the accuracy of a diverged run) does not hold."""
     if isinstance(value, float) and math.isnan(value):
@@ -316,12 +321,10 @@ class _Evaluator:
         return self._window(x * math.cos(a) + y * math.sin(a), k0, k1, what)
 
     def f_spread(self, run, series, k0=0.0, k1=math.inf):
-        s = self._window(self.series(run, series), k0, k1, f"spread({run!r}, {series!r})")
-        return float(np.nanmax(s) - np.nanmin(s)) if np.isfinite(s).any() else math.nan
+        return _spread(self._window(self.series(run, series), k0, k1, f"spread({run!r}, {series!r})"))
 
     def f_spread_along(self, run, angle, k0=0.0, k1=math.inf):
-        s = self._along(run, angle, k0, k1, f"spread_along({run!r}, {fmt(angle)})")
-        return float(np.nanmax(s) - np.nanmin(s)) if np.isfinite(s).any() else math.nan
+        return _spread(self._along(run, angle, k0, k1, f"spread_along({run!r}, {fmt(angle)})"))
 
     def f_at_along(self, run, angle, k):
         s = self._along(run, angle, 0, math.inf, f"at_along({run!r}, {fmt(angle)})")

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .linalg import solve_inplace
+
 
 def matmul(X: np.ndarray, w: np.ndarray) -> np.ndarray:
     """X @ w for X (n, d) and w (d,) or (d, m), each sum taken over k = 0, 1, ... in order."""
@@ -30,28 +32,13 @@ def symmetric(Q: np.ndarray, ev: np.ndarray) -> np.ndarray:
 
 
 def solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """x with A x = b, by Gaussian elimination with partial pivoting in row operations (each
-    one element-wise), so the same bits on any CPU; LinAlgError when A is singular."""
+    """x with A x = b by the engine's own elimination with partial pivoting (linalg.py, the
+    one the Newton steps use): the same bits on any CPU; LinAlgError when A is singular."""
     M = np.array(A, dtype=np.float64)
     x = np.array(b, dtype=np.float64)
-    n = M.shape[0]
-    for c in range(n):
-        p = c + int(np.argmax(np.abs(M[c:, c])))
-        if M[p, c] == 0.0 or not np.isfinite(M[p, c]):
-            raise np.linalg.LinAlgError("singular matrix")
-        if p != c:
-            M[[c, p]] = M[[p, c]]
-            x[[c, p]] = x[[p, c]]
-        for r in range(c + 1, n):
-            f = M[r, c] / M[c, c]
-            if f != 0.0:
-                M[r, c:] -= f * M[c, c:]
-                x[r] -= f * x[c]
-    for c in range(n - 1, -1, -1):
-        s = x[c]
-        for k in range(c + 1, n):
-            s -= M[c, k] * x[k]
-        x[c] = s / M[c, c]
+    solve_inplace(M, x, M.shape[0])
+    if not np.all(np.isfinite(x)):
+        raise np.linalg.LinAlgError("singular matrix")
     return x
 
 

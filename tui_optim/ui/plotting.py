@@ -27,6 +27,15 @@ def to_log(y: np.ndarray) -> np.ndarray:
         return np.where(y > 0, np.log10(np.where(y > 0, y, 1.0)), np.nan)
 
 
+def short(v: float) -> str:
+    """Two significant digits, the exponent unpadded: 0.35, -3.1, 4.1e-5 (in-pane labels)."""
+    s = f"{v:.2g}"
+    if "e" in s:
+        mant, exp = s.split("e")
+        s = f"{mant}e{int(exp)}"
+    return s
+
+
 def fmt(v: float) -> str:
     """Short number: 0.035, 1.2e-05, 3.4e+03."""
     if not math.isfinite(v):

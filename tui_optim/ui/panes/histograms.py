@@ -19,6 +19,7 @@ from rich.text import Text
 from tui_optim.ui.canvas import Canvas
 from tui_optim.ui.colors import GUIDE, run_color
 from tui_optim.ui.panes.base import Pane
+from tui_optim.ui.plotting import short
 from tui_optim.ui.ticks import nice_ticks, tick_labels
 
 EIGHTHS = " ▁▂▃▄▅▆▇█"
@@ -54,15 +55,6 @@ def split_outside(counts: np.ndarray, n_edges: int) -> tuple[np.ndarray, float, 
     if len(counts) == n_edges + 1:
         return counts[1:-1], float(counts[0]), float(counts[-1])
     return counts, 0.0, 0.0
-
-
-def short(v: float) -> str:
-    """Two significant digits, the exponent without padding: 0.35, 4.1e-5."""
-    s = f"{v:.2g}"
-    if "e" in s:
-        mant, exp = s.split("e")
-        s = f"{mant}e{int(exp)}"
-    return s
 
 
 def axis_row(canvas: Canvas, y: int, left: int, w: int, lo: float, hi: float) -> None:

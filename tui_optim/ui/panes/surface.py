@@ -16,7 +16,7 @@ from rich.text import Text
 from tui_optim.ui.canvas import Canvas
 from tui_optim.ui.colors import ASCII_RAMP, RAMP, run_color, run_glyph
 from tui_optim.ui.panes.base import Pane
-from tui_optim.ui.plotting import Line, LinePlot, Mark
+from tui_optim.ui.plotting import Line, LinePlot, Mark, short
 
 WHITE = 231
 
@@ -47,11 +47,6 @@ def resample(a: np.ndarray, rows: int, cols: int) -> np.ndarray:
     r = (np.arange(rows) * a.shape[0] // max(rows, 1)).clip(0, a.shape[0] - 1)
     c = (np.arange(cols) * a.shape[1] // max(cols, 1)).clip(0, a.shape[1] - 1)
     return a[np.ix_(r, c)]
-
-
-def short(v: float) -> str:
-    """Two significant digits: -3.1, 0.05, 1.2e+03."""
-    return f"{v:.2g}"
 
 
 def join_path(X: np.ndarray, Y: np.ndarray, cell_w: float, cell_h: float) -> tuple[np.ndarray, np.ndarray]:
