@@ -32,7 +32,7 @@ def pane(kind, **values):
 def surface_scenario(steps=120, lrs=(0.02, 0.09, 0.13)):
     runs = [FakeRun(i, f"lr {lr:g}", "lr", steps, {"lr": lr}) for i, lr in enumerate(lrs)]
     return SimpleNamespace(
-        title="Fake ravine", topic="momentum", order=3, name="fake_ravine",
+        title="Fake ravine", topic="momentum", order=3, name="fake_ravine", path=None,
         explanation="Gradient descent on f = x² + 10 y²: a small ε creeps, a large one zig-zags, "
                     "and above 2/λmax = 0.1 it diverges.",
         problem=SimpleNamespace(type="surface", values={}), runs=runs,
@@ -51,7 +51,7 @@ def network_scenario(steps=200, batch_norm=False, layers=4):
              pane("boundary"), pane("gradcheck")]
     return SimpleNamespace(
         title="Fake batch norm" if batch_norm else "Fake deep tanh net", topic="networks", order=17,
-        name="fake_net", explanation="A deep tanh MLP on a spiral: watch the per-layer gradient "
+        name="fake_net", path=None, explanation="A deep tanh MLP on a spiral: watch the per-layer gradient "
                                      "norms and the activation histograms.",
         problem=SimpleNamespace(type="network", values={}), runs=runs, panes=panes, expects=[])
 

@@ -159,15 +159,57 @@ def test_l_toggles_log_scale_of_the_current_pane():
     run(go())
 
 
-def test_s_saves_a_screenshot_and_says_where(tmp_path: Path):
+def test_s_saves_a_picture_svg_and_png_and_says_where(tmp_path: Path):
     async def go():
-        app, _ = make(screenshot_dir=tmp_path)
+        app, _ = make(save_dir=tmp_path)
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.press("s")
-            await pilot.pause(0.1)
-            files = list(tmp_path.glob("*.svg"))
-            assert len(files) == 1 and files[0].read_text().startswith("<svg")
-            assert any(str(files[0]) in str(n.message) for n in app._notifications)
+            assert await until(pilot, lambda: getattr(app.screen, "last_saved", None) is not None)
+            svg, png = app.screen.last_saved.paths
+            assert svg.suffix == ".svg" and svg.read_text().startswith("<svg")
+            assert png.suffix == ".png" and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+            assert any(str(tmp_path) in str(n.message) and svg.name in str(n.message)
+                       for n in app._notifications)
+            await pilot.press("s")      # a second picture never replaces the first
+            assert await until(pilot, lambda: len(list(tmp_path.glob("*.svg"))) == 2)
+    run(go())
+
+
+def test_x_exports_the_runs_numbers_as_csv_and_json(tmp_path: Path):
+    import csv
+    import json
+
+    async def go():
+        app, made = make(save_dir=tmp_path, steps=300, speed=100_000.0)
+        async with app.run_test(size=(120, 40)) as pilot:
+            s = screen(app)
+            assert await until(pilot, lambda: all(s.trace.status(i)[0] != Status.RUNNING
+                                                  for i in range(3)), timeout=20)
+            await pilot.press("x")
+            assert await until(pilot, lambda: getattr(s, "last_saved", None) is not None)
+            csv_path, json_path = s.last_saved.paths
+            rows = list(csv.DictReader(csv_path.open()))
+            assert [r for r in rows if r["run"] == "0"][-1]["step"] == "299"
+            assert len(rows) == 3 * 300              # every step of every run, headless's format
+            assert float(rows[5]["loss"]) == s.trace.samples(0, "loss")[1][5]
+            report = json.loads(json_path.read_text())
+            assert report["resolution"] == "every step" and report["claims_checked"]
+            assert [r["steps"] for r in report["runs"]] == [300, 300, 300]
+            assert any(str(csv_path.name) in str(n.message) for n in app._notifications)
+    run(go())
+
+
+def test_an_unwritable_save_folder_is_a_message_not_a_crash(tmp_path: Path):
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+
+    async def go():
+        app, _ = make(save_dir=blocked / "inside")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("x")
+            assert await until(pilot, lambda: any("cannot save" in str(n.message)
+                                                  for n in app._notifications))
+            assert app.is_running
     run(go())
 
 
@@ -425,5 +467,5 @@ def test_one_key_table_binds_shows_and_explains_every_key():
         assert all(key in bound for row in table for key, _ in row.bindings)
     actions = {b.action for b in RunScreen.BINDINGS}
     for action in ("toggle_pause", "step", "faster", "slower", "restart", "zoom", "toggle_log",
-                   "toggle_explanation", "screenshot", "help", "quit", "interrupt", "back"):
+                   "toggle_explanation", "screenshot", "export", "help", "quit", "interrupt", "back"):
         assert action in actions and callable(getattr(RunScreen, f"action_{action}")), action

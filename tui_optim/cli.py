@@ -27,6 +27,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Watch optimizers and small networks learn, live in the terminal. "
                     "With no command, opens the scenario browser.",
     )
+    _screen_options(p)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser("run", help="run a scenario file or built-in (dashboard, or --headless)")
@@ -38,17 +39,51 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                      help="override a key, e.g. lr=0.1, runs[1].momentum=0.5 (repeatable)")
     _report_options(run)
+    _screen_options(run, argparse.SUPPRESS)
 
     rep = sub.add_parser("replay", help="replay a recorded run")
     rep.add_argument("file", type=Path, metavar="FILE")
     rep.add_argument("--headless", action="store_true", help="no screen: report and check claims")
     _report_options(rep)
+    _screen_options(rep, argparse.SUPPRESS)
+
+    srv = sub.add_parser("serve", help="serve the dashboard to web browsers (each tab its own)")
+    srv.add_argument("scenario", nargs="?", metavar="FILE|NAME",
+                     help="open this scenario (default: the scenario browser)")
+    srv.add_argument("--host", default="127.0.0.1",
+                     help="address to listen on (default 127.0.0.1: this machine only)")
+    srv.add_argument("--port", type=int, default=8000, help="port (default 8000; 0: any free one)")
+    _screen_options(srv, argparse.SUPPRESS)
 
     sub.add_parser("list", help="list the built-in scenarios")
 
     chk = sub.add_parser("check", help="validate scenario files")
     chk.add_argument("files", nargs="+", metavar="FILE")
     return p
+
+
+def _screen_options(p: argparse.ArgumentParser, default=None) -> None:
+    """Options of every command that shows the dashboard (given before or after the command)."""
+    p.add_argument("--theme", metavar="NAME", default=default,
+                   help="dark, light, auto (the default: follows the terminal where it says, "
+                        "else dark) or a Textual theme name; also TUI_OPTIM_THEME")
+    p.add_argument("--screenshots", type=Path, metavar="DIR", default=default,
+                   help="folder for `s` pictures and `x` exports (default: tui-optim in your "
+                        "downloads folder)")
+
+
+def _dashboard_options(args: argparse.Namespace) -> dict:
+    """The dashboard's theme and save folder, checked before anything starts."""
+    from tui_optim.ui.app import resolve_theme
+
+    try:
+        theme = resolve_theme(args.theme)
+    except ValueError as e:
+        raise BadInput(f"--theme: {e}") from None
+    folder = args.screenshots
+    if folder is not None and folder.exists() and not folder.is_dir():
+        raise BadInput(f"--screenshots {folder}: not a folder")
+    return {"theme": theme, "save_dir": folder.resolve() if folder is not None else None}
 
 
 def _report_options(p: argparse.ArgumentParser) -> None:
@@ -90,7 +125,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         from tui_optim.ui.app import run_app
 
         return run_app(scenario=scenario, record=args.record,
-                       record_overrides=dict(sets=args.sets, seed=args.seed, steps=args.steps))
+                       record_overrides=dict(sets=args.sets, seed=args.seed, steps=args.steps),
+                       **_dashboard_options(args))
     from tui_optim.headless import drive, stop_on_signals
     from tui_optim.runner import Session
 
@@ -112,11 +148,37 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if not args.headless:
         from tui_optim.ui.app import run_app
 
-        return run_app(replayer=replayer)
+        return run_app(replayer=replayer, **_dashboard_options(args))
     from tui_optim.headless import drive, stop_on_signals
 
     stop_on_signals()
     return drive(replayer, json_path=args.json, csv_path=args.csv)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Each visitor's tab runs `tui-optim [run SCENARIO]` with this command's options."""
+    import shlex
+
+    from tui_optim.ui.serve import CannotServe, serve
+
+    options = _dashboard_options(args)
+    if not 0 <= args.port <= 65535:
+        raise BadInput(f"--port: expected 0 to 65535, got {args.port}")
+    command = [sys.executable, "-m", "tui_optim", "--theme", options["theme"]]
+    if options["save_dir"] is not None:
+        command += ["--screenshots", str(options["save_dir"])]
+    title = "the scenario browser"
+    if args.scenario is not None:
+        from tui_optim.scenario import load_scenario
+
+        scenario = load_scenario(args.scenario)      # a bad name fails here, not in every tab
+        target = str(Path(scenario.path).resolve()) if scenario.path else args.scenario
+        command += ["run", target]
+        title = scenario.title
+    try:
+        return serve(shlex.join(command), host=args.host, port=args.port, title=title)
+    except CannotServe as e:
+        raise BadInput(str(e)) from None
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -170,9 +232,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             from tui_optim.ui.app import run_app
 
-            return run_app()
-        return {"run": cmd_run, "replay": cmd_replay, "list": cmd_list, "check": cmd_check}[
-            args.command](args)
+            return run_app(**_dashboard_options(args))
+        return {"run": cmd_run, "replay": cmd_replay, "serve": cmd_serve, "list": cmd_list,
+                "check": cmd_check}[args.command](args)
     except (ScenarioError, ReplayError) as e:
         print(e, file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -8,19 +8,16 @@ is still written (replay, JSON, CSV), with a `stopped` marker for every unfinish
 
 from __future__ import annotations
 
-import csv
-import json
 import math
-import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Iterable, TextIO
+from typing import Iterable, TextIO
 
 from tui_optim.chunk import Chunk, Status
 from tui_optim.expect import evaluate
-from tui_optim.outputs import partial_path, write_text
-from tui_optim.summary import RunSummary, Summary
+from tui_optim.report import cut_off, status_text, write_csv, write_json
+from tui_optim.summary import Summary
 
 EXIT_OK, EXIT_CLAIM_FAILED, EXIT_INTERRUPTED = 0, 1, 130
 
@@ -97,37 +94,6 @@ def _num(x: float) -> str:
     return f"{x:.4g}" if math.isfinite(x) else str(x)
 
 
-def status_text(run: RunSummary) -> str:
-    if run.status == Status.DIVERGED.value and run.diverged_at is not None:
-        return f"diverged at step {run.diverged_at}"
-    if cut_off(run):
-        return f"cut off at {run.records:,} of {run.planned_steps:,}"
-    return run.status
-
-
-def cut_off(run: RunSummary) -> bool:
-    """A run that ended neither done nor diverged: stopped, or a recording that ends early."""
-    return run.status not in (Status.DONE.value, Status.DIVERGED.value)
-
-
-def summary_rows(summary: Summary) -> list[dict[str, Any]]:
-    return [
-        {
-            "label": r.label,
-            "group": r.group,
-            "steps": r.records,
-            "final_loss": r.final("loss"),
-            "grad_norm": r.final("grad_norm"),
-            "status": r.status,
-            "planned_steps": r.planned_steps,
-            "cut_off": cut_off(r),
-            "diverged_at": r.diverged_at,
-            "steps_per_s": r.steps_per_second,
-        }
-        for r in summary.runs
-    ]
-
-
 def format_table(summary: Summary) -> str:
     header = ("run", "steps", "final loss", "‖g‖", "status", "steps/s")
     rows = [
@@ -146,51 +112,7 @@ def format_table(summary: Summary) -> str:
     return "\n".join([line(header), line("-" * w for w in widths), *(line(r) for r in rows)])
 
 
-def write_csv(summary: Summary, path: Path) -> None:
-    """Every per-step series, one row per run and step."""
-    names: list[str] = []
-    for run in summary.runs:
-        names += [n for n in run.series_names() if n not in names]
-    tmp = partial_path(path)
-    try:
-        with open(tmp, "w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f)
-            w.writerow(["run", "label", "step", *names])
-            for run in summary.runs:
-                cols = [run.series(n) if n in run.series_names() else None for n in names]
-                for k in range(run.records):
-                    w.writerow([run.index, run.label, k, *(
-                        repr(float(c[k])) if c is not None and k < len(c) else "" for c in cols)])
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, float) and not math.isfinite(x):
-        return str(x)
-    return x
-
-
-def write_json(summary: Summary, verdicts, scenario, path: Path, interrupted: bool) -> None:
-    report = {
-        "scenario": {"name": scenario.name, "title": scenario.title,
-                     "file": str(scenario.path) if scenario.path else None},
-        "interrupted": interrupted,
-        "cut_off": any(cut_off(r) for r in summary.runs),
-        "runs": [{k: _jsonable(v) for k, v in row.items()} for row in summary_rows(summary)],
-        "expect": [
-            {"claim": v.claim, "check": v.check, "holds": v.holds, "measured": v.measured,
-             "error": v.error}
-            for v in verdicts
-        ],
-        "ok": all(v.holds for v in verdicts) and not interrupted,
-    }
-    write_text(path, json.dumps(report, indent=2) + "\n")
-
-
-def format_verdicts(verdicts, cut: list[RunSummary] = ()) -> str:
+def format_verdicts(verdicts, cut: Iterable = ()) -> str:
     """The verdicts; on a recording that ends early, said first: the claims describe only the
     steps it holds."""
     lines = [f"recording ends at step {r.records:,} of {r.planned_steps:,} for {r.label!r}: "
@@ -247,9 +169,9 @@ def drive(source, *, recorder=None, out: TextIO | None = None, err: TextIO | Non
     print("interrupted: claims not checked" if interrupted is not None
           else format_verdicts(verdicts, cut), file=out)
     if json_path is not None:
-        write_json(summary, verdicts, scenario, json_path, interrupted is not None)
+        write_json(summary.runs, verdicts, scenario, json_path, interrupted is not None)
     if csv_path is not None:
-        write_csv(summary, csv_path)
+        write_csv(summary.runs, csv_path)
     if interrupted is not None:
         return exit_status(interrupted)
     return EXIT_OK if all(v.holds for v in verdicts) else EXIT_CLAIM_FAILED

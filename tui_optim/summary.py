@@ -49,6 +49,10 @@ class RunSummary:
     def series_names(self) -> list[str]:
         return list(self._parts)
 
+    def steps(self) -> np.ndarray:
+        """The steps with a record: every one."""
+        return np.arange(self.records)
+
     def final(self, name: str) -> float:
         if name not in self._parts:
             return float("nan")

@@ -128,6 +128,12 @@ class Series:
             self.n = start + n
             self.last = float(v[-1])
 
+    def samples(self) -> tuple[np.ndarray, np.ndarray]:
+        """(steps, values): the exact record at the last step of every bucket (every record
+        while the buckets are one wide)."""
+        u = self.used
+        return self.first[:u] + self.count[:u] - 1, self.last_in[:u].copy()
+
     def view(self, max_points: int) -> View:
         """Average groups of buckets down to at most `max_points` points (min/max kept)."""
         u = self.used
@@ -226,6 +232,12 @@ class Trace:
                 return EMPTY_VIEW
             s = self._runs[run].series.get(name)
             return s.view(max_points) if s is not None else EMPTY_VIEW
+
+    def samples(self, run: int, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Exact (steps, values) of one series: see `Series.samples`."""
+        with self._lock:
+            s = self._runs[run].series.get(name) if run < len(self._runs) else None
+            return s.samples() if s is not None else (np.zeros(0, np.int64), np.zeros(0))
 
     def last(self, run: int, name: str) -> float:
         return self._end(run, name, "last")

@@ -8,15 +8,40 @@ browser, whose Enter opens a run screen on top (esc goes back).
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from textual.app import App
+from textual.theme import BUILTIN_THEMES
 
 from tui_optim.ui.browser import BrowserScreen
+from tui_optim.ui.colors import use_palette
 from tui_optim.ui.run_screen import RunScreen
+
+THEME_ALIASES = {"dark": "textual-dark", "light": "textual-light"}
+THEME_CHOICES = ("auto", *THEME_ALIASES, *BUILTIN_THEMES)
+
+
+def terminal_is_light(environ: Mapping[str, str]) -> bool:
+    """What the terminal says of its background, where it says it: COLORFGBG is "fg;bg" (rxvt,
+    Konsole, iTerm2 and others set it); backgrounds 7 and 9-15 are the light ones."""
+    bg = environ.get("COLORFGBG", "").split(";")[-1]
+    return bg.isdigit() and (int(bg) == 7 or 9 <= int(bg) <= 15)
+
+
+def resolve_theme(name: str | None = None, environ: Mapping[str, str] = os.environ) -> str:
+    """The Textual theme to use: `name` (--theme), else TUI_OPTIM_THEME, else "auto": light
+    when the terminal says its background is light, dark otherwise."""
+    name = name or environ.get("TUI_OPTIM_THEME") or "auto"
+    if name == "auto":
+        return "textual-light" if terminal_is_light(environ) else "textual-dark"
+    name = THEME_ALIASES.get(name, name)
+    if name not in BUILTIN_THEMES:
+        raise ValueError(f"unknown theme {name!r}: expected one of {', '.join(THEME_CHOICES)}")
+    return name
 
 
 def _default_source(scenario: Any) -> Any:
@@ -60,10 +85,13 @@ class TuiOptimApp(App[int]):
         record_meta: Mapping[str, Any] | None = None,
         builtins: Callable[[], list[Any]] | None = None,
         load: Callable[[str], Any] | None = None,
-        screenshot_dir: str | Path | None = None,
+        save_dir: str | Path | None = None,
+        theme: str | None = None,
         stop_at: int | None = None,
     ) -> None:
         super().__init__()
+        self.theme = resolve_theme(theme)
+        use_palette(light=not BUILTIN_THEMES[self.theme].dark)
         self.scenario = scenario if scenario is not None else getattr(source, "scenario", None)
         self.initial_source = source
         self.make_source = make_source or _default_source
@@ -71,7 +99,7 @@ class TuiOptimApp(App[int]):
         self.record_meta = dict(record_meta or {})
         self.builtins = builtins or _default_builtins
         self.load = load or _default_load
-        self.screenshot_dir = screenshot_dir
+        self.save_dir = save_dir
         self.stop_at = stop_at
 
     def on_mount(self) -> None:
@@ -120,7 +148,7 @@ class TuiOptimApp(App[int]):
             return self.make_source(scenario)
 
         return RunScreen(scenario, factory, sinks=self._sinks_factory(scenario),
-                         screenshot_dir=self.screenshot_dir, can_go_back=can_go_back,
+                         save_dir=self.save_dir, can_go_back=can_go_back,
                          stop_at=self.stop_at)
 
     def _sinks_factory(self, scenario: Any) -> Callable[[], list[Any]] | None:
@@ -149,7 +177,8 @@ def create_app(scenario: Any = None, *, source: Any = None, replayer: Any = None
     record: a replay file path (a Recorder is opened per run; restart rewrites it), or a
         factory of objects with `write(chunk)`/`close()`.
     record_overrides: Recorder keyword arguments (sets, seed, steps) for the file header.
-    options: make_source (scenario -> Session), builtins, load, screenshot_dir, stop_at.
+    options: make_source (scenario -> Session), builtins, load, save_dir (where `s` and
+        `x` write; default: ui/saving.default_folder()), theme, stop_at.
     """
     if record_overrides is not None:
         options["record_meta"] = record_overrides

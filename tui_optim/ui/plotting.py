@@ -17,7 +17,7 @@ from textual_plotext.plot import Plot
 
 from dataclasses import dataclass
 
-from tui_optim.ui.colors import DIVERGED, GUIDE
+from tui_optim.ui.colors import palette
 from tui_optim.ui.ticks import log_ticks, nice_ticks, tick_labels
 
 def to_log(y: np.ndarray) -> np.ndarray:
@@ -204,15 +204,15 @@ class LinePlot:
             if exit_ is not None:
                 ex, arrow = exit_
                 plt.text(arrow, x=ex, y=hi if arrow == "↑" else lo,
-                         color=col(DIVERGED if line.diverged_at is not None else line.color))
+                         color=col(palette().diverged if line.diverged_at is not None else line.color))
                 what = f"diverged at {line.diverged_at}" if line.diverged_at is not None else "off scale"
-                notes.append((f"{arrow} {name} {what}", DIVERGED if line.diverged_at is not None
+                notes.append((f"{arrow} {name} {what}", palette().diverged if line.diverged_at is not None
                               else line.color))
                 continue
             if line.diverged_at is not None:
                 k = int(np.flatnonzero(ok)[-1])
-                plt.scatter([float(x[k])], [float(y[k])], color=col(DIVERGED), marker="✕")
-                notes.append((f"✕ {name} diverged at {line.diverged_at}", DIVERGED))
+                plt.scatter([float(x[k])], [float(y[k])], color=col(palette().diverged), marker="✕")
+                notes.append((f"✕ {name} diverged at {line.diverged_at}", palette().diverged))
             if log and not line.points:
                 raw = np.asarray(line.y, dtype=float)
                 with np.errstate(invalid="ignore"):
@@ -316,7 +316,7 @@ class LinePlot:
         # the selected run, drawn last, is on top
         for gv in guide_at:
             if math.isfinite(gv) and lo <= gv <= hi:
-                plt.hline(gv, color=col(GUIDE))
+                plt.hline(gv, color=col(palette().guide))
         titled = height >= 9 and bool(xlabel or ylabel)   # a row of our own under the plot
         plot_h = height - 1 if titled else height
         rows = max(2, plot_h - 3)                          # plotext's data rows

@@ -23,7 +23,7 @@ from textual.worker import get_current_worker
 
 from tui_optim.chunk import Chunk, Status
 from tui_optim.trace import Trace
-from tui_optim.ui import keys
+from tui_optim.ui import keys, saving
 from tui_optim.ui.help import HelpScreen
 from tui_optim.ui.panes import DEFAULTS, Pane, PaneContext, make_pane
 from tui_optim.ui.plotting import fmt
@@ -42,7 +42,7 @@ class RunScreen(Screen[None]):
     BINDINGS = keys.bindings(keys.RUN_KEYS)
 
     def __init__(self, scenario: Any, source_factory: Callable[[], Any], *,
-                 sinks: Callable[[], list[Any]] | None = None, screenshot_dir: str | Path | None = None,
+                 sinks: Callable[[], list[Any]] | None = None, save_dir: str | Path | None = None,
                  can_go_back: bool = False, stop_at: int | None = None) -> None:
         """`source_factory()` returns a fresh Session or Replayer (called again on restart);
         `sinks()` returns objects with `write(chunk)` (and optionally `close()`), e.g. a
@@ -52,7 +52,7 @@ class RunScreen(Screen[None]):
         self.scenario = scenario
         self.source_factory = source_factory
         self.sinks_factory = sinks
-        self.screenshot_dir = Path(screenshot_dir) if screenshot_dir else Path.cwd()
+        self.save_dir = Path(save_dir) if save_dir else saving.default_folder()
         self.can_go_back = can_go_back
         self.stop_at = stop_at
         self.source = source_factory()
@@ -482,15 +482,53 @@ class RunScreen(Screen[None]):
         self._layout()
 
     def action_screenshot(self) -> None:
+        """The screen as it is now (taken here, on the UI thread), written in a worker."""
+        svg = saving.screenshot_svg(self.app, title=getattr(self.scenario, "title", "tui-optim"))
+        self._save("screenshot", saving.save_screenshot, svg, self.save_dir, self._stem())
+
+    def action_export(self) -> None:
+        """The numbers behind the screen: every run's series (CSV) and the summary (JSON)."""
+        from tui_optim.expect import evaluate
+        from tui_optim.report import TracedRun
+
+        seconds = getattr(self.source, "compute_seconds", None) or [0.0] * len(self.source.runs)
+        runs = [TracedRun(self.trace, r, s) for r, s in zip(self.source.runs, seconds)]
+        complete = all(r.every_step for r in runs)
+        finished = all(r.status != Status.RUNNING.value for r in runs)
+        checked = complete and finished
+        verdicts = evaluate(getattr(self.scenario, "expects", ()), runs) if checked else []
+        notes = {
+            "exported_from": "dashboard",
+            "resolution": "every step" if complete else
+                          "the screen's history: the exact value at the last step of each of its buckets",
+            "claims_checked": checked,
+        }
+        if not checked:
+            notes["claims_note"] = ("claims are checked on every step of finished runs: "
+                                    f"tui-optim run {getattr(self.scenario, 'name', 'FILE')} --headless")
+        self._save("numbers", saving.save_numbers, runs, verdicts, self.scenario, self.save_dir,
+                   self._stem(), **notes)
+
+    def _stem(self) -> str:
+        return getattr(self.scenario, "name", None) or "tui-optim"
+
+    @work(thread=True, group="save", exit_on_error=False)
+    def _save(self, what: str, write: Callable[..., saving.Saved], *args: Any, **kw: Any) -> None:
         try:
-            self.screenshot_dir.mkdir(parents=True, exist_ok=True)
-            path = self.app.save_screenshot(path=str(self.screenshot_dir))
-        except OSError as e:       # an unwritable folder is a message, never a crash
-            self.notify(f"cannot save a screenshot in {self.screenshot_dir}: {e.strerror or e}",
-                        severity="error", timeout=6)
+            saved = write(*args, **kw)
+        except Exception as e:     # an unwritable folder (or a bug) is a message, never a crash
+            why = e.strerror if isinstance(e, OSError) and e.strerror else f"{type(e).__name__}: {e}"
+            self.app.call_from_thread(self.notify, f"cannot save the {what} in {self.save_dir}: {why}",
+                                      severity="error", timeout=6)
             return
-        self.last_screenshot = path
-        self.notify(f"screenshot saved to {path}", timeout=4)
+        self.app.call_from_thread(self._saved, what, saved)
+
+    def _saved(self, what: str, saved: saving.Saved) -> None:
+        self.last_saved = saved
+        self.notify(saved.message(what), timeout=6)
+        if self.app.is_web:         # served in a browser: the visitor gets the files too
+            for path in saved.paths:
+                self.app.deliver_binary(path, name=path.name)
 
     def action_help(self) -> None:
         table = keys.RUN_KEYS + ([keys.BACK] if self.can_go_back else [])

@@ -7,7 +7,7 @@ from rich.console import RenderableType
 from rich.text import Text
 
 from tui_optim.ui.canvas import Canvas
-from tui_optim.ui.colors import CLASS_BG, CLASS_FG, CLASS_GLYPHS
+from tui_optim.ui.colors import CLASS_GLYPHS, palette
 from tui_optim.ui.panes.base import Pane
 from tui_optim.ui.panes.surface import resample
 
@@ -45,7 +45,8 @@ class BoundaryPane(Pane):
                 cv.text(y, 0, "".join(" ." [c % 2] for c in cls[y]))
         else:
             cls = resample(classes, 2 * height, width)
-            cv.pixels(0, 0, np.asarray(CLASS_BG, dtype=np.int16)[cls % len(CLASS_BG)])
+            bg = palette().class_bg
+            cv.pixels(0, 0, np.asarray(bg, dtype=np.int16)[cls % len(bg)])
         pts = t.snapshot(self.run, "data.points")
         labels = t.snapshot(self.run, "data.labels")
         if pts is not None and labels is not None and len(pts):
@@ -58,5 +59,6 @@ class BoundaryPane(Pane):
                 if no_color:
                     cv.put(b, a, CLASS_GLYPHS[c % len(CLASS_GLYPHS)])
                 else:
-                    cv.put(b, a, "●", CLASS_FG[c % len(CLASS_FG)], bg=CLASS_BG[cls[2 * b, a] % len(CLASS_BG)])
+                    fg, bg = palette().class_fg, palette().class_bg
+                    cv.put(b, a, "●", fg[c % len(fg)], bg=bg[cls[2 * b, a] % len(bg)])
         return cv.lines()

@@ -8,7 +8,7 @@ from rich.console import RenderableType
 from rich.text import Text
 
 from tui_optim.ui.canvas import Canvas
-from tui_optim.ui.colors import ASCII_RAMP, HEAT_RAMP as RAMP
+from tui_optim.ui.colors import ASCII_RAMP, palette
 from tui_optim.ui.panes.base import Pane
 from tui_optim.ui.plotting import fmt, to_log
 
@@ -58,7 +58,7 @@ class HeatPane(Pane):
         lo, hi = float(vals[finite].min()), float(vals[finite].max())
         if hi - lo < 1e-12:
             hi = lo + 1.0
-        ramp = ASCII_RAMP[1:] if self.ctx.no_color else RAMP
+        ramp = ASCII_RAMP[1:] if self.ctx.no_color else palette().heat_ramp
         scaled = np.nan_to_num((vals - lo) / (hi - lo), nan=-1.0)   # -1 marks "no data"
         idx = np.clip(np.floor(scaled * len(ramp)), -1, len(ramp) - 1).astype(int)
         bounds = np.linspace(0, rows, len(shown) + 1).astype(int)   # the strip fills the pane
@@ -84,7 +84,7 @@ class HeatPane(Pane):
         if self.ctx.no_color:
             cv.text(rows, k, ramp + " " + hi_s)
         else:
-            for j, c in enumerate(RAMP[::2]):
+            for j, c in enumerate(palette().heat_ramp[::2]):
                 cv.put(rows, k + j, "█", c)
-            cv.text(rows, k + len(RAMP[::2]), " " + hi_s)
+            cv.text(rows, k + len(palette().heat_ramp[::2]), " " + hi_s)
         return cv.lines()

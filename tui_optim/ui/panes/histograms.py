@@ -17,7 +17,7 @@ from rich.console import RenderableType
 from rich.text import Text
 
 from tui_optim.ui.canvas import Canvas
-from tui_optim.ui.colors import GUIDE, run_color
+from tui_optim.ui.colors import palette, run_color
 from tui_optim.ui.panes.base import Pane
 from tui_optim.ui.plotting import short
 from tui_optim.ui.ticks import nice_ticks, tick_labels
@@ -63,7 +63,7 @@ def axis_row(canvas: Canvas, y: int, left: int, w: int, lo: float, hi: float) ->
     for t, label in zip(ticks, tick_labels(ticks)):
         c = int(round((t - lo) / (hi - lo) * (w - 1))) if hi > lo else 0
         x = min(max(0, c - len(label) // 2), max(0, w - len(label)))
-        canvas.text(y, left + x, label, fg=GUIDE)
+        canvas.text(y, left + x, label, fg=palette().guide)
 
 
 class HistogramsPane(Pane):
@@ -132,7 +132,7 @@ class HistogramsPane(Pane):
             gy, gx = divmod(n, per_row)
             top, left = header + gy * band_h, margin + gx * cell_w
             if top + band_h > height - 1 and gy > 0:
-                cv.text(height - 2, 0, f"… {grid_rows - gy} more rows (f: zoom)"[:width], fg=GUIDE)
+                cv.text(height - 2, 0, f"… {grid_rows - gy} more rows (f: zoom)"[:width], fg=palette().guide)
                 break
             w = max(1, cell_w - 1)
             self._cell(cv, top, left, w, bar_h, layer, i, kinds, len(edges), gx == 0 and margin)
@@ -165,7 +165,7 @@ class HistogramsPane(Pane):
         for k in kinds:
             raw = t.snapshot(run, f"layer.{layer}.{k}_hist")
             if row_labels:
-                cv.text(y + bar_h - 1, 0, "pre" if k == "preact" else "act", fg=GUIDE)
+                cv.text(y + bar_h - 1, 0, "pre" if k == "preact" else "act", fg=palette().guide)
             if raw is not None:
                 counts, below, above = split_outside(raw, n_edges)
                 if self.log_scale:     # `l`: log counts, so a spike (dead ReLUs) hides nothing

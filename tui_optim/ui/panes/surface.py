@@ -14,7 +14,7 @@ from rich.console import RenderableType
 from rich.text import Text
 
 from tui_optim.ui.canvas import Canvas
-from tui_optim.ui.colors import ASCII_RAMP, RAMP, run_color, run_glyph
+from tui_optim.ui.colors import ASCII_RAMP, palette, run_color, run_glyph
 from tui_optim.ui.panes.base import Pane
 from tui_optim.ui.plotting import Line, LinePlot, Mark, short
 
@@ -135,14 +135,14 @@ class SurfacePane(Pane):
         window = self._static("surface.window")
         x0, x1, y0, y1 = (float(v) for v in window) if window is not None else (0.0, 1.0, 0.0, 1.0)
         cv = Canvas(width, height)
-        bands = len(ASCII_RAMP) if no_color else len(RAMP)
+        bands = len(ASCII_RAMP) if no_color else len(palette().ramp)
         if no_color:
             idx, lo, hi = shade_levels(resample(grid, rows, width), log, bands)
             for y in range(rows):
                 cv.text(y, 0, "".join(ASCII_RAMP[k] for k in idx[y]))
         else:
             idx, lo, hi = shade_levels(resample(grid, 2 * rows, width), log, bands)
-            cv.pixels(0, 0, np.asarray(RAMP, dtype=np.int16)[idx])
+            cv.pixels(0, 0, np.asarray(palette().ramp, dtype=np.int16)[idx])
 
         def cell(x: np.ndarray, y: np.ndarray):
             # far-off or non-finite points (a diverging run) land outside, as -1
@@ -196,7 +196,7 @@ class SurfacePane(Pane):
         head = f"{unit} {short(lo)} "
         cv.text(rows, k, head[:width], -1)
         k += len(head)
-        ramp = ASCII_RAMP if no_color else RAMP[::2]
+        ramp = ASCII_RAMP if no_color else palette().ramp[::2]
         for j, c in enumerate(ramp):
             if k + j < width:
                 cv.put(rows, k + j, c if no_color else "█", -1 if no_color else c)

@@ -1,0 +1,149 @@
+"""The files a run's numbers are written to: every series as CSV, the summary and claims as JSON.
+
+Headless runs write them from the full-resolution `Summary`; the dashboard's `x` writes the same
+formats from what its screen holds (`TracedRun`: every step of a short run, exact samples of a
+long one). Both kinds of run answer the same questions: index, label, group, records,
+planned_steps, status, diverged_at, steps_per_second, steps(), series(name), series_names(),
+final(name).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from tui_optim.chunk import Status
+from tui_optim.outputs import partial_path, write_text
+from tui_optim.trace import Trace
+
+
+def status_text(run) -> str:
+    if run.status == Status.DIVERGED.value and run.diverged_at is not None:
+        return f"diverged at step {run.diverged_at}"
+    if cut_off(run):
+        return f"cut off at {run.records:,} of {run.planned_steps:,}"
+    return run.status
+
+
+def cut_off(run) -> bool:
+    """A run that ended neither done nor diverged: stopped, or a recording that ends early."""
+    return run.status not in (Status.DONE.value, Status.DIVERGED.value)
+
+
+def summary_rows(runs: Sequence) -> list[dict[str, Any]]:
+    return [
+        {
+            "label": r.label,
+            "group": r.group,
+            "steps": r.records,
+            "final_loss": r.final("loss"),
+            "grad_norm": r.final("grad_norm"),
+            "status": r.status,
+            "planned_steps": r.planned_steps,
+            "cut_off": cut_off(r),
+            "diverged_at": r.diverged_at,
+            "steps_per_s": r.steps_per_second,
+        }
+        for r in runs
+    ]
+
+
+def write_csv(runs: Sequence, path: Path) -> None:
+    """One row per run and recorded step: run, label, step, then every series (blank where a
+    run has no such series)."""
+    names: list[str] = []
+    for run in runs:
+        names += [n for n in run.series_names() if n not in names]
+    tmp = partial_path(path)
+    try:
+        with open(tmp, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(["run", "label", "step", *names])
+            for run in runs:
+                cols = [run.series(n) if n in run.series_names() else None for n in names]
+                for k, step in enumerate(run.steps().tolist()):
+                    w.writerow([run.index, run.label, step, *(
+                        repr(float(c[k])) if c is not None and k < len(c) else "" for c in cols)])
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, float) and not math.isfinite(x):
+        return str(x)
+    return x
+
+
+def write_json(runs: Sequence, verdicts, scenario, path: Path, interrupted: bool,
+               **extra: Any) -> None:
+    """The summary table and the claims' verdicts; `extra` keys are added at the top level."""
+    report = {
+        "scenario": {"name": scenario.name, "title": scenario.title,
+                     "file": str(scenario.path) if scenario.path else None},
+        "interrupted": interrupted,
+        "cut_off": any(cut_off(r) for r in runs),
+        "runs": [{k: _jsonable(v) for k, v in row.items()} for row in summary_rows(runs)],
+        "expect": [
+            {"claim": v.claim, "check": v.check, "holds": v.holds, "measured": v.measured,
+             "error": v.error}
+            for v in verdicts
+        ],
+        "ok": all(v.holds for v in verdicts) and not interrupted,
+        **extra,
+    }
+    write_text(path, json.dumps(report, indent=2) + "\n")
+
+
+class TracedRun:
+    """One run as the dashboard holds it: every record while it fits the trace's buckets, then
+    the exact value at the last step of each bucket (never an average)."""
+
+    def __init__(self, trace: Trace, run, compute_seconds: float = 0.0) -> None:
+        self.index, self.label, self.group = run.index, run.label, run.group
+        self.values, self.planned_steps = run.values, run.steps
+        self.records = trace.records(run.index)
+        status, self.diverged_at = trace.status(run.index)
+        self.status = status.value
+        self.compute_seconds = compute_seconds
+        self._samples = {name: trace.samples(run.index, name) for name in trace.names(run.index)}
+        firsts = [s for s, _ in self._samples.values()]
+        self._steps = np.unique(np.concatenate(firsts)) if firsts else np.zeros(0, np.int64)
+
+    @property
+    def every_step(self) -> bool:
+        """True when the trace still holds every record (each series has one per step)."""
+        return len(self._steps) == self.records and all(
+            len(s) == self.records for s, _ in self._samples.values())
+
+    @property
+    def steps_per_second(self) -> float | None:
+        return self.records / self.compute_seconds if self.compute_seconds > 0 else None
+
+    def steps(self) -> np.ndarray:
+        return self._steps
+
+    def series_names(self) -> list[str]:
+        return list(self._samples)
+
+    def series(self, name: str) -> np.ndarray:
+        """Values at `steps()` (NaN where this series has no record at that step)."""
+        steps, values = self._samples[name]      # KeyError names the series, as expect asks
+        if len(steps) == len(self._steps):
+            return values
+        out = np.full(len(self._steps), np.nan)
+        out[np.searchsorted(self._steps, steps)] = values
+        return out
+
+    def final(self, name: str) -> float:
+        if name not in self._samples:
+            return float("nan")
+        values = self._samples[name][1]
+        return float(values[-1]) if len(values) else float("nan")

@@ -1,0 +1,87 @@
+"""Where the dashboard saves what the user keeps (`s` pictures, `x` numbers), and how.
+
+Everything goes into one folder: `--screenshots DIR`, else `tui-optim/` in the user's downloads
+folder (never the current directory, which may be a repository). File names carry the
+scenario's name and the time, and never replace an existing file. In a browser (`serve`) the
+same files are also handed to the visitor's browser as downloads.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from platformdirs import user_downloads_dir
+
+from tui_optim.outputs import write_text
+from tui_optim.ui.svg import screen_lines, to_svg
+
+PNG_ZOOM = 2.0          # pixels per SVG unit: a picture sharp enough for a slide
+
+
+def default_folder() -> Path:
+    return Path(user_downloads_dir()) / "tui-optim"
+
+
+def new_paths(folder: Path, stem: str, *suffixes: str, when: float | None = None) -> list[Path]:
+    """`folder/stem-YYYYmmdd-HHMMSS` + each suffix, with -2, -3, … until none of them exists."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(when))
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in stem)[:60] or "tui-optim"
+    base, n = f"{safe}-{stamp}", 2
+    while any((folder / (base + s)).exists() for s in suffixes):
+        base, n = f"{safe}-{stamp}-{n}", n + 1
+    return [folder / (base + s) for s in suffixes]
+
+
+def screenshot_svg(app: Any, title: str) -> str:
+    """The app's screen now, as an SVG that renders alike in any viewer (see ui/svg.py)."""
+    return to_svg(screen_lines(app), title=title)
+
+
+def svg_to_png(svg: str, path: Path) -> Path | None:
+    """Rasterize with resvg (system fonts for the text); None when it cannot."""
+    try:
+        import resvg_py
+    except ImportError:
+        return None
+    try:
+        data = bytes(resvg_py.svg_to_bytes(svg_string=svg, zoom=PNG_ZOOM))
+    except (ValueError, OSError):
+        return None
+    path.write_bytes(data)
+    return path
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What one key press wrote: the paths, for the message and the browser's downloads."""
+
+    paths: tuple[Path, ...]
+
+    def message(self, what: str) -> str:
+        folder = self.paths[0].parent
+        names = ", ".join(p.name for p in self.paths)
+        return f"{what} saved to {folder}/: {names}"
+
+
+def save_screenshot(svg: str, folder: Path, stem: str) -> Saved:
+    """The SVG (and a PNG beside it when it can be rasterized)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    svg_path, png_path = new_paths(folder, stem, ".svg", ".png")
+    write_text(svg_path, svg)
+    png = svg_to_png(svg, png_path)
+    return Saved((svg_path,) + ((png,) if png else ()))
+
+
+def save_numbers(runs: Sequence, verdicts, scenario: Any, folder: Path, stem: str,
+                 **notes: Any) -> Saved:
+    """The runs' series as CSV and the summary as JSON, the formats of headless --csv/--json."""
+    from tui_optim.report import write_csv, write_json
+
+    folder.mkdir(parents=True, exist_ok=True)
+    csv_path, json_path = new_paths(folder, stem, ".csv", ".json")
+    write_csv(runs, csv_path)
+    write_json(runs, verdicts, scenario, json_path, interrupted=False, **notes)
+    return Saved((csv_path, json_path))
