@@ -60,6 +60,11 @@ def test_set_and_steps_override_the_file(tmp_path):
     (["run", "01_lr_regimes", "--headless", "--json", "/no/such/dir/r.json"], "/no/such/dir"),
     (["check", str(DATA / "diverge.toml"), "/no/such.toml"], "/no/such.toml"),
     (["replay", "/no/such.replay", "--headless"], "/no/such.replay"),
+    (["serve", "no_such_scenario"], "no_such_scenario"),
+    (["serve", "--port", "70000"], "--port"),
+    (["--theme", "sepia"], "unknown theme 'sepia'"),
+    (["run", "01_lr_regimes", "--theme", "sepia"], "textual-light"),
+    (["run", "01_lr_regimes", "--screenshots", str(DATA / "diverge.toml")], "not a folder"),
 ])
 def test_bad_input_exits_2_with_a_message_and_no_traceback(args, needle):
     result = cli(*args)
@@ -207,3 +212,28 @@ def test_a_network_too_big_for_memory_says_how_much_it_would_need(capsys):
 def test_a_device_is_never_an_output(capsys):
     assert main(["run", "01_lr_regimes", "--headless", "--json", "/dev/full", "--force"]) == 2
     assert "not a regular file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("given, environ, theme", [
+    (None, {}, "textual-dark"),
+    (None, {"COLORFGBG": "0;15"}, "textual-light"),        # black on white
+    (None, {"COLORFGBG": "15;default;0"}, "textual-dark"),
+    (None, {"COLORFGBG": "0;7"}, "textual-light"),
+    (None, {"TUI_OPTIM_THEME": "light", "COLORFGBG": "15;0"}, "textual-light"),
+    ("dark", {"TUI_OPTIM_THEME": "light"}, "textual-dark"),
+    ("nord", {}, "nord"),
+])
+def test_the_theme_follows_the_option_then_the_environment_then_the_terminal(given, environ, theme):
+    from tui_optim.ui.app import resolve_theme
+
+    assert resolve_theme(given, environ) == theme
+
+
+def test_a_light_theme_draws_runs_in_the_light_palette():
+    from tui_optim.ui import colors
+    from tui_optim.ui.app import create_app
+
+    create_app(theme="light")
+    assert colors.run_color(0) == colors.LIGHT.runs[0]
+    create_app(theme="solarized-dark")
+    assert colors.run_color(0) == colors.DARK.runs[0]

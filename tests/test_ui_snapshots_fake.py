@@ -80,3 +80,9 @@ def test_no_snapshot_shows_a_pane_that_failed_to_draw():
     assert shots
     for shot in shots:
         assert "cannot&#160;draw" not in shot.read_text(), shot.name
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_light_theme_for_a_projector(snap_compare, size):
+    app = finished_app(surface_scenario(steps=120), theme="light")
+    assert snap_compare(app, terminal_size=size, run_before=settle)

@@ -19,6 +19,7 @@ class Palette:
     runs: tuple[int, ...]       # one per run, distinct on this background; red kept for diverged
     diverged: int
     guide: int
+    landmark: int               # minima and saddles marked on a map
     # Sequential ramp for shaded maps, low f first: greys, so every run's colour stands out on
     # it; neighbouring bands differ by one step, so valleys read like contours.
     ramp: tuple[int, ...]
@@ -33,6 +34,7 @@ DARK = Palette(
     runs=(39, 208, 41, 205, 220, 141, 51, 118, 214, 105, 168, 86),
     diverged=196,
     guide=244,
+    landmark=231,
     ramp=tuple(range(233, 249)),
     heat_ramp=(17, 18, 19, 20, 25, 24, 30, 31, 37, 36, 72, 108, 144, 180, 186, 229),
     class_bg=(24, 52, 22, 53, 58, 23),
@@ -42,6 +44,7 @@ LIGHT = Palette(
     runs=(25, 166, 28, 163, 136, 91, 30, 64, 130, 61, 125, 23),
     diverged=160,
     guide=243,
+    landmark=16,
     ramp=(231, *range(255, 244, -1)),      # low f white, to mid grey: dark paths show on all
     heat_ramp=DARK.heat_ramp,
     class_bg=(153, 224, 194, 225, 230, 159),

@@ -18,8 +18,6 @@ from tui_optim.ui.colors import ASCII_RAMP, palette, run_color, run_glyph
 from tui_optim.ui.panes.base import Pane
 from tui_optim.ui.plotting import Line, LinePlot, Mark, short
 
-WHITE = 231
-
 
 def shade_levels(grid: np.ndarray, log: bool, bands: int) -> tuple[np.ndarray, float, float]:
     """Band index (0..bands-1) per grid value, and the shown range (in log10 units if log)."""
@@ -184,7 +182,7 @@ class SurfacePane(Pane):
             px, py = cell(pts[:, 0], pts[:, 1])
             for a, b in zip(px.tolist(), py.tolist()):
                 if 0 <= a < width and 0 <= b < rows:
-                    cv.put(b, a, nc if no_color else ch, WHITE, bold=True)
+                    cv.put(b, a, nc if no_color else ch, palette().landmark, bold=True)
         for i, lx, ly in currents:       # current points last: never hidden
             if math.isfinite(lx) and math.isfinite(ly):
                 (cx,), (cy,) = cell(np.array([lx]), np.array([ly]))
