@@ -87,12 +87,17 @@ def _group_gone(pgid: int, deadline: float) -> bool:
     return False
 
 
-def test_the_dashboard_draws_in_a_browser_answers_keys_and_the_server_stops_cleanly(server):
+def test_the_dashboard_draws_in_a_browser_answers_keys_and_the_server_stops_cleanly(server, tmp_path):
     proc, url = server
+    saved_in = tmp_path
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            context = browser.new_context(viewport={"width": 1280, "height": 800},
+                                          accept_downloads=True)
+            downloads = []
+            context.on("page", lambda tab: tab.on("download", lambda d: downloads.append(d)))
+            page = context.new_page()
             page.add_init_script(CATCH_TERMINAL)
             page.goto(url)
             # the scenario's title, its explanation and the key bar, drawn by the dashboard
@@ -114,6 +119,19 @@ def test_the_dashboard_draws_in_a_browser_answers_keys_and_the_server_stops_clea
             page.keyboard.press("Escape")
             page.wait_for_function("() => !window.__screenText().includes('help:')",
                                    timeout=30_000)
+
+            # s: the pictures are saved on the server and downloaded by the browser
+            page.keyboard.press("s")
+            page.wait_for_function("() => window.__screenText().includes('screenshot saved to')",
+                                   timeout=30_000)
+            deadline = time.monotonic() + 30
+            while len(downloads) < 2 and time.monotonic() < deadline:
+                page.wait_for_timeout(100)
+            names = sorted(d.suggested_filename for d in downloads)
+            assert sorted(p.name for p in saved_in.iterdir()) == names
+            assert [Path(n).suffix for n in names] == [".png", ".svg"]
+            svg = next(d for d in downloads if d.suggested_filename.endswith(".svg"))
+            assert Path(svg.path()).read_bytes() == (saved_in / svg.suggested_filename).read_bytes()
         finally:
             browser.close()
     proc.send_signal(signal.SIGINT)

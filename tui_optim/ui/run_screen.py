@@ -525,8 +525,10 @@ class RunScreen(Screen[None]):
 
     def _saved(self, what: str, saved: saving.Saved) -> None:
         self.last_saved = saved
-        self.notify(saved.message(what), timeout=6)
-        if self.app.is_web:         # served in a browser: the visitor gets the files too
+        web = self.app.is_web       # served in a browser: the visitor gets the files too
+        self.notify(saved.message(what) + (" (and downloaded by your browser)" if web else ""),
+                    timeout=6)
+        if web:
             for path in saved.paths:
                 self.app.deliver_binary(path, name=path.name)
 
