@@ -62,6 +62,7 @@ def test_set_and_steps_override_the_file(tmp_path):
     (["replay", "/no/such.replay", "--headless"], "/no/such.replay"),
     (["serve", "no_such_scenario"], "no_such_scenario"),
     (["serve", "--port", "70000"], "--port"),
+    (["serve", "--font-size", "1000"], "--font-size"),
     (["--theme", "sepia"], "unknown theme 'sepia'"),
     (["run", "01_lr_regimes", "--theme", "sepia"], "textual-light"),
     (["run", "01_lr_regimes", "--screenshots", str(DATA / "diverge.toml")], "not a folder"),

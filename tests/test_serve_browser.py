@@ -146,9 +146,9 @@ def test_each_browser_tab_gets_its_own_dashboard(server):
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         try:
             pages = [browser.new_page(viewport={"width": 1024, "height": 700}) for _ in range(2)]
-            for page in pages:
+            for page, query in zip(pages, ("", "?fontsize=32")):     # the second for a projector
                 page.add_init_script(CATCH_TERMINAL)
-                page.goto(url)
+                page.goto(url + query)
                 page.wait_for_function(
                     "() => window.__screenText().includes('Momentum in a ravine')", timeout=60_000)
             pages[0].click(".xterm-screen")
@@ -157,6 +157,8 @@ def test_each_browser_tab_gets_its_own_dashboard(server):
                                        timeout=30_000)
             assert "help:" not in pages[1].evaluate("window.__screenText()")
             assert _dashboards(proc.pid) == 2
+            cols = [page.evaluate("window.__terminal.cols") for page in pages]
+            assert cols[1] < cols[0] * 0.6                 # twice the font: half the columns
         finally:
             browser.close()
     proc.send_signal(signal.SIGTERM)

@@ -53,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     srv.add_argument("--host", default="127.0.0.1",
                      help="address to listen on (default 127.0.0.1: this machine only)")
     srv.add_argument("--port", type=int, default=8000, help="port (default 8000; 0: any free one)")
+    srv.add_argument("--font-size", type=int, default=16, metavar="PX",
+                     help="the page's font size (default 16; larger for a projector)")
     _screen_options(srv, argparse.SUPPRESS)
 
     sub.add_parser("list", help="list the built-in scenarios")
@@ -164,6 +166,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     options = _dashboard_options(args)
     if not 0 <= args.port <= 65535:
         raise BadInput(f"--port: expected 0 to 65535, got {args.port}")
+    if not 6 <= args.font_size <= 72:
+        raise BadInput(f"--font-size: expected 6 to 72 (pixels), got {args.font_size}")
     command = [sys.executable, "-m", "tui_optim", "--theme", options["theme"]]
     if options["save_dir"] is not None:
         command += ["--screenshots", str(options["save_dir"])]
@@ -176,7 +180,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         command += ["run", target]
         title = scenario.title
     try:
-        return serve(shlex.join(command), host=args.host, port=args.port, title=title)
+        return serve(shlex.join(command), host=args.host, port=args.port, title=title,
+                     font_size=args.font_size)
     except CannotServe as e:
         raise BadInput(str(e)) from None
 

@@ -41,9 +41,10 @@ class DashboardServer(Server):
     """textual-serve's server, with page addresses taken from the request and every visitor's
     process stopped when the server stops."""
 
-    def __init__(self, command: str, *, host: str, port: int, title: str) -> None:
+    def __init__(self, command: str, *, host: str, port: int, title: str, font_size: int) -> None:
         super().__init__(command, host=host, port=port, title=title,
                          templates_path=Path(__file__).parent / "web")
+        self.font_size = font_size
         self.sessions: set[tuple[web.WebSocketResponse, AppService]] = set()
 
     def initialize_logging(self) -> None:
@@ -58,7 +59,7 @@ class DashboardServer(Server):
         ws_base = ("wss://" if request.scheme == "https" else "ws://") + request.host
         router = request.app.router
         return {
-            "font_size": to_int(request.query.get("fontsize", "16"), 16),
+            "font_size": to_int(request.query.get("fontsize", ""), self.font_size),
             "app_websocket_url": ws_base + str(router["websocket"].url_for()),
             "config": {"static": {"url": base + str(router["static"].url_for(filename="/")).rstrip("/") + "/"}},
             "application": {"name": self.title},
@@ -107,11 +108,12 @@ async def _stop(service: AppService) -> None:
         await process.wait()
 
 
-def serve(command: str, *, host: str, port: int, title: str, out: TextIO = sys.stdout,
-          on_ready: Callable[[str], None] | None = None) -> int:
+def serve(command: str, *, host: str, port: int, title: str, font_size: int = 16,
+          out: TextIO = sys.stdout, on_ready: Callable[[str], None] | None = None) -> int:
     """Serve until SIGINT, SIGTERM or SIGHUP; returns the exit status (0 on a clean stop).
-    Raises CannotServe when the address cannot be bound."""
-    server = DashboardServer(command, host=host, port=port, title=title)
+    Raises CannotServe when the address cannot be bound. `font_size` (px) is the page's default;
+    a visitor's `?fontsize=N` wins."""
+    server = DashboardServer(command, host=host, port=port, title=title, font_size=font_size)
 
     async def main() -> None:
         app = await server._make_app()
