@@ -238,3 +238,33 @@ def test_a_light_theme_draws_runs_in_the_light_palette():
     assert colors.run_color(0) == colors.LIGHT.runs[0]
     create_app(theme="solarized-dark")
     assert colors.run_color(0) == colors.DARK.runs[0]
+
+
+def test_every_kind_of_bad_input_is_one_root_printed_by_one_handler(monkeypatch, capsys):
+    import tui_optim.cli as cli_module
+    from tui_optim.engine.csv_data import DataError
+    from tui_optim.errors import BadInput, UserError
+    from tui_optim.expect import EvalError
+    from tui_optim.outputs import OutputError
+    from tui_optim.replay import ReplayError
+    from tui_optim.scenario.errors import Problem, ScenarioError
+    from tui_optim.ui.serve import CannotServe
+
+    cases = [
+        (ScenarioError([Problem("s.toml", 3, "runs[0].lr", "expected > 0")]),
+         "s.toml:3: runs[0].lr: expected > 0"),
+        (ReplayError("r.replay: line 2: not JSON"), "r.replay: line 2: not JSON"),
+        (DataError("d.csv:4: column 2: not a number"), "tui-optim: d.csv:4: column 2: not a number"),
+        (EvalError("no run 'x'"), "tui-optim: no run 'x'"),
+        (OutputError("--json r.json: exists"), "tui-optim: --json r.json: exists"),
+        (CannotServe("cannot serve on 1.2.3.4 port 80"), "tui-optim: cannot serve on 1.2.3.4"),
+        (BadInput("--steps: expected >= 1"), "tui-optim: --steps: expected >= 1"),
+    ]
+    assert all(isinstance(e, UserError) for e, _ in cases)
+    for error, shown in cases:
+        def fail(args, error=error):
+            raise error
+        monkeypatch.setattr(cli_module, "cmd_list", fail)
+        assert main(["list"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(shown) and "Traceback" not in err

@@ -13,12 +13,10 @@ import os
 import sys
 from pathlib import Path
 
+from tui_optim.errors import BadInput, UserError
+
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 70      # EX_SOFTWARE: our bug, told apart from a failed claim (1)
-
-
-class BadInput(Exception):
-    """Reported as `tui-optim: <message>` with exit status 2."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -97,13 +95,10 @@ def _report_options(p: argparse.ArgumentParser) -> None:
 
 def _outputs(args: argparse.Namespace, inputs) -> None:
     """Every output checked before anything runs (nothing recorded is lost to a bad path)."""
-    from tui_optim.outputs import OutputError, check_outputs
+    from tui_optim.outputs import check_outputs
 
     outs = [(getattr(args, "record", None), "--record"), (args.json, "--json"), (args.csv, "--csv")]
-    try:
-        check_outputs(outs, inputs=[p for p in inputs if p is not None], force=args.force)
-    except OutputError as e:
-        raise BadInput(str(e)) from None
+    check_outputs(outs, inputs=[p for p in inputs if p is not None], force=args.force)
 
 
 def _load(args: argparse.Namespace):
@@ -161,7 +156,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Each visitor's tab runs `tui-optim [run SCENARIO]` with this command's options."""
     import shlex
 
-    from tui_optim.ui.serve import CannotServe, serve
+    from tui_optim.ui.serve import serve
 
     options = _dashboard_options(args)
     if not 0 <= args.port <= 65535:
@@ -179,11 +174,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         target = str(Path(scenario.path).resolve()) if scenario.path else args.scenario
         command += ["run", target]
         title = scenario.title
-    try:
-        return serve(shlex.join(command), host=args.host, port=args.port, title=title,
-                     font_size=args.font_size)
-    except CannotServe as e:
-        raise BadInput(str(e)) from None
+    return serve(shlex.join(command), host=args.host, port=args.port, title=title,
+                 font_size=args.font_size)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -229,22 +221,14 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     _leave_a_core_for_the_screen(args)
     try:
-        from tui_optim.replay import ReplayError
-        from tui_optim.scenario import ScenarioError
-    except KeyboardInterrupt:        # Ctrl-C while Python is still importing
-        return 130
-    try:
         if args.command is None:
             from tui_optim.ui.app import run_app
 
             return run_app(**_dashboard_options(args))
         return {"run": cmd_run, "replay": cmd_replay, "serve": cmd_serve, "list": cmd_list,
                 "check": cmd_check}[args.command](args)
-    except (ScenarioError, ReplayError) as e:
-        print(e, file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except BadInput as e:
-        print(f"tui-optim: {e}", file=sys.stderr)
+    except UserError as e:          # every kind of bad input, one way (tui_optim/errors.py)
+        print(e.report(), file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # `tui-optim list | head`: the reader left, nothing to report
         sys.stderr.close()

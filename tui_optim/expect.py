@@ -15,6 +15,7 @@ from typing import Any, Callable, Mapping, Protocol, Sequence
 
 import numpy as np
 
+from tui_optim.errors import UserError
 from tui_optim.scenario.checks import CheckError, bind_args, parse_check
 from tui_optim.scenario.model import ExpectSpec
 
@@ -42,7 +43,7 @@ class Verdict:
     error: str | None = None
 
 
-class EvalError(Exception):
+class EvalError(UserError):
     """A check that cannot be evaluated on these records (missing run or series, bad index)."""
 
 

@@ -9,8 +9,10 @@ import os
 from pathlib import Path
 from typing import Iterable
 
+from tui_optim.errors import UserError
 
-class OutputError(ValueError):
+
+class OutputError(UserError, ValueError):
     """An output that cannot or must not be written; the message names the option and path."""
 
 

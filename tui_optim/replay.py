@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from tui_optim.errors import LocatedError
 from tui_optim.outputs import partial_path
 from tui_optim.chunk import Chunk, Status
 from tui_optim.runner.pacing import PacedControls, Pacer
@@ -28,7 +29,7 @@ FORMAT = "tui-optim-replay"
 VERSION = 1
 
 
-class ReplayError(Exception):
+class ReplayError(LocatedError):
     """A file that is not a readable replay; the message names the file and the problem."""
 
 

@@ -10,10 +10,12 @@ import stat
 
 import numpy as np
 
+from tui_optim.errors import UserError
+
 MAX_CSV_BYTES = 64 * 2**20      # a data set for a teaching network; larger is a mistake
 
 
-class DataError(ValueError):
+class DataError(UserError, ValueError):
     """A data set could not be built (bad CSV, unknown name); the message names the place."""
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+from tui_optim.errors import LocatedError
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -20,7 +22,7 @@ class Problem:
         return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
 
-class ScenarioError(Exception):
+class ScenarioError(LocatedError):
     """A scenario that cannot be loaded; `problems` lists everything wrong with it."""
 
     def __init__(self, problems: Sequence[Problem]):

@@ -21,10 +21,12 @@ from aiohttp import web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
+from tui_optim.errors import UserError
+
 QUIT_GRACE = 5.0        # seconds a visitor's dashboard gets to quit before it is killed
 
 
-class CannotServe(Exception):
+class CannotServe(UserError):
     """The address cannot be bound (in use, or not this machine's)."""
 
 
