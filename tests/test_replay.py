@@ -141,3 +141,19 @@ def test_crafted_recordings_are_refused_with_their_line(tmp_path):
         with pytest.raises(ReplayError) as info:
             Replayer(p)
         assert str(p) in str(info.value), what
+
+
+def test_a_session_and_a_replay_are_both_sources_and_say_which_they_are(tmp_path):
+    from tui_optim.runner import Source
+
+    path, _ = record(tmp_path)
+    replayer, session = Replayer(path, speed=50.0), Session(load_scenario("03_momentum_ravine"))
+    for source in (replayer, session):
+        assert isinstance(source, Source)
+    assert replayer.is_replay and not session.is_replay
+    again = replayer.reopen()
+    assert isinstance(again, Replayer) and again.path == path and again.speed == 50.0
+    assert again is not replayer and again.scenario.title == replayer.scenario.title
+    assert replayer.scale_lr(0, 2.0) == 1.0            # a recording's ε is fixed
+    fresh = session.reopen()
+    assert fresh is not session and fresh.scenario is session.scenario

@@ -50,7 +50,7 @@ def test_enter_runs_the_selection_and_esc_comes_back():
             run_screen = app.screen
             await pilot.press("escape")
             assert isinstance(app.screen, BrowserScreen)
-            assert run_screen.source._stopped
+            assert run_screen.source.pacer.stopped
     run(go())
 
 

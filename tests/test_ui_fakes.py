@@ -5,7 +5,6 @@ Deterministic: the same numbers every time, whatever the chunk sizes or timing.
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -14,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from tui_optim.chunk import Chunk, Status
+from tui_optim.runner.pacing import PacedControls, Pacer
 
 
 @dataclass(frozen=True)
@@ -56,31 +56,25 @@ def network_scenario(steps=200, batch_norm=False, layers=4):
         problem=SimpleNamespace(type="network", values={}), runs=runs, panes=panes, expects=[])
 
 
-class FakeSession:
-    """Session-shaped: compile, chunks(should_stop), pause/resume/step/speed/scale_lr/stop."""
+class FakeSession(PacedControls):
+    """A Source (runner/source.py) without an engine: closed-form runs, paced by the real Pacer."""
+
+    is_replay = False
 
     def __init__(self, scenario: Any, *, chunk: int = 10, speed: float | None = None,
                  compile_seconds: float = 0.0) -> None:
         self.scenario = scenario
         self.runs = tuple(scenario.runs)
         self.chunk = chunk
-        self._speed = speed
-        self._paused = False
-        self._pending = 0
-        self._stopped = False
-        self._cond = threading.Condition()
+        self.pacer = Pacer(speed)
         self._scale = [1.0] * len(self.runs)
         self.compile_seconds = compile_seconds
+        self.compute_seconds = [0.0] * len(self.runs)
         self.compiled = False
 
-    # controls
-    @property
-    def speed(self):
-        return self._speed
-
-    @property
-    def paused(self):
-        return self._paused
+    def reopen(self) -> "FakeSession":
+        return FakeSession(self.scenario, chunk=self.chunk, speed=self.speed,
+                           compile_seconds=self.compile_seconds)
 
     def compile(self, progress=None):
         total = 3
@@ -92,34 +86,6 @@ class FakeSession:
             progress(total, total, "ready")
         self.compiled = True
 
-    def pause(self):
-        with self._cond:
-            self._paused = True
-            self._cond.notify_all()
-
-    def resume(self):
-        with self._cond:
-            self._paused = False
-            self._cond.notify_all()
-
-    def toggle_pause(self):
-        (self.resume if self._paused else self.pause)()
-        return self._paused
-
-    def step_once(self):
-        with self._cond:
-            self._paused = True
-            self._pending += 1
-            self._cond.notify_all()
-
-    def set_speed(self, s):
-        self._speed = s
-
-    def stop(self):
-        with self._cond:
-            self._stopped = True
-            self._cond.notify_all()
-
     def scale_lr(self, run, factor):
         self._scale[run] *= factor
         return self._scale[run]
@@ -128,20 +94,7 @@ class FakeSession:
         return self._scale[run]
 
     def _grant(self, should_stop):
-        with self._cond:
-            while True:
-                if self._stopped or should_stop():
-                    return 0
-                if self._paused:
-                    if self._pending:
-                        self._pending -= 1
-                        return 1
-                    self._cond.wait(0.02)
-                    continue
-                break
-        if self._speed:
-            time.sleep(self.chunk / self._speed)
-        return self.chunk
+        return self.pacer.grant(self.chunk, should_stop)
 
     # the stream
     def chunks(self, should_stop=lambda: False):

@@ -8,10 +8,28 @@ from pathlib import Path
 import pytest
 
 from test_ui_fakes import FakeSession, network_scenario, surface_scenario
-from tui_optim.chunk import Status
+from tui_optim.chunk import Chunk, Status
 from tui_optim.ui.app import create_app
 from tui_optim.ui.help import HelpScreen
 from tui_optim.ui.run_screen import RunScreen
+
+
+class Sink:
+    """A recorder stand-in (the ChunkSink of runner/source.py): the chunks it was given, a
+    STOPPED marker where a run was cut short, and whether it was closed."""
+
+    def __init__(self) -> None:
+        self.chunks, self.closed = [], False
+
+    def write(self, chunk) -> None:
+        self.chunks.append(chunk)
+
+    def write_stopped(self, run: int) -> None:
+        start = max((c.stop for c in self.chunks if c.run == run), default=0)
+        self.chunks.append(Chunk(run, start, 0, {}, {}, Status.STOPPED))
+
+    def close(self) -> None:
+        self.closed = True
 
 
 def make(scenario=None, *, speed=2000.0, steps=100_000, compile_seconds=0.0, **kw):
@@ -91,10 +109,12 @@ def test_r_restarts_with_a_fresh_source():
         app, made = make(speed=500.0)
         async with app.run_test(size=(120, 40)) as pilot:
             await until(pilot, lambda: screen(app).trace.records(0) > 200)
-            old = screen(app).trace
+            old, old_source = screen(app).trace, screen(app).source
             await pilot.press("r")
-            assert len(made) == 2 and made[0]._stopped
-            assert screen(app).source is made[1]
+            assert old_source.pacer.stopped
+            new = screen(app).source
+            assert new is not old_source and new.scenario is old_source.scenario
+            assert new.speed == old_source.speed == 500.0
             assert screen(app).trace is not old and screen(app).ctx.trace is screen(app).trace
             assert await until(pilot, lambda: screen(app).trace.records(0) > 0)
     run(go())
@@ -244,7 +264,7 @@ def test_q_quits_and_stops_the_engine():
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.press("q")
             await pilot.pause(0.1)
-        assert made[0]._stopped
+        assert made[0].pacer.stopped
         assert app.return_code in (0, None)
     run(go())
 
@@ -328,21 +348,14 @@ def test_panes_rebuild_only_when_their_data_changed():
 
 
 def test_recorder_sink_gets_every_chunk():
-    class Sink:
-        def __init__(self):
-            self.chunks, self.closed = [], False
-            sinks.append(self)
-
-        def write(self, chunk):
-            self.chunks.append(chunk)
-
-        def close(self):
-            self.closed = True
-
     sinks: list = []
 
+    def record():
+        sinks.append(Sink())
+        return sinks[-1]
+
     async def go():
-        app, _ = make(speed=None, steps=30, record=Sink)
+        app, _ = make(speed=None, steps=30, record=record)
         async with app.run_test(size=(120, 40)) as pilot:
             await until(pilot, lambda: sinks and sinks[0].closed)
     run(go())
@@ -355,15 +368,17 @@ def test_recorder_sink_gets_every_chunk():
 
 def test_replay_source_is_accepted_and_lr_keys_say_it_is_fixed():
     class FakeReplayer(FakeSession):
+        is_replay = True
+
         def __init__(self, path):
             super().__init__(surface_scenario(steps=200), speed=1000.0)
             self.path = path
 
+        def reopen(self):
+            return FakeReplayer(self.path)
+
         def scale_lr(self, run, factor):
             return 1.0
-
-        def seek(self, record):
-            pass
 
     async def go():
         app = create_app(replayer=FakeReplayer("x.replay"))
@@ -405,19 +420,6 @@ def test_stop_at_pauses_every_run_at_that_step():
             await pilot.pause(0.2)
             assert [s.trace.records(i) for i in range(2)] == [50, 50]
     run(go())
-
-
-class Sink:
-    """A recorder stand-in: the chunks it was given, and whether it was closed."""
-
-    def __init__(self) -> None:
-        self.chunks, self.closed = [], False
-
-    def write(self, chunk) -> None:
-        self.chunks.append(chunk)
-
-    def close(self) -> None:
-        self.closed = True
 
 
 def test_quitting_leaves_a_stopped_marker_for_every_unfinished_run():

@@ -229,6 +229,11 @@ class Replayer(PacedControls):
         self._seek_to = 0
         self.compute_seconds = [0.0] * len(self.runs)
 
+    is_replay = True
+
+    def reopen(self) -> "Replayer":
+        return Replayer(self.path, speed=self.speed)
+
     def compile(self, progress: Callable[[int, int, str], None] | None = None) -> None:
         if progress:
             progress(1, 1, "replay loaded")

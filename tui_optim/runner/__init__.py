@@ -2,5 +2,6 @@
 
 from tui_optim.runner.pacing import SPEEDS, Pacer
 from tui_optim.runner.session import RunInfo, Session, default_speed
+from tui_optim.runner.source import Source
 
-__all__ = ["SPEEDS", "Pacer", "RunInfo", "Session", "default_speed"]
+__all__ = ["SPEEDS", "Pacer", "RunInfo", "Session", "Source", "default_speed"]

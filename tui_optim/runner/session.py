@@ -73,6 +73,10 @@ def default_speed(scenario: Any) -> float | None:
 
 
 class Session(PacedControls):
+    """Live runs of a scenario: the Source (runner/source.py) of the dashboard and headless."""
+
+    is_replay = False
+
     def __init__(self, scenario: Any, *, speed: float | None = None) -> None:
         self.scenario = scenario
         self.runs = tuple(
@@ -83,6 +87,9 @@ class Session(PacedControls):
         self._lr_scale = [1.0] * len(self.runs)
         # Seconds spent inside kernels per run: headless reports steps/s from it.
         self.compute_seconds = [0.0] * len(self.runs)
+
+    def reopen(self) -> "Session":
+        return Session(self.scenario, speed=self.speed)
 
     # -- setup ------------------------------------------------------------------------------
     def compile(self, progress: Callable[[int, int, str], None] | None = None) -> None:

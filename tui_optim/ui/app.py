@@ -17,6 +17,7 @@ from typing import Any, Callable, Mapping
 from textual.app import App
 from textual.theme import BUILTIN_THEMES
 
+from tui_optim.runner.source import Source
 from tui_optim.ui.browser import BrowserScreen
 from tui_optim.ui.colors import use_palette
 from tui_optim.ui.run_screen import RunScreen
@@ -44,7 +45,7 @@ def resolve_theme(name: str | None = None, environ: Mapping[str, str] = os.envir
     return name
 
 
-def _default_source(scenario: Any) -> Any:
+def _default_source(scenario: Any) -> Source:
     from tui_optim.runner.session import Session, default_speed
 
     return Session(scenario, speed=default_speed(scenario))
@@ -79,8 +80,8 @@ class TuiOptimApp(App[int]):
         self,
         scenario: Any = None,
         *,
-        source: Any = None,
-        make_source: Callable[[Any], Any] | None = None,
+        source: Source | None = None,
+        make_source: Callable[[Any], Source] | None = None,
         record: str | Path | Callable[[], Any] | None = None,
         record_meta: Mapping[str, Any] | None = None,
         builtins: Callable[[], list[Any]] | None = None,
@@ -92,7 +93,7 @@ class TuiOptimApp(App[int]):
         super().__init__()
         self.theme = resolve_theme(theme)
         use_palette(light=not BUILTIN_THEMES[self.theme].dark)
-        self.scenario = scenario if scenario is not None else getattr(source, "scenario", None)
+        self.scenario = scenario if scenario is not None else (source.scenario if source else None)
         self.initial_source = source
         self.make_source = make_source or _default_source
         self.record = record
@@ -132,22 +133,13 @@ class TuiOptimApp(App[int]):
         """Called by the browser: a run screen over it; esc stops the run and comes back."""
         self.push_screen(self._run_screen(scenario, None, can_go_back=True))
 
-    def _run_screen(self, scenario: Any, source: Any, *, can_go_back: bool) -> RunScreen:
-        first = [source]
-
-        def factory() -> Any:
-            # The given source (a Replayer, say) is used once; a restart builds a fresh one.
-            if first[0] is not None:
-                src, first[0] = first[0], None
-                if getattr(src, "speed", 0) is None and hasattr(src, "set_speed"):
-                    # a replay handed over unpaced plays at the live dashboard's pace
-                    src.set_speed(_dashboard_speed(scenario))
-                return src
-            if source is not None and hasattr(source, "path"):
-                return type(source)(source.path)
-            return self.make_source(scenario)
-
-        return RunScreen(scenario, factory, sinks=self._sinks_factory(scenario),
+    def _run_screen(self, scenario: Any, source: Source | None, *, can_go_back: bool) -> RunScreen:
+        if source is None:
+            source = self.make_source(scenario)
+        elif source.speed is None:
+            # a source handed over unpaced (a replay, say) plays at the live dashboard's pace
+            source.set_speed(_dashboard_speed(scenario))
+        return RunScreen(scenario, source, sinks=self._sinks_factory(scenario),
                          save_dir=self.save_dir, can_go_back=can_go_back,
                          stop_at=self.stop_at)
 
@@ -166,14 +158,14 @@ class TuiOptimApp(App[int]):
         return sinks
 
 
-def create_app(scenario: Any = None, *, source: Any = None, replayer: Any = None,
+def create_app(scenario: Any = None, *, source: Source | None = None, replayer: Source | None = None,
                record: str | Path | Callable[[], Any] | None = None,
                record_overrides: Mapping[str, Any] | None = None, **options: Any) -> TuiOptimApp:
     """The app, not yet running.
 
     scenario: a loaded Scenario (with no scenario and no source/replayer: the browser).
-    source / replayer: a Replayer (or any object with a Session's controls and `chunks`);
-        its `.scenario` is shown. A restart opens a fresh Replayer on the same path.
+    source / replayer: a Source (runner/source.py), e.g. a Replayer; its `.scenario` is shown.
+        A restart runs `source.reopen()`.
     record: a replay file path (a Recorder is opened per run; restart rewrites it), or a
         factory of objects with `write(chunk)`/`close()`.
     record_overrides: Recorder keyword arguments (sets, seed, steps) for the file header.
@@ -185,7 +177,7 @@ def create_app(scenario: Any = None, *, source: Any = None, replayer: Any = None
     return TuiOptimApp(scenario, source=source if source is not None else replayer, record=record, **options)
 
 
-def run_app(scenario: Any = None, *, source: Any = None, replayer: Any = None,
+def run_app(scenario: Any = None, *, source: Source | None = None, replayer: Source | None = None,
             record: str | Path | Callable[[], Any] | None = None,
             record_overrides: Mapping[str, Any] | None = None, **options: Any) -> int:
     """Run the dashboard until the user quits; returns the exit status (0; 143 or 129 when a

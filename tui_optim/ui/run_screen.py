@@ -17,11 +17,13 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Container, VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import ProgressBar, Static
 from textual.worker import get_current_worker
 
-from tui_optim.chunk import Chunk, Status
+from tui_optim.chunk import Status
+from tui_optim.runner.source import ChunkSink, Source
 from tui_optim.trace import Trace
 from tui_optim.ui import keys, saving
 from tui_optim.ui.help import HelpScreen
@@ -38,24 +40,58 @@ TWO_PANES_WIDTH = 76     # two panes of 38 columns: the smallest that still read
 MIN_PANE_HEIGHT = 12
 LEGEND_ROWS, LEGEND_ROWS_NARROW = 6, 3   # more runs than this: compact legend in columns
 
+class Preparing(Message):
+    """The engine worker is compiling or loading kernels: `done` of `total`, doing `what`."""
+
+    def __init__(self, generation: int, done: int, total: int, what: str) -> None:
+        super().__init__()
+        self.generation, self.done, self.total, self.what = generation, done, total, what
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, Preparing)        # only the latest progress matters
+
+
+class Prepared(Message):
+    """The kernels are ready; chunks follow."""
+
+    def __init__(self, generation: int) -> None:
+        super().__init__()
+        self.generation = generation
+
+
+class EngineFailed(Message):
+    """The engine (or the recording) failed; the screen shows why and stays up."""
+
+    def __init__(self, generation: int, error: str) -> None:
+        super().__init__()
+        self.generation, self.error = generation, error
+
+
+class StreamEnded(Message):
+    """Every run of this generation ended (finished, diverged or stopped)."""
+
+    def __init__(self, generation: int) -> None:
+        super().__init__()
+        self.generation = generation
+
+
 class RunScreen(Screen[None]):
     BINDINGS = keys.bindings(keys.RUN_KEYS)
 
-    def __init__(self, scenario: Any, source_factory: Callable[[], Any], *,
+    def __init__(self, scenario: Any, source: Source, *,
                  sinks: Callable[[], list[Any]] | None = None, save_dir: str | Path | None = None,
                  can_go_back: bool = False, stop_at: int | None = None) -> None:
-        """`source_factory()` returns a fresh Session or Replayer (called again on restart);
-        `sinks()` returns objects with `write(chunk)` (and optionally `close()`), e.g. a
-        Recorder, fed from the worker thread; `stop_at` pauses every run at that record
-        (deterministic screenshots)."""
+        """`source`: a Session or a Replayer (`r` runs `source.reopen()`); `sinks()` returns
+        objects with `write(chunk)`, `write_stopped(run)` and `close()`, e.g. a Recorder, fed
+        from the worker thread; `stop_at` pauses every run at that record (deterministic
+        screenshots)."""
         super().__init__()
         self.scenario = scenario
-        self.source_factory = source_factory
         self.sinks_factory = sinks
         self.save_dir = Path(save_dir) if save_dir else saving.default_folder()
         self.can_go_back = can_go_back
         self.stop_at = stop_at
-        self.source = source_factory()
+        self.source = source
         self.trace = Trace(len(self.source.runs))
         self.selected = 0
         self.current = 0              # index of the pane with the keyboard's attention
@@ -78,16 +114,13 @@ class RunScreen(Screen[None]):
 
     # -- layout -----------------------------------------------------------------------------------
     def _pane_specs(self) -> list[tuple[str, dict]]:
-        panes = list(getattr(self.scenario, "panes", ()) or ())
-        if panes:
-            return [(p.kind, dict(p.values)) for p in panes]
-        ptype = getattr(getattr(self.scenario, "problem", None), "type", "surface")
-        return DEFAULTS.get(ptype, DEFAULTS["surface"])
+        if self.scenario.panes:
+            return [(p.kind, dict(p.values)) for p in self.scenario.panes]
+        return DEFAULTS.get(self.scenario.problem.type, DEFAULTS["surface"])
 
     def compose(self) -> ComposeResult:
-        self.ctx.no_color = bool(getattr(self.app, "no_color", False))
-        title = getattr(self.scenario, "title", "scenario")
-        topic = getattr(self.scenario, "topic", "")
+        self.ctx.no_color = self.app.no_color
+        title, topic = self.scenario.title, self.scenario.topic
         heading = Text.assemble((title, "bold"), (f"  · {topic}" if topic else "", "dim"))
         heading.no_wrap, heading.overflow = True, "ellipsis"
         yield Static(heading, id="title")
@@ -110,7 +143,7 @@ class RunScreen(Screen[None]):
 
     def _explanation(self, max_lines: int | None = None) -> Text:
         """The scenario's explanation; cut at a word with a pointer to `e` when it won't fit."""
-        text = " ".join((getattr(self.scenario, "explanation", "") or "").split())
+        text = " ".join((self.scenario.explanation or "").split())
         width = max(10, self.app.size.width - 2)
         if max_lines and len(text) > 0:
             lines, line = [], ""
@@ -215,45 +248,59 @@ class RunScreen(Screen[None]):
         self._run_engine(self.source, self.trace, self.generation, sinks)
 
     @work(thread=True, exclusive=True, group="engine", exit_on_error=False)
-    def _run_engine(self, source: Any, trace: Trace, generation: int, sinks: list[Any]) -> None:
+    def _run_engine(self, source: Source, trace: Trace, generation: int, sinks: list[ChunkSink]) -> None:
+        """Compile, then fold every chunk into the trace (and the sinks). It talks to the screen
+        only by messages, each stamped with its generation so a restarted run ignores them."""
         worker = get_current_worker()
 
-        def progress(i: int, total: int, what: str) -> None:
-            self.compile_state = (i, total, what)
+        def progress(done: int, total: int, what: str) -> None:
+            self.post_message(Preparing(generation, done, total, what))
 
         def should_stop() -> bool:
             return worker.is_cancelled or generation != self.generation
 
         try:
             source.compile(progress)
-            self.compile_state = None
+            self.post_message(Prepared(generation))
             for chunk in source.chunks(should_stop):
                 if generation != self.generation:
                     break
                 trace.ingest(chunk)
                 for sink in sinks:
                     sink.write(chunk)
-                if self.stop_at is not None and chunk.stop >= self.stop_at and not getattr(source, "paused", False):
+                if self.stop_at is not None and chunk.stop >= self.stop_at and not source.paused:
                     if all(trace.records(i) >= min(self.stop_at, r.steps) or trace.status(i)[0] != Status.RUNNING
                            for i, r in enumerate(source.runs)):
                         source.pause()
         except Exception as exc:  # the dashboard survives an engine error and shows it
-            self.engine_error = f"{type(exc).__name__}: {exc}"
+            self.post_message(EngineFailed(generation, f"{type(exc).__name__}: {exc}"))
         finally:
             unfinished = [i for i in range(len(source.runs)) if trace.status(i)[0] == Status.RUNNING]
             for sink in sinks:
                 try:     # quit, restart or a signal: the recording says where each run stopped
                     for i in unfinished:
-                        if hasattr(sink, "write_stopped"):
-                            sink.write_stopped(i)
-                        else:
-                            sink.write(Chunk(i, trace.records(i), 0, {}, {}, Status.STOPPED))
+                        sink.write_stopped(i)
                 except OSError as exc:
-                    self.engine_error = f"recording: {exc.strerror or exc}"
+                    self.post_message(EngineFailed(generation, f"recording: {exc.strerror or exc}"))
                 finally:
-                    close = getattr(sink, "close", None)
-                    if close:
-                        close()
+                    sink.close()
+            self.post_message(StreamEnded(generation))
+
+    def on_preparing(self, message: "Preparing") -> None:
+        if message.generation == self.generation:
+            self.compile_state = (message.done, message.total, message.what)
+
+    def on_prepared(self, message: "Prepared") -> None:
+        if message.generation == self.generation:
+            self.compile_state = None
+
+    def on_engine_failed(self, message: "EngineFailed") -> None:
+        if message.generation == self.generation:
+            self.engine_error = message.error
+
+    def on_stream_ended(self, message: "StreamEnded") -> None:
+        if message.generation == self.generation:
+            self._last_status = None        # say "finished" now, not at the next tick
 
     def _stop_engine(self) -> None:
         self.generation += 1
@@ -316,8 +363,7 @@ class RunScreen(Screen[None]):
                 self.first_frame_at = time.perf_counter()
 
     def _lr_scales(self) -> list[float]:
-        f = getattr(self.source, "lr_scale", None)
-        return [f(i) if f else 1.0 for i in range(len(self.source.runs))]
+        return [self.source.lr_scale(i) for i in range(len(self.source.runs))]
 
     def _update_compiling(self) -> None:
         box = self.query_one("#compiling")
@@ -347,9 +393,9 @@ class RunScreen(Screen[None]):
         self._rate_samples.append((now, all_records))
         while len(self._rate_samples) > 2 and now - self._rate_samples[0][0] > 1.5:
             self._rate_samples.pop(0)
-        paused = bool(getattr(self.source, "paused", False))
+        paused = self.source.paused
         parts: list[tuple[str, str]] = []
-        if hasattr(self.source, "seek"):       # a Replayer: say so, always
+        if self.source.is_replay:              # say so, always
             parts.append((" REPLAY ", "bold reverse"))
         if done == len(runs) and runs:
             parts.append(("■ finished", "bold green"))
@@ -369,7 +415,7 @@ class RunScreen(Screen[None]):
             (t_a, n_a), (t_b, n_b) = self._rate_samples[0], self._rate_samples[-1]
             rate = (n_b - n_a) / max(t_b - t_a, 1e-9) / max(1, len(runs) - done)
             parts.append((f"{fmt(rate)} steps/s", ""))
-        speed = getattr(self.source, "speed", None)
+        speed = self.source.speed
         parts.append((f"speed {'max' if speed is None else fmt(speed) + '/s'}", "dim"))
         diverged = [i for i in range(len(runs)) if trace.status(i)[0] == Status.DIVERGED]
         if diverged:
@@ -395,17 +441,8 @@ class RunScreen(Screen[None]):
         self.source.step_once()
 
     def _shift_speed(self, direction: int) -> None:
-        src = self.source
-        pacer = getattr(src, "pacer", None)
-        if pacer is not None and hasattr(pacer, "faster"):
-            speed = pacer.faster() if direction > 0 else pacer.slower()
-        else:
-            cur = getattr(src, "speed", None)
-            if cur is None:
-                speed = None if direction > 0 else 10_000.0
-            else:
-                speed = cur * (2.0 if direction > 0 else 0.5)
-            src.set_speed(speed)
+        pacer = self.source.pacer
+        speed = pacer.faster() if direction > 0 else pacer.slower()
         self._last_status = None
         self.notify(f"speed {'max' if speed is None else fmt(speed) + ' steps/s'}", timeout=1.5)
 
@@ -417,10 +454,7 @@ class RunScreen(Screen[None]):
 
     def action_restart(self) -> None:
         self._stop_engine()
-        speed = getattr(self.source, "speed", None)
-        self.source = self.source_factory()
-        if hasattr(self.source, "set_speed"):
-            self.source.set_speed(speed)
+        self.source = self.source.reopen()
         # A new trace object: the old worker may still fold one last chunk into the old one.
         self.trace = Trace(len(self.source.runs))
         self.ctx.trace = self.trace
@@ -435,7 +469,7 @@ class RunScreen(Screen[None]):
         i = self.selected
         total = self.source.scale_lr(i, factor)
         label = self.source.runs[i].label
-        if hasattr(self.source, "seek"):   # a Replayer: the recording fixed ε
+        if self.source.is_replay:          # the recording fixed ε
             self.notify("ε is fixed in a replay", severity="warning", timeout=2)
         else:
             self.notify(f"{label}: ε × {fmt(total)}", timeout=1.5)
@@ -483,7 +517,7 @@ class RunScreen(Screen[None]):
 
     def action_screenshot(self) -> None:
         """The screen as it is now (taken here, on the UI thread), written in a worker."""
-        svg = saving.screenshot_svg(self.app, title=getattr(self.scenario, "title", "tui-optim"))
+        svg = saving.screenshot_svg(self.app, title=self.scenario.title)
         self._save("screenshot", saving.save_screenshot, svg, self.save_dir, self._stem())
 
     def action_export(self) -> None:
@@ -491,12 +525,11 @@ class RunScreen(Screen[None]):
         from tui_optim.expect import evaluate
         from tui_optim.report import TracedRun
 
-        seconds = getattr(self.source, "compute_seconds", None) or [0.0] * len(self.source.runs)
-        runs = [TracedRun(self.trace, r, s) for r, s in zip(self.source.runs, seconds)]
+        runs = [TracedRun(self.trace, r, s) for r, s in zip(self.source.runs, self.source.compute_seconds)]
         complete = all(r.every_step for r in runs)
         finished = all(r.status != Status.RUNNING.value for r in runs)
         checked = complete and finished
-        verdicts = evaluate(getattr(self.scenario, "expects", ()), runs) if checked else []
+        verdicts = evaluate(self.scenario.expects, runs) if checked else []
         notes = {
             "exported_from": "dashboard",
             "resolution": "every step" if complete else
@@ -505,12 +538,12 @@ class RunScreen(Screen[None]):
         }
         if not checked:
             notes["claims_note"] = ("claims are checked on every step of finished runs: "
-                                    f"tui-optim run {getattr(self.scenario, 'name', 'FILE')} --headless")
+                                    f"tui-optim run {self.scenario.name} --headless")
         self._save("numbers", saving.save_numbers, runs, verdicts, self.scenario, self.save_dir,
                    self._stem(), **notes)
 
     def _stem(self) -> str:
-        return getattr(self.scenario, "name", None) or "tui-optim"
+        return self.scenario.name or "tui-optim"
 
     @work(thread=True, group="save", exit_on_error=False)
     def _save(self, what: str, write: Callable[..., saving.Saved], *args: Any, **kw: Any) -> None:
@@ -534,7 +567,7 @@ class RunScreen(Screen[None]):
 
     def action_help(self) -> None:
         table = keys.RUN_KEYS + ([keys.BACK] if self.can_go_back else [])
-        self.app.push_screen(HelpScreen(keys.help_lines(table), title=getattr(self.scenario, "title", "")))
+        self.app.push_screen(HelpScreen(keys.help_lines(table), title=self.scenario.title))
 
     def action_back(self) -> None:
         if self.zoomed:
