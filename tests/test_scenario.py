@@ -153,11 +153,20 @@ def test_regression_dataset_defaults_to_mse():
     assert "boundary" not in [p.kind for p in s.panes]
 
 
+def start_of(s, run: int = 0) -> tuple:
+    """The start a run begins from: its own, the surface's fixed one, or the one the engine
+    derives from the problem (engine/catalog.py says which)."""
+    from tui_optim.engine.surface_specs import build_surface
+
+    values = s.runs[run].values
+    return tuple(build_surface(s.problem.values, values["start"]).start.tolist())
+
+
 def test_data_surface_batch_size_and_start_dimension():
     s = load('title = "t"\n[problem]\ntype = "surface"\nsurface = "least_squares"\n'
              'n_features = 3\n')
     v = s.runs[0].values
-    assert v["batch_size"] == 0 and v["start"] == (0.0, 0.0, 0.0)
+    assert v["batch_size"] == 0 and v["start"] is None and start_of(s) == (0.0, 0.0, 0.0)
     assert s.problem.values["scales"] == (1.0, 1.0, 1.0)
 
 
@@ -167,16 +176,16 @@ def test_data_surface_batch_size_and_start_dimension():
 ])
 def test_default_start_matches_surface_dimension(surface, dim):
     s = load(f'title = "t"\n[problem]\ntype = "surface"\nsurface = "{surface}"\n')
-    assert len(s.runs[0].values["start"]) == dim
+    assert len(start_of(s)) == dim
 
 
 def test_quadratic_dimension_from_eigenvalues():
     s = load('title = "t"\n[problem]\ntype = "surface"\nsurface = "quadratic"\n'
              'eigenvalues = [1.0, 2.0, 3.0]\n')
-    assert s.runs[0].values["start"] == (-4.0, 3.0, -4.0) and s.problem.values["b"] == (0.0,) * 3
+    assert start_of(s) == (-4.0, 3.0, -4.0) and s.problem.values["b"] == (0.0,) * 3
     s = load('title = "t"\n[problem]\ntype = "surface"\nsurface = "quadratic"\n'
              'eigenvalues = [2.0, 4.0]\nb = [2.0, -4.0]\n')
-    assert s.runs[0].values["start"] == pytest.approx((-5.0, 4.0))  # θ* = (-1, 1)
+    assert start_of(s) == pytest.approx((-5.0, 4.0))  # θ* = (-1, 1)
 
 
 def test_tables_filled_with_defaults():
@@ -285,7 +294,7 @@ def test_problem_errors():
 def test_quadratic_matrix_checks():
     base = 'title = "t"\n[problem]\ntype = "surface"\nsurface = "quadratic"\n'
     s = load(base + "matrix = [[2.0, 1.0], [1.0, 2.0]]\n")
-    assert s.runs[0].values["start"] == (-4.0, 3.0)
+    assert start_of(s) == (-4.0, 3.0)
     assert "symmetric" in one(base + "matrix = [[2.0, 1.0], [0.0, 2.0]]\n").message
     assert "positive definite" in one(base + "matrix = [[1.0, 0.0], [0.0, -1.0]]\n").message
     assert one(base + "matrix = [[1.0], [0.0, 1.0]]\n").path == "problem.matrix[0]"

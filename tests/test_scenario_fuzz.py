@@ -24,7 +24,7 @@ from tui_optim.expect import evaluate
 from tui_optim.scenario import ExpectSpec, Scenario, ScenarioError, load_scenario, load_scenario_text
 from tui_optim.scenario.checks import FUNCTIONS, CheckError, parse_check
 from tui_optim.scenario.model import FrozenDict
-from tui_optim.scenario.keys import RUN_KEYS, SURFACE_COMMON, SURFACES, TOP_KEYS
+from tui_optim.scenario.keys import RUN_KEYS, SURFACE_COMMON, SURFACE_KEYS, SURFACES, TOP_KEYS
 from tui_optim.scenario.network_keys import CHAIN_PROBLEM_KEYS, NETWORK_PROBLEM_KEYS
 
 FUZZ = settings(max_examples=int(os.environ.get("TUI_OPTIM_FUZZ_EXAMPLES", "100")), deadline=None,
@@ -44,7 +44,7 @@ for _p in VALID_FILES:
         pass  # a broken built-in is test_scenario's business
 
 VOCAB = sorted(set(TOP_KEYS) | set(RUN_KEYS) | set(SURFACE_COMMON) | set(NETWORK_PROBLEM_KEYS)
-               | set(CHAIN_PROBLEM_KEYS) | {k for s in SURFACES.values() for k in s.keys}
+               | set(CHAIN_PROBLEM_KEYS) | {k for table in SURFACE_KEYS.values() for k in table}
                | {"from", "to", "num", "scale", "mode", "count", "name", "kind", "norm",
                   "claim", "check", "series", "log", "every", "sigmas"})
 WORDS = sorted(set(VOCAB) | {"surface", "network", "chain", "quadratic", "rosenbrock", "sgd",

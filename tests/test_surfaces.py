@@ -391,8 +391,8 @@ def test_sparse_coding_default_start_is_seeded_and_has_the_dimension():
     np.testing.assert_array_equal(a.start, b.start)
     np.testing.assert_array_equal(a.X, b.X)
     assert not np.array_equal(a.start, c.start)
-    from tui_optim.scenario.keys import SURFACES
-    assert SURFACES["sparse_coding"].dim(SPARSE) == a.dim
+    from tui_optim.scenario.keys import surface_dim
+    assert surface_dim("sparse_coding", SPARSE) == a.dim
     given = np.linspace(-1, 1, a.dim)
     np.testing.assert_array_equal(build_surface(SPARSE, given).start, given)
 

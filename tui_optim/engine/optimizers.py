@@ -29,75 +29,45 @@ from collections.abc import Mapping
 import numpy as np
 from numba import njit
 
+from . import catalog
 from .jit_options import PER_STEP
 
 from .lbfgs import lbfgs_update
 from .linalg import solve_inplace
 from .surfaces import LEAST_SQUARES, QUADRATIC, hessian
 
-SGD = 0
-MOMENTUM = 1
-NESTEROV = 2
-ADAGRAD = 3
-RMSPROP = 4
-ADAM = 5
-NEWTON = 6
-LBFGS = 7
-COORDINATE = 8
-
-CODES = {
-    "sgd": SGD,
-    "momentum": MOMENTUM,
-    "nesterov": NESTEROV,
-    "adagrad": ADAGRAD,
-    "rmsprop": RMSPROP,
-    "adam": ADAM,
-    "newton": NEWTON,
-    "lbfgs": LBFGS,
-    "coordinate": COORDINATE,
-}
+CODES = catalog.codes(catalog.OPTIMIZERS)
+BY_NAME = catalog.by_name(catalog.OPTIMIZERS)
+SGD, MOMENTUM, NESTEROV, ADAGRAD, RMSPROP, ADAM, NEWTON, LBFGS, COORDINATE = (
+    CODES[n] for n in ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "newton",
+                       "lbfgs", "coordinate"))
 
 # indices into op
 LR, ALPHA, RHO, RHO1, RHO2, DELTA, BIAS, DAMPING, HISTORY, LINE_SEARCH, CMODE, BLOCK = range(12)
 N_OP = 12
+# the op slot of every optimizer key (a key an optimizer does not take leaves its slot 0)
+SLOTS = {"lr": LR, "momentum": ALPHA, "rho": RHO, "rho1": RHO1, "rho2": RHO2, "delta": DELTA,
+         "bias_correction": BIAS, "damping": DAMPING, "history": HISTORY,
+         "line_search": LINE_SEARCH, "coordinate_mode": CMODE, "block": BLOCK}
 
 # op[CMODE]
 CMODE_EXACT, CMODE_GRADIENT, CMODE_BLOCK_EXACT = 0.0, 1.0, 2.0
-_CMODES = {"exact": CMODE_EXACT, "gradient": CMODE_GRADIENT, "block_exact": CMODE_BLOCK_EXACT}
-
-_DEFAULT_DELTA = {ADAGRAD: 1e-7, RMSPROP: 1e-6, ADAM: 1e-8}
+_AS_NUMBER = {"line_search": {"armijo": 1.0, "none": 0.0},
+              "coordinate_mode": {"exact": CMODE_EXACT, "gradient": CMODE_GRADIENT,
+                                  "block_exact": CMODE_BLOCK_EXACT}}
 
 
 def optimizer_params(run: Mapping) -> tuple[int, np.ndarray]:
-    """(code, op) from a run's resolved keys; missing keys take scenario-format.md's defaults."""
-    name = run.get("optimizer", "sgd") or "sgd"
-    if name not in CODES:
+    """(code, op) from a run's keys, completed from the catalog (engine/catalog.py)."""
+    name = run.get("optimizer") or "sgd"
+    if name not in BY_NAME:
         raise ValueError(f"unknown optimizer {name!r}")
-    code = CODES[name]
+    entry = BY_NAME[name]
+    values = catalog.complete(entry, {p.name: run.get(p.name) for p in entry.params})
     op = np.zeros(N_OP)
-    default_lr = 1.0 if code in (NEWTON, LBFGS) else 0.01
-    op[LR] = float(_get(run, "lr", default_lr))
-    op[ALPHA] = float(_get(run, "momentum", 0.9))
-    op[RHO] = float(_get(run, "rho", 0.9))
-    op[RHO1] = float(_get(run, "rho1", 0.9))
-    op[RHO2] = float(_get(run, "rho2", 0.999))
-    op[DELTA] = float(_get(run, "delta", _DEFAULT_DELTA.get(code, 1e-8)))
-    op[BIAS] = 1.0 if _get(run, "bias_correction", True) else 0.0
-    op[DAMPING] = float(_get(run, "damping", 0.0))
-    op[HISTORY] = float(max(1, int(_get(run, "history", 10))))
-    ls = _get(run, "line_search", "armijo" if code == LBFGS else "none")
-    op[LINE_SEARCH] = 1.0 if ls == "armijo" else 0.0
-    mode = _get(run, "coordinate_mode", "exact")
-    if mode not in _CMODES:
-        raise ValueError(f"unknown coordinate_mode {mode!r}")
-    op[CMODE] = _CMODES[mode]
-    op[BLOCK] = float(max(1, int(_get(run, "block", 1))))
-    return code, op
-
-
-def _get(run: Mapping, key: str, default):
-    v = run.get(key)
-    return default if v is None else v
+    for key, v in values.items():
+        op[SLOTS[key]] = _AS_NUMBER[key][v] if key in _AS_NUMBER else float(v)
+    return entry.code, op
 
 
 def state_shape(code: int, op: np.ndarray, d: int) -> tuple[tuple[int, int], int]:

@@ -23,52 +23,38 @@ from collections.abc import Mapping
 import numpy as np
 from numba import njit
 
+from . import catalog
 from .jit_options import PER_STEP
 
-CONSTANT = 0
-STEP = 1
-EXPONENTIAL = 2
-INVERSE_TIME = 3
-COSINE = 4
-CYCLIC = 5
-LINEAR = 6
-
-CODES = {
-    "constant": CONSTANT,
-    "step": STEP,
-    "exponential": EXPONENTIAL,
-    "inverse_time": INVERSE_TIME,
-    "cosine": COSINE,
-    "cyclic": CYCLIC,
-    "linear": LINEAR,
-}
+CODES = catalog.codes(catalog.SCHEDULES)
+BY_NAME = catalog.by_name(catalog.SCHEDULES)
+CONSTANT, STEP, EXPONENTIAL, INVERSE_TIME, COSINE, CYCLIC, LINEAR = (
+    CODES[n] for n in ("constant", "step", "exponential", "inverse_time", "cosine", "cyclic",
+                       "linear"))
 
 
 def schedule_params(schedule: Mapping | None, steps: int) -> tuple[int, np.ndarray]:
-    """(code, params) for a schedule table (None or {} is constant)."""
+    """(code, params) for a schedule table (None or {} is constant), its keys completed from
+    the catalog (engine/catalog.py)."""
     s = dict(schedule or {})
-    name = s.get("name", "constant")
-    if name not in CODES:
+    name = s.pop("name", None) or "constant"
+    if name not in BY_NAME:
         raise ValueError(f"unknown schedule {name!r}")
+    v = catalog.complete(BY_NAME[name], s, steps, what=f"schedule {name!r}")
     code = CODES[name]
     p = np.zeros(3)
-    p[0] = float(s.get("warmup", 0) or 0)
+    p[0] = float(v["warmup"])
     if code == STEP:
-        p[1] = float(s.get("every", max(1, steps // 4)))
-        p[2] = float(s.get("factor", 0.5))
-    elif code == EXPONENTIAL:
-        p[1] = float(s.get("rate", 0.99))
-    elif code == INVERSE_TIME:
-        p[1] = float(s.get("k", 0.01))
+        p[1], p[2] = float(v["every"]), float(v["factor"])
+    elif code in (EXPONENTIAL, INVERSE_TIME):
+        p[1] = float(v["rate" if code == EXPONENTIAL else "k"])
     elif code == COSINE:
-        p[1] = float(s.get("min_lr", 0.0))
-        p[2] = float(s.get("period", steps))
+        p[1], p[2] = float(v["min_lr"]), float(v["period"])
     elif code == CYCLIC:
-        p[1] = float(s.get("min_lr", 0.0))
-        p[2] = float(max(1, math.ceil(steps / max(1, int(s.get("cycles", 1))))))
+        p[1] = float(v["min_lr"])
+        p[2] = float(max(1, math.ceil(steps / int(v["cycles"]))))
     elif code == LINEAR:
-        p[1] = float(s.get("final_lr", 0.0))
-        p[2] = float(s.get("until", steps))
+        p[1], p[2] = float(v["final_lr"]), float(v["until"])
     return code, p
 
 

@@ -24,7 +24,8 @@ from tui_optim.scenario.builtin import resolve_scenario_path
 from tui_optim.scenario.checks import CheckError, parse_check
 from tui_optim.scenario.errors import Problem, Problems, ScenarioError
 from tui_optim.scenario.keys import (
-    OPTIMIZERS, PROBLEM_KEYS, RUN_KEYS, SURFACE_COMMON, SURFACES, TOP_KEYS, surface_dim,
+    OPTIMIZERS, PROBLEM_KEYS, RUN_KEYS, SURFACE_COMMON, SURFACE_KEYS, SURFACES, TOP_KEYS,
+    surface_dim,
 )
 from tui_optim.scenario.model import (
     ExpectSpec, FrozenDict, PaneSpec, ProblemSpec, RunSpec, Scenario,
@@ -234,14 +235,14 @@ class _Builder:
             elif Str(tuple(SURFACES)).check(s, "problem.surface", out) is not INVALID:
                 self.surface = s
             if self.surface:
-                keys = {**SURFACE_COMMON, **SURFACES[self.surface].keys}
+                keys = {**SURFACE_COMMON, **SURFACE_KEYS[self.surface]}
             else:
                 keys = dict(SURFACE_COMMON)
-                for info in SURFACES.values():
-                    keys.update(info.keys)
+                for table in SURFACE_KEYS.values():
+                    keys.update(table)
         else:
             keys = PROBLEM_KEYS[t]
-        elsewhere = {k: n for n, info in SURFACES.items() for k in info.keys}
+        elsewhere = {k: n for n, table in SURFACE_KEYS.items() for k in table}
         for k in p:
             if k in keys:
                 continue

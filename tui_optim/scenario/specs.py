@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
+from tui_optim.engine import catalog
 from tui_optim.scenario.errors import Problems
 
 
@@ -120,8 +121,8 @@ def _in_range(v, gt, ge, lt, le) -> bool:
 
 
 MAX_INT = 2**53        # no key takes more; above it an integer is no longer exact as a float
-MAX_STEPS = 10**10     # steps of one run, and every count measured in steps
-MAX_SIZE = 10**6       # samples of a data set, the batch
+MAX_STEPS, MAX_SIZE = catalog.MAX_STEPS, catalog.MAX_SIZE
+REQUIRED = catalog.REQUIRED    # default of a key that must be given
 
 
 @dataclass
@@ -271,12 +272,22 @@ def join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-class _Required:
-    def __repr__(self) -> str:
-        return "REQUIRED"
-
-
-REQUIRED: Any = _Required()  # default of a key that must be given
+def spec_of(param: catalog.Param) -> Spec:
+    """The checker of a key the catalog (engine/catalog.py) declares."""
+    bounds = dict(gt=param.gt, ge=param.ge, lt=param.lt, le=param.le)
+    if param.type == "float":
+        return Float(**bounds)
+    if param.type == "int":
+        return Int(ge=param.ge, le=MAX_INT if param.le is None else param.le)
+    if param.type == "bool":
+        return Bool()
+    if param.type == "str":
+        return Str(param.choices or None)
+    if param.type == "floats":
+        return List(Float(**bounds), min_len=1)
+    if param.type == "matrix":
+        return List(List(Float(), min_len=1), min_len=1)
+    raise ValueError(f"catalog key {param.name!r} has an unknown type {param.type!r}")
 
 PROBLEM_TYPES = ("surface", "network", "chain")
 

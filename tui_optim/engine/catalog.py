@@ -1,0 +1,329 @@
+"""The product's vocabulary, once: every optimizer, schedule, surface, activation, loss, init and
+pane kind, with its code, its keys (type, bounds, default, what it applies to) and its help.
+
+Numba-free, so both sides of the scenario/engine wall read it: the scenario layer builds its
+key tables from it (tui_optim/scenario/keys.py) and fills every default from it, the engine
+takes its integer codes from it and completes a table's values from it in one call
+(`complete`), the help screen and docs/scenario-format.md's tables are made from it.
+
+Adding an optimizer is one `Optimizer` entry here plus its update branch in optimizers.py;
+adding a 2-D surface one `Surface` entry plus its f, g and H in surfaces.py; adding a pane
+kind one `PaneKind` entry plus its module in ui/panes/ (and its keys in scenario/panes.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Any = _Required()     # a key without a default: the scenario must give it
+RUN_STEPS = "run steps"         # a default that is the run's own number of steps
+
+MAX_STEPS = 10**10      # steps of one run, and every count measured in steps
+MAX_SIZE = 10**6        # samples of a data set, the batch
+
+
+@dataclass(frozen=True)
+class Param:
+    """One key: its type, its bounds, its default and a few words for the docs.
+
+    type: "float", "int", "bool", "str", "floats" (a list), "matrix" (a list of lists).
+    default: a value, None (absent: the engine derives it), REQUIRED, RUN_STEPS, or a function
+    of the table being completed (e.g. a default that depends on the data set).
+    """
+
+    name: str
+    type: str
+    default: Any = None
+    help: str = ""
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+    lt: float | None = None
+    choices: tuple[str, ...] = ()
+
+    def default_for(self, values: Mapping[str, Any], steps: int | None = None) -> Any:
+        if callable(self.default):
+            return self.default(values)
+        if self.default == RUN_STEPS:
+            return steps
+        return self.default
+
+    def shown_default(self) -> str:
+        """The default as the docs write it."""
+        d = self.default
+        if d is REQUIRED:
+            return "required"
+        if d == RUN_STEPS:
+            return "run steps"
+        if callable(d) or d is None:
+            return "derived"
+        if isinstance(d, bool):
+            return "true" if d else "false"
+        if isinstance(d, str):
+            return f'"{d}"'
+        return f"{d:g}" if isinstance(d, float) else str(d)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A named thing with an integer code (kernels dispatch on codes) and its keys."""
+
+    name: str
+    code: int
+    help: str = ""
+    params: tuple[Param, ...] = ()
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(f"{self.name} has no key {name!r}")
+
+
+@dataclass(frozen=True)
+class Optimizer(Entry):
+    formula: str = ""
+    fast_path: bool = False         # a hand-specialised 2-D kernel exists (no schedule etc.)
+
+
+@dataclass(frozen=True)
+class Schedule(Entry):
+    formula: str = ""
+
+
+@dataclass(frozen=True)
+class Surface(Entry):
+    formula: str = ""
+    dim: int | None = None          # None: from the keys (see surface_dim)
+    start: tuple[float, ...] | None = None   # fixed default start; None: computed
+
+
+@dataclass(frozen=True)
+class PaneKind:
+    kind: str
+    problems: tuple[str, ...]       # problem types it can show
+    help: str
+
+
+def complete(entry: Entry, values: Mapping[str, Any] | None, steps: int | None = None,
+             what: str = "") -> dict[str, Any]:
+    """`values` with every key of `entry` present: the given value, else the catalog's default.
+    A missing REQUIRED key is a ValueError naming it (the scenario layer reports it first)."""
+    values = dict(values or {})
+    out = dict(values)
+    for p in entry.params:
+        if values.get(p.name) is None:
+            d = p.default_for(values, steps)
+            if d is REQUIRED:
+                raise ValueError(f"{what or entry.name} needs {p.name!r}")
+            out[p.name] = d
+    return out
+
+
+def by_name(entries: Iterable[Entry]) -> dict[str, Entry]:
+    return {e.name: e for e in entries}
+
+
+def codes(entries: Iterable[Entry]) -> dict[str, int]:
+    return {e.name: e.code for e in entries}
+
+
+def _lr(default: float = 0.01) -> Param:
+    return Param("lr", "float", default, "ε", gt=0)
+
+
+def _unit(name: str, default: float, help: str) -> Param:
+    return Param(name, "float", default, help, ge=0, lt=1)
+
+
+# ---------------------------------------------------------------- optimizers (optimizers.py)
+
+OPTIMIZERS: tuple[Optimizer, ...] = (
+    Optimizer("sgd", 0, "plain gradient descent", (_lr(),), "θ ← θ − ε g", fast_path=True),
+    Optimizer("momentum", 1, "heavy ball", (_lr(), _unit("momentum", 0.9, "α")),
+              "v ← α v − ε g ; θ ← θ + v"),
+    Optimizer("nesterov", 2, "momentum with the gradient at the look-ahead point",
+              (_lr(), _unit("momentum", 0.9, "α")), "g at θ + α v ; v ← α v − ε g ; θ ← θ + v"),
+    Optimizer("adagrad", 3, "per-coordinate rates from the sum of squared gradients",
+              (_lr(), Param("delta", "float", 1e-7, "δ", gt=0)),
+              "r ← r + g⊙g ; θ ← θ − ε g / (δ + √r)"),
+    Optimizer("rmsprop", 4, "per-coordinate rates from a moving average of squared gradients",
+              (_lr(), _unit("rho", 0.9, "ρ"), Param("delta", "float", 1e-6, "δ", gt=0)),
+              "r ← ρ r + (1−ρ) g⊙g ; θ ← θ − ε g / √(δ + r)"),
+    Optimizer("adam", 5, "momentum and RMSProp with bias correction",
+              (_lr(), _unit("rho1", 0.9, "ρ1"), _unit("rho2", 0.999, "ρ2"),
+               Param("delta", "float", 1e-8, "δ", gt=0),
+               Param("bias_correction", "bool", True, "divide by 1 − ρ^t")),
+              "s ← ρ1 s + (1−ρ1) g ; r ← ρ2 r + (1−ρ2) g⊙g ; θ ← θ − ε ŝ / (√r̂ + δ)",
+              fast_path=True),
+    Optimizer("newton", 6, "second order: the exact Hessian",
+              (_lr(1.0), Param("damping", "float", 0.0, "H + damping·I", ge=0)),
+              "θ ← θ − ε (H + damping·I)⁻¹ g"),
+    Optimizer("lbfgs", 7, "quasi-Newton from the last m steps",
+              (_lr(1.0), Param("history", "int", 10, "memory m", ge=1, le=1000),
+               Param("line_search", "str", "armijo", "backtracking line search",
+                     choices=("armijo", "none"))),
+              "two-loop recursion over the last m (s, y) pairs"),
+    Optimizer("coordinate", 8, "one block of coordinates per update, cyclically",
+              (_lr(), Param("coordinate_mode", "str", "exact",
+                            "exact line minimisation (quadratics), a gradient step, or exact "
+                            "minimisation over the blocks W and H (sparse_coding)",
+                            choices=("exact", "gradient", "block_exact")),
+               Param("block", "int", 1, "coordinates per block", ge=1, le=1000)),
+              "θ_B ← θ_B − H_BB⁻¹ g_B (exact) or θ_B ← θ_B − ε g_B"),
+)
+
+# ---------------------------------------------------------------- schedules (schedules.py)
+
+WARMUP = Param("warmup", "int", 0, "updates over which ε grows linearly from 0", ge=0,
+                le=MAX_STEPS)
+
+
+def _steps(name: str, default: Any) -> Param:
+    return Param(name, "int", default, ge=1, le=MAX_STEPS)
+
+
+SCHEDULES: tuple[Schedule, ...] = (
+    Schedule("constant", 0, "", (WARMUP,), "ε"),
+    Schedule("step", 1, "", (WARMUP, _steps("every", REQUIRED),
+                             Param("factor", "float", 0.5, gt=0)), "ε · factor^⌊t/every⌋"),
+    Schedule("exponential", 2, "", (WARMUP, Param("rate", "float", REQUIRED, gt=0)), "ε · rate^t"),
+    Schedule("inverse_time", 3, "", (WARMUP, Param("k", "float", REQUIRED, ge=0)), "ε / (1 + k t)"),
+    Schedule("cosine", 4, "", (WARMUP, Param("min_lr", "float", 0.0, ge=0),
+                               _steps("period", RUN_STEPS)),
+             "min + ½(ε − min)(1 + cos π t/period)"),
+    Schedule("cyclic", 5, "", (WARMUP, _steps("cycles", REQUIRED),
+                               Param("min_lr", "float", 0.0, ge=0)),
+             "cosine restarted `cycles` times (snapshot ensembles)"),
+    Schedule("linear", 6, "", (WARMUP, Param("final_lr", "float", REQUIRED, ge=0),
+                               _steps("until", REQUIRED)),
+             "linear from ε to final_lr at `until`, then constant"),
+)
+
+# ---------------------------------------------------------------- surfaces (surfaces.py)
+
+_DATA = (
+    Param("n_samples", "int", 200, ge=1, le=MAX_SIZE),
+    Param("n_features", "int", 2, ge=1, le=1000),
+    Param("scales", "floats", None, "feature scales (all 1)", gt=0),
+    Param("noise", "float", 0.1, ge=0),
+    Param("data_seed", "int", 0, ge=0),
+)
+
+SURFACES: tuple[Surface, ...] = (
+    Surface("quadratic", 0, "", (
+        Param("eigenvalues", "floats", None, "all > 0 unless allow_indefinite"),
+        Param("allow_indefinite", "bool", False),
+        Param("angle", "float", 0.0, "degrees, 2-D rotation of the eigenbasis"),
+        Param("rotation_seed", "int", None, "random orthogonal basis for d > 2", ge=0),
+        Param("matrix", "matrix", None, "the full symmetric A instead of eigenvalues"),
+        Param("b", "floats", None, "zeros"),
+        Param("c", "float", 0.0)), "½ wᵀAw + bᵀw + c"),
+    Surface("rosenbrock", 1, "", (Param("a", "float", 1.0), Param("b", "float", 100.0)),
+            "(a − x)² + b (y − x²)²", dim=2, start=(-1.2, 1.0)),
+    Surface("beale", 2, "", (), "(1.5 − x + xy)² + (2.25 − x + xy²)² + (2.625 − x + xy³)²",
+            dim=2, start=(1.0, 1.5)),
+    Surface("himmelblau", 3, "", (), "(x² + y − 11)² + (x + y² − 7)²", dim=2, start=(0.0, 0.0)),
+    Surface("rastrigin", 4, "", (Param("A", "float", 10.0, ge=0),
+                                 Param("dim", "int", 2, ge=1, le=1000)),
+            "A d + Σ (xᵢ² − A cos 2πxᵢ)"),
+    Surface("saddle", 5, "", (), "x² − y²", dim=2, start=(1.5, 1e-3)),
+    Surface("monkey_saddle", 6, "", (), "x³ − 3xy²", dim=2, start=(1.5, 1e-3)),
+    Surface("double_well", 7, "", (Param("a", "float", 1.0, gt=0), Param("tilt", "float", 0.3)),
+            "(x² − a)² + tilt·x", dim=1, start=(1.5,)),
+    Surface("wiggly", 8, "", (Param("amplitude", "float", 1.0, ge=0),
+                              Param("frequency", "float", 10.0, gt=0)),
+            "x² + amplitude·(1 − cos(frequency·x))", dim=1, start=(2.5,)),
+    Surface("cliff", 9, "", (Param("height", "float", 100.0, gt=0),
+                             Param("sharpness", "float", 50.0, gt=0),
+                             Param("position", "float", 1.0)),
+            "½(x² + y²) + height·σ(sharpness·(x − position))", dim=2, start=(3.0, 1.0)),
+    Surface("least_squares", 10, "", _DATA, "(1/2m) ‖Xw − y‖² on generated data"),
+    Surface("logistic", 11, "", _DATA + (Param("separable", "bool", False),
+                                         Param("margin", "float", 0.5, ge=0)),
+            "mean logistic loss on generated labels"),
+    Surface("sparse_coding", 12, "", (
+        Param("n_samples", "int", 30, ge=1, le=10**4), Param("n_atoms", "int", 4, ge=1, le=100),
+        Param("n_features", "int", 6, ge=1, le=100), Param("l1", "float", 0.5, ge=0),
+        Param("w_decay", "float", 0.0, ge=0), Param("noise", "float", 0.05, ge=0),
+        Param("data_seed", "int", 0, ge=0)), "l1·Σ|H| + Σ(X − WᵀH)² + w_decay·ΣW²"),
+)
+
+
+def surface_dim(surface: Surface, problem: Mapping[str, Any]) -> int | None:
+    """The dimension of θ the problem table fixes (None: the run's start decides)."""
+    if surface.dim is not None:
+        return surface.dim
+    p = complete(surface, problem)
+    if surface.name == "quadratic":
+        given = p["matrix"] if p["matrix"] is not None else p["eigenvalues"]
+        return len(given) if given is not None else None
+    if surface.name == "rastrigin":
+        return p["dim"]
+    if surface.name == "sparse_coding":        # θ = (W, H) flattened
+        return p["n_atoms"] * (p["n_features"] + p["n_samples"])
+    return p["n_features"]                      # the data surfaces: one weight per feature
+
+
+# ---------------------------------------------------------------- networks (network/codes.py)
+
+ACTIVATIONS: tuple[Entry, ...] = (
+    Entry("linear", 0, "identity"), Entry("sigmoid", 1, "1 / (1 + e^−z)"),
+    Entry("tanh", 2, "tanh z"), Entry("relu", 3, "max(0, z)"),
+    Entry("leaky_relu", 4, "max(slope·z, z)"), Entry("prelu", 5, "leaky ReLU with a learned slope"),
+    Entry("elu", 6, "z, or α(e^z − 1) below 0"), Entry("maxout", 7, "max over k linear pieces"),
+)
+LOSSES: tuple[Entry, ...] = (
+    Entry("cross_entropy", 0, "softmax cross-entropy (classes)"),
+    Entry("bce", 1, "binary cross-entropy of a sigmoid output"),
+    Entry("mse", 2, "mean squared error (regression)"),
+)
+INITS: tuple[Entry, ...] = (
+    Entry("zeros", 0, "all weights 0 (symmetry never breaks)"),
+    Entry("constant", 1, "all weights init_scale"), Entry("normal", 2, "N(0, init_std²)"),
+    Entry("uniform", 3, "U(−init_scale, init_scale)"),
+    Entry("xavier", 4, "U(±√(6/(fan_in + fan_out)))"), Entry("he", 5, "N(0, 2/fan_in)"),
+    Entry("normalized", 6, "Glorot's normalized uniform"),
+    Entry("sparse", 7, "init_sparse_k nonzero weights per unit"),
+)
+
+# ---------------------------------------------------------------- panes (ui/panes/)
+
+PANES: tuple[PaneKind, ...] = (
+    PaneKind("surface", ("surface",),
+             "objective as shaded level bands (log f), each run's path, ● current point, "
+             "★ minima, × saddles"),
+    PaneKind("trace", ("surface", "network", "chain"),
+             "a series over steps for every run; log panes plot log10 of the value, guides are "
+             "theory lines"),
+    PaneKind("layers", ("network", "chain"),
+             "one line per layer: gradient norm, update/weight ratio (healthy ≈ 1e-3), "
+             "activation std"),
+    PaneKind("heat", ("network", "chain"), "layer × step strip of a per-layer series on a log scale"),
+    PaneKind("histograms", ("network",),
+             "activation histograms per layer (pre = before BN/nonlinearity, act = after)"),
+    PaneKind("boundary", ("network",), "predicted class regions of 2-D data with the training points"),
+    PaneKind("gradcheck", ("network",),
+             "relative error between analytic and finite-difference gradients per layer"),
+)
+
+
+def _check_unique() -> None:
+    """Names and codes are unique per table, and a key shared by optimizers is the same key."""
+    for table in (OPTIMIZERS, SCHEDULES, SURFACES, ACTIVATIONS, LOSSES, INITS):
+        assert len({e.name for e in table}) == len({e.code for e in table}) == len(table)
+    seen: dict[str, Param] = {}
+    for o in OPTIMIZERS:
+        for p in o.params:
+            q = seen.setdefault(p.name, p)
+            assert (q.type, q.ge, q.gt, q.le, q.lt, q.choices) == (p.type, p.ge, p.gt, p.le, p.lt, p.choices), p.name
+
+
+_check_unique()
