@@ -78,3 +78,12 @@ def test_the_claims_page_matches_the_scenarios():
 
     page = Path(__file__).parent.parent / "docs" / "claims.md"
     assert page.read_text() == claims_table()
+
+
+def test_the_format_doc_tables_are_the_catalog():
+    """docs/scenario-format.md's optimizer, schedule, surface and pane tables are made from the
+    catalog (regenerate them when it changes: python -m tui_optim.scenario.catalog_doc)."""
+    from tui_optim.scenario.catalog_doc import DOC, update
+
+    text = DOC.read_text(encoding="utf-8")
+    assert update(text) == text

@@ -68,7 +68,7 @@ class Param:
             return "true" if d else "false"
         if isinstance(d, str):
             return f'"{d}"'
-        return f"{d:g}" if isinstance(d, float) else str(d)
+        return f"{d:g}".replace("e-0", "e-") if isinstance(d, float) else str(d)
 
 
 @dataclass(frozen=True)
@@ -219,12 +219,13 @@ _DATA = (
 
 SURFACES: tuple[Surface, ...] = (
     Surface("quadratic", 0, "", (
-        Param("eigenvalues", "floats", None, "all > 0 unless allow_indefinite"),
+        Param("eigenvalues", "floats", None, "required unless `matrix`; all > 0 unless "
+              "`allow_indefinite = true`"),
         Param("allow_indefinite", "bool", False),
         Param("angle", "float", 0.0, "degrees, 2-D rotation of the eigenbasis"),
         Param("rotation_seed", "int", None, "random orthogonal basis for d > 2", ge=0),
         Param("matrix", "matrix", None, "the full symmetric A instead of eigenvalues"),
-        Param("b", "floats", None, "zeros"),
+        Param("b", "floats", None, "zeros by default"),
         Param("c", "float", 0.0)), "½ wᵀAw + bᵀw + c"),
     Surface("rosenbrock", 1, "", (Param("a", "float", 1.0), Param("b", "float", 100.0)),
             "(a − x)² + b (y − x²)²", dim=2, start=(-1.2, 1.0)),
@@ -237,14 +238,17 @@ SURFACES: tuple[Surface, ...] = (
     Surface("saddle", 5, "", (), "x² − y²", dim=2, start=(1.5, 1e-3)),
     Surface("monkey_saddle", 6, "", (), "x³ − 3xy²", dim=2, start=(1.5, 1e-3)),
     Surface("double_well", 7, "", (Param("a", "float", 1.0, gt=0), Param("tilt", "float", 0.3)),
-            "(x² − a)² + tilt·x", dim=1, start=(1.5,)),
+            "(x² − a)² + tilt·x (1-D)", dim=1, start=(1.5,)),
     Surface("wiggly", 8, "", (Param("amplitude", "float", 1.0, ge=0),
                               Param("frequency", "float", 10.0, gt=0)),
-            "x² + amplitude·(1 − cos(frequency·x))", dim=1, start=(2.5,)),
+            "x² + amplitude·(1 − cos(frequency·x)) (1-D; global minimum f(0) = 0, a local minimum "
+            "in every ripple when frequency²·amplitude > 2)", dim=1, start=(2.5,)),
     Surface("cliff", 9, "", (Param("height", "float", 100.0, gt=0),
                              Param("sharpness", "float", 50.0, gt=0),
                              Param("position", "float", 1.0)),
-            "½(x² + y²) + height·σ(sharpness·(x − position))", dim=2, start=(3.0, 1.0)),
+            "½(x² + y²) + height·σ(sharpness·(x − position)), σ(z) = 1/(1 + e^−z): a gentle bowl "
+            "with a wall `height` high and ~1/sharpness wide at x = position, slope up to "
+            "height·sharpness/4", dim=2, start=(3.0, 1.0)),
     Surface("least_squares", 10, "", _DATA, "(1/2m) ‖Xw − y‖² on generated data"),
     Surface("logistic", 11, "", _DATA + (Param("separable", "bool", False),
                                          Param("margin", "float", 0.5, ge=0)),
@@ -253,7 +257,7 @@ SURFACES: tuple[Surface, ...] = (
         Param("n_samples", "int", 30, ge=1, le=10**4), Param("n_atoms", "int", 4, ge=1, le=100),
         Param("n_features", "int", 6, ge=1, le=100), Param("l1", "float", 0.5, ge=0),
         Param("w_decay", "float", 0.0, ge=0), Param("noise", "float", 0.05, ge=0),
-        Param("data_seed", "int", 0, ge=0)), "l1·Σ|H| + Σ(X − WᵀH)² + w_decay·ΣW²"),
+        Param("data_seed", "int", 0, ge=0)), "J(W, H) = l1·Σ|H| + Σ(X − WᵀH)² + w_decay·ΣW²"),
 )
 
 
@@ -298,17 +302,19 @@ INITS: tuple[Entry, ...] = (
 
 PANES: tuple[PaneKind, ...] = (
     PaneKind("surface", ("surface",),
-             "objective as shaded level bands (log f), each run's path, ● current point, "
-             "★ minima, × saddles"),
+             "the objective as shaded level bands (log f) and every run's path: ● current point, "
+             "★ minima, ✕ saddles (1-D: the curve with the iterates)"),
     PaneKind("trace", ("surface", "network", "chain"),
-             "a series over steps for every run; log panes plot log10 of the value, guides are "
-             "theory lines"),
+             "a series over steps for every run, the run's number at the head of its line; log "
+             "panes plot log10 of the value, guides are theory lines; a run that explodes or "
+             "diverges leaves through the edge with a marker instead of taking the y-range"),
     PaneKind("layers", ("network", "chain"),
-             "one line per layer: gradient norm, update/weight ratio (healthy ≈ 1e-3), "
-             "activation std"),
+             "one line per layer `layer.i.<series>`: gradient norm, update/weight ratio "
+             "(healthy ≈ 1e-3), activation std; or, with x = \"layer\", the profile over the layers"),
     PaneKind("heat", ("network", "chain"), "layer × step strip of a per-layer series on a log scale"),
     PaneKind("histograms", ("network",),
-             "activation histograms per layer (pre = before BN/nonlinearity, act = after)"),
+             "activation histograms per layer as small multiples (pre = before BN/nonlinearity, "
+             "act = after), runs side by side; the share outside the bins shows as ◂12% / 3%▸"),
     PaneKind("boundary", ("network",), "predicted class regions of 2-D data with the training points"),
     PaneKind("gradcheck", ("network",),
              "relative error between analytic and finite-difference gradients per layer"),

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import ordered
+from . import catalog, ordered
 from . import surfaces as S
 from .data_surfaces import make_data
 from . import sparse_coding as SC
@@ -35,18 +35,6 @@ _DEFAULT_WINDOW = {
     S.WIGGLY: (-3.0, 3.0, 0.0, 0.0),
     S.CLIFF: (-3.0, 4.0, -3.0, 3.0),
 }
-_DEFAULT_START = {
-    S.ROSENBROCK: (-1.2, 1.0),
-    S.BEALE: (1.0, 1.5),
-    S.HIMMELBLAU: (0.0, 0.0),
-    S.SADDLE: (1.5, 1e-3),
-    S.MONKEY_SADDLE: (1.5, 1e-3),
-    S.DOUBLE_WELL: (1.5,),
-    S.WIGGLY: (2.5,),
-    S.CLIFF: (3.0, 1.0),
-}
-
-
 @dataclass
 class SurfaceSpec:
     name: str
@@ -107,9 +95,11 @@ def build_surface(problem: Mapping, start=None, standardize: bool = False) -> Su
     `standardize` (data surfaces, a run key): features scaled to zero mean, unit variance.
     """
     name = problem.get("surface")
-    if name not in S.CODES:
+    if name not in S.BY_NAME:
         raise ValueError(f"unknown surface {name!r}")
-    code = S.CODES[name]
+    entry = S.BY_NAME[name]
+    code = entry.code
+    problem = catalog.complete(entry, problem)      # every key of this surface, defaults filled
     start = None if start is None else np.asarray(start, dtype=np.float64).ravel()
     X = np.zeros((0, 0))
     Y = np.zeros(0)
@@ -121,8 +111,8 @@ def build_surface(problem: Mapping, start=None, standardize: bool = False) -> Su
     if code == S.QUADRATIC:
         A = _quadratic_matrix(problem)
         d = A.shape[0]
-        b = _vec(problem.get("b"), d)
-        c = float(problem.get("c", 0.0) or 0.0)
+        b = _vec(problem["b"], d)
+        c = float(problem["c"])
         sp = np.concatenate([[d, c], A.ravel(), b])
         ev = np.linalg.eigvalsh(A)
         if np.all(np.abs(ev) > 0):
@@ -134,8 +124,8 @@ def build_surface(problem: Mapping, start=None, standardize: bool = False) -> Su
         default_start = (theta_star if theta_star is not None else np.zeros(d)) + np.resize(
             [-4.0, 3.0] if d > 1 else [2.0], d)
     elif code == S.ROSENBROCK:
-        a = float(problem.get("a", 1.0))
-        sp = np.array([a, float(problem.get("b", 100.0))])
+        a = float(problem["a"])
+        sp = np.array([a, float(problem["b"])])
         theta_star = np.array([a, a * a])
     elif code == S.BEALE:
         sp = np.zeros(0)
@@ -145,32 +135,30 @@ def build_surface(problem: Mapping, start=None, standardize: bool = False) -> Su
         minima = [np.array(p) for p in _HIMMELBLAU_MINIMA]
         saddles = [np.array(p) for p in _HIMMELBLAU_SADDLES]
     elif code == S.RASTRIGIN:
-        sp = np.array([float(problem.get("A", 10.0))])
-        d = len(start) if start is not None else int(problem.get("dim", 2) or 2)
+        sp = np.array([float(problem["A"])])
+        d = len(start) if start is not None else int(problem["dim"])
         theta_star = np.zeros(d)
         default_start = np.resize([3.2, -2.7], d)
     elif code in (S.SADDLE, S.MONKEY_SADDLE):
         sp = np.zeros(0)
         saddles = [np.zeros(2)]
     elif code == S.DOUBLE_WELL:
-        sp = np.array([float(problem.get("a", 1.0)), float(problem.get("tilt", 0.3))])
+        sp = np.array([float(problem["a"]), float(problem["tilt"])])
     elif code == S.WIGGLY:
-        sp = np.array([float(problem.get("amplitude", 1.0)), float(problem.get("frequency", 10.0))])
+        sp = np.array([float(problem["amplitude"]), float(problem["frequency"])])
         theta_star = np.zeros(1)
     elif code == S.CLIFF:
-        sp = np.array([float(problem.get("height", 100.0)), float(problem.get("sharpness", 50.0)),
-                       float(problem.get("position", 1.0))])
+        sp = np.array([float(problem["height"]), float(problem["sharpness"]),
+                       float(problem["position"])])
     elif code == S.SPARSE_CODING:
         sp, X, default_start = make_sparse_data(
-            int(problem.get("n_samples", 30)), int(problem.get("n_atoms", 4)),
-            int(problem.get("n_features", 6)), float(problem.get("noise", 0.05)),
-            int(problem.get("data_seed", 0)), float(problem.get("l1", 0.5)),
-            float(problem.get("w_decay", 0.0)))
+            int(problem["n_samples"]), int(problem["n_atoms"]), int(problem["n_features"]),
+            float(problem["noise"]), int(problem["data_seed"]), float(problem["l1"]),
+            float(problem["w_decay"]))
     else:  # data surfaces
-        X, Y, _ = make_data(name, int(problem.get("n_samples", 200)),
-                            int(problem.get("n_features", 2)), problem.get("scales"),
-                            float(problem.get("noise", 0.1)), int(problem.get("data_seed", 0)),
-                            bool(problem.get("separable", False)),
+        X, Y, _ = make_data(name, int(problem["n_samples"]), int(problem["n_features"]),
+                            problem["scales"], float(problem["noise"]),
+                            int(problem["data_seed"]), bool(problem.get("separable", False)),
                             float(problem.get("margin", 0.5)))
         if standardize:
             sd = X.std(axis=0)
@@ -185,8 +173,7 @@ def build_surface(problem: Mapping, start=None, standardize: bool = False) -> Su
 
     sp = np.ascontiguousarray(sp, dtype=np.float64)
     if start is None:
-        start = np.asarray(default_start if default_start is not None else _DEFAULT_START[code],
-                           np.float64)
+        start = np.asarray(default_start if default_start is not None else entry.start, np.float64)
     d = start.shape[0]
     spec = SurfaceSpec(name, code, sp, X, Y, start, None, None, np.zeros((0, 2)),
                        np.zeros((0, 2)), np.zeros(4), d == 1, np.zeros(d), np.zeros(d),
@@ -322,16 +309,19 @@ def _map_points(spec: SurfaceSpec, pts, given: bool) -> np.ndarray:
 
 
 def _quadratic_matrix(problem: Mapping) -> np.ndarray:
-    m = problem.get("matrix")
+    """A from a completed quadratic table: the symmetric part of `matrix`, or Q diag(λ) Qᵀ."""
+    m = problem["matrix"]
     if m is not None:
         A = np.asarray(m, dtype=np.float64)
         return np.ascontiguousarray(0.5 * (A + A.T))
-    ev = np.asarray(problem.get("eigenvalues", [1.0, 1.0]), dtype=np.float64).ravel()
+    if problem["eigenvalues"] is None:
+        raise ValueError("a quadratic needs 'eigenvalues' (or a full 'matrix')")
+    ev = np.asarray(problem["eigenvalues"], dtype=np.float64).ravel()
     d = ev.shape[0]
     if d == 2:
-        a = np.deg2rad(float(problem.get("angle", 0.0) or 0.0))
+        a = np.deg2rad(float(problem["angle"]))
         Q = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
-    elif d > 2 and problem.get("rotation_seed") is not None:
+    elif d > 2 and problem["rotation_seed"] is not None:
         rng = np.random.default_rng(int(problem["rotation_seed"]))
         Q, R = np.linalg.qr(rng.standard_normal((d, d)))
         Q = Q * np.sign(np.diag(R))

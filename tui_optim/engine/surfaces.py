@@ -31,40 +31,18 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from . import catalog
 from .jit_options import PER_STEP
 
 from .data_surfaces import data_f_grad, data_f_grad_rows, data_hessian
 from .scalar import sigmoid
 
-QUADRATIC = 0
-ROSENBROCK = 1
-BEALE = 2
-HIMMELBLAU = 3
-RASTRIGIN = 4
-SADDLE = 5
-MONKEY_SADDLE = 6
-DOUBLE_WELL = 7
-WIGGLY = 8
-CLIFF = 9
-LEAST_SQUARES = 10
-LOGISTIC = 11
-SPARSE_CODING = 12
-
-CODES = {
-    "quadratic": QUADRATIC,
-    "rosenbrock": ROSENBROCK,
-    "beale": BEALE,
-    "himmelblau": HIMMELBLAU,
-    "rastrigin": RASTRIGIN,
-    "saddle": SADDLE,
-    "monkey_saddle": MONKEY_SADDLE,
-    "double_well": DOUBLE_WELL,
-    "wiggly": WIGGLY,
-    "cliff": CLIFF,
-    "least_squares": LEAST_SQUARES,
-    "logistic": LOGISTIC,
-    "sparse_coding": SPARSE_CODING,
-}
+CODES = catalog.codes(catalog.SURFACES)
+BY_NAME = catalog.by_name(catalog.SURFACES)
+(QUADRATIC, ROSENBROCK, BEALE, HIMMELBLAU, RASTRIGIN, SADDLE, MONKEY_SADDLE, DOUBLE_WELL, WIGGLY,
+ CLIFF, LEAST_SQUARES, LOGISTIC, SPARSE_CODING) = (CODES[n] for n in (
+    "quadratic", "rosenbrock", "beale", "himmelblau", "rastrigin", "saddle", "monkey_saddle",
+    "double_well", "wiggly", "cliff", "least_squares", "logistic", "sparse_coding"))
 DATA_CODES = (LEAST_SQUARES, LOGISTIC)
 ONE_D_CODES = (DOUBLE_WELL, WIGGLY)
 

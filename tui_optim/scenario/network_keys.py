@@ -6,15 +6,16 @@ Kept apart from keys.py so the network engine's owner can extend it without touc
 
 from __future__ import annotations
 
+from tui_optim.engine import catalog
 from tui_optim.scenario.specs import (
     MAX_SIZE, MAX_STEPS, PROBLEM_TYPES, REQUIRED, Bool, Float, Int, Key, List, Range, Str,
 )
 
 DATASETS = ("spiral", "circles", "xor", "moons", "blobs", "linear", "polynomial", "gaussian", "csv")
 REGRESSION_DATASETS = ("linear", "polynomial")
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "maxout", "linear")
-LOSSES = ("cross_entropy", "bce", "mse")
-INITS = ("zeros", "constant", "normal", "uniform", "xavier", "he", "normalized", "sparse")
+ACTIVATIONS = tuple(catalog.codes(catalog.ACTIVATIONS))
+LOSSES = tuple(catalog.codes(catalog.LOSSES))
+INITS = tuple(catalog.codes(catalog.INITS))
 
 
 def _table(*ks: Key) -> dict[str, Key]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from tui_optim.engine import series
+from tui_optim.engine import catalog, series
 from tui_optim.scenario.errors import Problems
 from tui_optim.scenario.specs import (
     INVALID, Bool, Float, Int, List, Spec, Str, check_keys, join, show, suggest,
@@ -46,30 +46,29 @@ class _Guides(Spec):
 
 LAYER_SERIES = series.LAYER          # the per-layer series the engine emits
 
-# kind -> (problem types it can show, {key: (spec, default)}); run None = the first run.
-PANE_KINDS: dict[str, tuple[tuple[str, ...], dict[str, tuple[Spec, Any]]]] = {
-    "surface": (("surface",), {"coords": (List(Int(ge=0), length=2), (0, 1)),
-                               "project": (Str(("eigen",)), None)}),
-    "trace": (("surface", "network", "chain"), {
+# kind -> {key: (spec, default)}; run None = the first run. The kinds, the problem types each
+# can show and their help are the catalog's (engine/catalog.py PANES).
+PANE_KEYS: dict[str, dict[str, tuple[Spec, Any]]] = {
+    "surface": {"coords": (List(Int(ge=0), length=2), (0, 1)), "project": (Str(("eigen",)), None)},
+    "trace": {
         "series": (Str(), "loss"), "log": (Bool(), False), "runs": (List(_Label()), None),
         "guides": (_Guides(), ()), "title": (Str(), None), "ylabel": (Str(), None),
         "xlabel": (Str(), None), "ylim": (List(Float(), length=2), None),
-        "range": (Str(("calm", "all")), "calm")}),
-    "layers": (("network", "chain"), {"series": (Str(LAYER_SERIES), "grad_norm"),
-                                      "log": (Bool(), True), "run": (_Label(), None),
-                                      "x": (Str(("step", "layer")), "step"),
-                                      "at": (Str(("last", "first")), "last"),
-                                      "runs": (List(_Label()), None), "guides": (_Guides(), ()),
-                                      "ylim": (List(Float(), length=2), None),
-                                      "title": (Str(), None)}),
-    "heat": (("network", "chain"), {"series": (Str(LAYER_SERIES), "grad_norm"),
-                                    "run": (_Label(), None)}),
-    "histograms": (("network",), {"run": (_Label(), None), "runs": (List(_Label()), None),
-                                  "layers": (List(Int(ge=0)), None),
-                                  "which": (Str(("act", "preact", "both")), "act")}),
-    "boundary": (("network",), {"run": (_Label(), None)}),
-    "gradcheck": (("network",), {"run": (_Label(), None)}),
+        "range": (Str(("calm", "all")), "calm")},
+    "layers": {"series": (Str(LAYER_SERIES), "grad_norm"), "log": (Bool(), True),
+               "run": (_Label(), None), "x": (Str(("step", "layer")), "step"),
+               "at": (Str(("last", "first")), "last"), "runs": (List(_Label()), None),
+               "guides": (_Guides(), ()), "ylim": (List(Float(), length=2), None),
+               "title": (Str(), None)},
+    "heat": {"series": (Str(LAYER_SERIES), "grad_norm"), "run": (_Label(), None)},
+    "histograms": {"run": (_Label(), None), "runs": (List(_Label()), None),
+                   "layers": (List(Int(ge=0)), None),
+                   "which": (Str(("act", "preact", "both")), "act")},
+    "boundary": {"run": (_Label(), None)},
+    "gradcheck": {"run": (_Label(), None)},
 }
+PANE_KINDS: dict[str, tuple[tuple[str, ...], dict[str, tuple[Spec, Any]]]] = {
+    p.kind: (p.problems, PANE_KEYS[p.kind]) for p in catalog.PANES}
 
 
 def default_panes(ptype: str | None, problem: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -10,16 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-PANES_HELP = (
-    ("surface", "objective as shaded level bands (log f), each run's path, ● current point, ★ minima, ✕ saddles"),
-    ("trace", "a series over steps for every run; log panes plot log10 of the value, guides are theory lines"),
-    ("layers", "one line per layer: gradient norm, update/weight ratio (healthy ≈ 1e-3), activation std"),
-    ("heat", "layer × step strip of a per-layer series on a log scale"),
-    ("histograms", "activation histograms per layer (pre = before BN/nonlinearity, act = after)"),
-    ("boundary", "predicted class regions of 2-D data with the training points"),
-    ("gradcheck", "relative error between analytic and finite-difference gradients per layer"),
-)
-
+from tui_optim.engine.catalog import PANES
 
 class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
@@ -45,8 +36,8 @@ class HelpScreen(ModalScreen[None]):
         panes = Table(box=None, show_header=False, padding=(0, 1))
         panes.add_column(style="bold", no_wrap=True)
         panes.add_column()
-        for kind, what in PANES_HELP:
-            panes.add_row(Text(kind), Text(what))
+        for pane in PANES:
+            panes.add_row(Text(pane.kind), Text(pane.help))
         with VerticalScroll() as vs:
             vs.border_title = f"help: {self.title_text} (esc closes)"
             yield Static(Text("Keys", style="bold underline"))

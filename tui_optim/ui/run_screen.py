@@ -27,7 +27,7 @@ from tui_optim.runner.source import ChunkSink, Source
 from tui_optim.trace import Trace
 from tui_optim.ui import keys, saving
 from tui_optim.ui.help import HelpScreen
-from tui_optim.ui.panes import DEFAULTS, Pane, PaneContext, make_pane
+from tui_optim.ui.panes import Pane, PaneContext, make_pane
 from tui_optim.ui.plotting import fmt
 from tui_optim.ui.widgets.keybar import KeyBar
 from tui_optim.ui.widgets.legend import RunLegend, legend_text
@@ -114,9 +114,8 @@ class RunScreen(Screen[None]):
 
     # -- layout -----------------------------------------------------------------------------------
     def _pane_specs(self) -> list[tuple[str, dict]]:
-        if self.scenario.panes:
-            return [(p.kind, dict(p.values)) for p in self.scenario.panes]
-        return DEFAULTS.get(self.scenario.problem.type, DEFAULTS["surface"])
+        """The scenario's panes (the loader fills in the defaults of its problem type)."""
+        return [(p.kind, dict(p.values)) for p in self.scenario.panes]
 
     def compose(self) -> ComposeResult:
         self.ctx.no_color = self.app.no_color

@@ -1,28 +1,21 @@
 """Integer codes and array layouts shared by the network kernels.
 
 Kernels dispatch on small integers (never on functions or jitclasses) so that one cached
-compilation serves every activation, loss and init; the Python side maps names to codes here.
+compilation serves every activation, loss and init; the names and codes are the catalog's
+(engine/catalog.py).
 """
 
-from .. import series
+from .. import catalog, series
 
-# --- activations -------------------------------------------------------------------------
-LINEAR, SIGMOID, TANH, RELU, LEAKY_RELU, PRELU, ELU, MAXOUT = range(8)
-ACTIVATIONS = {
-    "linear": LINEAR, "sigmoid": SIGMOID, "tanh": TANH, "relu": RELU,
-    "leaky_relu": LEAKY_RELU, "prelu": PRELU, "elu": ELU, "maxout": MAXOUT,
-}
-
-# --- losses ------------------------------------------------------------------------------
-CROSS_ENTROPY, BCE, MSE = range(3)
-LOSSES = {"cross_entropy": CROSS_ENTROPY, "bce": BCE, "mse": MSE}
-
-# --- inits -------------------------------------------------------------------------------
-I_ZEROS, I_CONSTANT, I_NORMAL, I_UNIFORM, I_XAVIER, I_HE, I_NORMALIZED, I_SPARSE = range(8)
-INITS = {
-    "zeros": I_ZEROS, "constant": I_CONSTANT, "normal": I_NORMAL, "uniform": I_UNIFORM,
-    "xavier": I_XAVIER, "he": I_HE, "normalized": I_NORMALIZED, "sparse": I_SPARSE,
-}
+# --- activations, losses, inits: names and codes from the catalog ----------------------
+ACTIVATIONS = catalog.codes(catalog.ACTIVATIONS)
+LINEAR, SIGMOID, TANH, RELU, LEAKY_RELU, PRELU, ELU, MAXOUT = (ACTIVATIONS[n] for n in (
+    "linear", "sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "maxout"))
+LOSSES = catalog.codes(catalog.LOSSES)
+CROSS_ENTROPY, BCE, MSE = (LOSSES[n] for n in ("cross_entropy", "bce", "mse"))
+INITS = catalog.codes(catalog.INITS)
+I_ZEROS, I_CONSTANT, I_NORMAL, I_UNIFORM, I_XAVIER, I_HE, I_NORMALIZED, I_SPARSE = (INITS[n] for n in (
+    "zeros", "constant", "normal", "uniform", "xavier", "he", "normalized", "sparse"))
 
 # --- per-layer spec columns (int64 array, one row per layer) ----------------------------
 # Offsets point into the flat parameter vector (W, B, SLOPE, GAMMA, BETA, P0, P1), the float

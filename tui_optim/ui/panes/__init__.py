@@ -13,6 +13,7 @@ from tui_optim.ui.panes.layers import LayersPane
 from tui_optim.ui.panes.surface import SurfacePane
 from tui_optim.ui.panes.trace import TracePane
 
+# One widget class per pane kind of the catalog (engine/catalog.py PANES; a test pins the two).
 KINDS: dict[str, type[Pane]] = {
     "surface": SurfacePane,
     "trace": TracePane,
@@ -23,16 +24,6 @@ KINDS: dict[str, type[Pane]] = {
     "gradcheck": GradcheckPane,
 }
 
-# When a scenario lists no panes (the loader normally fills these in; kept as a fallback).
-DEFAULTS: dict[str, list[tuple[str, dict[str, Any]]]] = {
-    "surface": [("surface", {}), ("trace", {"series": "loss"}), ("trace", {"series": "grad_norm"})],
-    "network": [("trace", {"series": "loss"}), ("layers", {"series": "grad_norm"}),
-                ("histograms", {}), ("layers", {"series": "update_ratio"}), ("boundary", {})],
-    "chain": [("trace", {"series": "loss"}), ("heat", {"series": "grad_norm"}),
-              ("layers", {"series": "grad_norm"})],
-}
-
-
 def make_pane(kind: str, values: Mapping[str, Any], ctx: PaneContext, *, id: str | None = None) -> Pane:
     cls = KINDS.get(kind)
     if cls is None:
@@ -40,4 +31,4 @@ def make_pane(kind: str, values: Mapping[str, Any], ctx: PaneContext, *, id: str
     return cls(values, ctx, id=id)
 
 
-__all__ = ["KINDS", "DEFAULTS", "Pane", "PaneContext", "make_pane"]
+__all__ = ["KINDS", "Pane", "PaneContext", "make_pane"]
