@@ -6,7 +6,6 @@ runs the same properties longer (TUI_OPTIM_FUZZ_EXAMPLES)."""
 from __future__ import annotations
 
 import os
-import random
 from pathlib import Path
 
 import numpy as np

@@ -812,7 +812,7 @@ def test_series_names_follow_the_problem():
 def test_every_series_a_stepper_emits_is_known_to_the_scenario_layer():
     """The catalog (engine/series) and the steppers agree: what a run emits, check accepts."""
     from tui_optim.runner import Session
-    from tui_optim.scenario import list_builtins, load_scenario
+    from tui_optim.scenario import load_scenario
     from tui_optim.scenario.loader import emitted_series
 
     for name in ("03_momentum_ravine", "11_polyak_averaging", "05_saddle_points",

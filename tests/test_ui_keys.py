@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import pytest
 
 from test_ui_fakes import FakeSession, network_scenario, surface_scenario
 from tui_optim.chunk import Chunk, Status

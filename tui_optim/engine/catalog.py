@@ -33,9 +33,11 @@ MAX_SIZE = 10**6        # samples of a data set, the batch
 class Param:
     """One key: its type, its bounds, its default and a few words for the docs.
 
-    type: "float", "int", "bool", "str", "floats" (a list), "matrix" (a list of lists).
+    type: "float", "int", "bool", "str", "floats" / "ints" (lists, `length` or at most
+    `max_len` long, each element within the bounds), "matrix" (a list of lists), "range" (an
+    increasing pair).
     default: a value, None (absent: the engine derives it), REQUIRED, RUN_STEPS, or a function
-    of the table being completed (e.g. a default that depends on the data set).
+    of the context (the problem table, for a run key that depends on the data set).
     """
 
     name: str
@@ -47,10 +49,12 @@ class Param:
     le: float | None = None
     lt: float | None = None
     choices: tuple[str, ...] = ()
+    length: int | None = None
+    max_len: int | None = None
 
-    def default_for(self, values: Mapping[str, Any], steps: int | None = None) -> Any:
+    def default_for(self, context: Mapping[str, Any], steps: int | None = None) -> Any:
         if callable(self.default):
-            return self.default(values)
+            return self.default(context)
         if self.default == RUN_STEPS:
             return steps
         return self.default
@@ -112,17 +116,20 @@ class PaneKind:
     help: str
 
 
-def complete(entry: Entry, values: Mapping[str, Any] | None, steps: int | None = None,
-             what: str = "") -> dict[str, Any]:
-    """`values` with every key of `entry` present: the given value, else the catalog's default.
-    A missing REQUIRED key is a ValueError naming it (the scenario layer reports it first)."""
+def complete(entry: Entry | Iterable[Param], values: Mapping[str, Any] | None,
+             steps: int | None = None, what: str = "",
+             context: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """`values` with every key of `entry` (or of a key table) present: the given value, else the
+    catalog's default (a function default sees `context`, else the values). A missing REQUIRED
+    key is a ValueError naming it (the scenario layer reports it first)."""
+    params = entry.params if isinstance(entry, Entry) else tuple(entry)
     values = dict(values or {})
     out = dict(values)
-    for p in entry.params:
+    for p in params:
         if values.get(p.name) is None:
-            d = p.default_for(values, steps)
+            d = p.default_for(values if context is None else context, steps)
             if d is REQUIRED:
-                raise ValueError(f"{what or entry.name} needs {p.name!r}")
+                raise ValueError(f"{what or getattr(entry, 'name', 'a table')} needs {p.name!r}")
             out[p.name] = d
     return out
 
@@ -296,6 +303,93 @@ INITS: tuple[Entry, ...] = (
     Entry("xavier", 4, "U(±√(6/(fan_in + fan_out)))"), Entry("he", 5, "N(0, 2/fan_in)"),
     Entry("normalized", 6, "Glorot's normalized uniform"),
     Entry("sparse", 7, "init_sparse_k nonzero weights per unit"),
+)
+
+REGRESSION_DATASETS = ("linear", "polynomial")
+DATASETS = ("spiral", "circles", "xor", "moons", "blobs") + REGRESSION_DATASETS + ("gaussian", "csv")
+
+
+def _default_loss(problem: Mapping[str, Any]) -> str:
+    """Regression data (a regression data set, or a CSV whose labels are not classes): mse."""
+    regression = problem.get("dataset") in REGRESSION_DATASETS or (
+        problem.get("dataset") == "csv" and problem.get("classes") == 0)
+    return "mse" if regression else "cross_entropy"
+
+
+# Minibatches: data surfaces (least squares, logistic) and networks.
+BATCH_SIZE = Param("batch_size", "int", lambda p: 0 if p.get("surface") else 32,
+                   "examples per minibatch (0: the full batch); 32 on a network, 0 on a surface",
+                   ge=0, le=MAX_SIZE)
+
+
+def _flag(name: str, help: str = "") -> Param:
+    return Param(name, "bool", False, help)
+
+
+def _every(name: str, default: int, help: str) -> Param:
+    return Param(name, "int", default, help, ge=0 if default == 0 else 1, le=MAX_STEPS)
+
+
+# The problem table of `type = "network"` and its run keys (network/stepper.py).
+NETWORK_PROBLEM: tuple[Param, ...] = (
+    Param("dataset", "str", REQUIRED, choices=DATASETS),
+    Param("n_samples", "int", 900, ge=1, le=MAX_SIZE),
+    Param("classes", "int", lambda p: 3 if p.get("dataset") in ("spiral", "blobs") else 2,
+          "3 for spiral and blobs, else 2", ge=2, le=100),
+    Param("noise", "float", None, "the data set's own noise level", ge=0),
+    Param("dim", "int", 2, "input dimension (gaussian, blobs, linear, polynomial)", ge=1, le=10**4),
+    Param("degree", "int", 3, "polynomial", ge=1, le=10),
+    Param("path", "str", None, "csv: the file, relative to the scenario file"),
+    Param("label", "str", "label", "csv: the label column"),
+    Param("val_fraction", "float", 0.2, "validation split", ge=0, lt=1),
+    _flag("standardize", "standardize features with training statistics"),
+    Param("data_seed", "int", 0, ge=0),
+)
+NETWORK_RUN: tuple[Param, ...] = (
+    Param("layers", "ints", (32, 32), "hidden widths", ge=1, le=4096, max_len=64),
+    Param("activation", "str", "relu", choices=tuple(e.name for e in ACTIVATIONS)),
+    Param("leaky_slope", "float", 0.01, ge=0),
+    Param("elu_alpha", "float", 1.0, gt=0),
+    Param("maxout_pieces", "int", 2, ge=2, le=16),
+    Param("loss", "str", _default_loss, "mse for regression data, else cross_entropy",
+          choices=tuple(e.name for e in LOSSES)),
+    Param("init", "str", "he", choices=tuple(e.name for e in INITS)),
+    Param("init_std", "float", 0.01, gt=0),
+    Param("init_scale", "float", 0.1, ge=0),
+    Param("init_sparse_k", "int", 15, ge=1, le=4096),
+    Param("bias_init", "float", 0.0),
+    _flag("batch_norm"),
+    Param("bn_momentum", "float", 0.9, ge=0, lt=1),
+    Param("dropout", "float", 0.0, ge=0, lt=1),
+    Param("dropconnect", "float", 0.0, ge=0, lt=1),
+    Param("weight_decay", "float", 0.0, ge=0),
+    _flag("skip", "residual connections"),
+    _every("eval_every", 50, "steps between validation evaluations"),
+    Param("hist_bins", "int", 40, ge=1, le=1000),
+    Param("hist_range", "range", (-3.0, 3.0), "the histograms' bin edges"),
+    _every("sharpness_every", 0, "steps between sharpness measurements (0: off)"),
+    _every("gradcheck_every", 0, "steps between gradient checks (0: off)"),
+    Param("subset", "int", 0, "train on the first n examples (0: all)", ge=0, le=MAX_SIZE),
+    Param("curriculum", "float", 0.0, "fraction of the run over which the pool grows from the "
+          "easiest curriculum_start of the examples to all (0: off)", ge=0, le=1),
+    Param("curriculum_start", "float", 0.25, gt=0, le=1),
+    _every("pretrain_steps", 0, "records per greedily pretrained hidden layer (0: off)"),
+    _flag("pretrain_freeze", "earlier layers stay fixed while a new one is pretrained"),
+)
+
+# `type = "chain"` (curriculum 18; network/chain.py). diag: h_i = diag(a, b) h_{i-1},
+# y = σ(aⁿx₁ + bⁿx₂), n = the run's depth; product: ŷ = x w₁⋯w_n.
+CHAIN_PROBLEM: tuple[Param, ...] = (
+    Param("model", "str", "diag", choices=("diag", "product")),
+    Param("a", "float", 1.0), Param("b", "float", 2.0),
+    Param("x", "floats", (1.0, 1.0), "the input (product uses x₁)", length=2),
+    Param("target", "float", 0.0, "the target of the loss ½(y − target)²"),
+    Param("w0", "float", 1.0, "product: every w_i starts here"),
+)
+CHAIN_RUN: tuple[Param, ...] = (
+    Param("depth", "int", 10, "diag: n; product: the number of factors w_i", ge=1, le=10**5),
+    Param("a", "float", None, "diag: this run's own a (else the problem's)"),
+    Param("b", "float", None, "diag: this run's own b (else the problem's)"),
 )
 
 # ---------------------------------------------------------------- panes (ui/panes/)

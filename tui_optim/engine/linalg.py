@@ -6,7 +6,6 @@ solution, which the kernel then reports as a divergence.
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
 from .jit_options import PER_STEP

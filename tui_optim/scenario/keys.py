@@ -15,7 +15,7 @@ from tui_optim.engine import catalog
 from tui_optim.scenario import network_keys
 from tui_optim.scenario.errors import Problems
 from tui_optim.scenario.specs import (
-    INVALID, MAX_SIZE, MAX_STEPS, PROBLEM_TYPES, REQUIRED, Any_, Bool, Float, Int, Key, List, RunContext, Spec, Str,
+    INVALID, MAX_STEPS, PROBLEM_TYPES, REQUIRED, Any_, Bool, Float, Int, Key, List, RunContext, Spec, Str,
     Table, Window, check_keys, join, spec_of,
 )
 
@@ -200,7 +200,7 @@ RUN_KEYS["standardize"] = Key("standardize", Bool(), False,
 
 # batch_size: data surfaces (0 = full batch) and networks (network_keys gives its default).
 RUN_KEYS["batch_size"] = Key(
-    "batch_size", Int(ge=0, le=MAX_SIZE), lambda c: 32 if c.ptype == "network" else 0,
+    "batch_size", spec_of(catalog.BATCH_SIZE), lambda c: catalog.BATCH_SIZE.default(c.problem),
     problems=_F({"surface:least_squares", "surface:logistic", "network"}))
 
 

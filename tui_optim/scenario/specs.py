@@ -284,7 +284,13 @@ def spec_of(param: catalog.Param) -> Spec:
     if param.type == "str":
         return Str(param.choices or None)
     if param.type == "floats":
-        return List(Float(**bounds), min_len=1)
+        return List(Float(**bounds), min_len=1 if param.length is None else 0,
+                    length=param.length, max_len=param.max_len)
+    if param.type == "ints":
+        return List(Int(ge=param.ge, le=MAX_INT if param.le is None else param.le),
+                    length=param.length, max_len=param.max_len)
+    if param.type == "range":
+        return Range()
     if param.type == "matrix":
         return List(List(Float(), min_len=1), min_len=1)
     raise ValueError(f"catalog key {param.name!r} has an unknown type {param.type!r}")

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 import numpy as np
 from numba import njit
 
-from .. import series
+from .. import catalog, series
 from ..optimizers import LBFGS, NEWTON, first_order_update, init_state, optimizer_params
 from ..scalar import sigmoid
 from .layers import dot
@@ -153,11 +153,6 @@ def product_steps(n, t0, x, target, w, V, sv, op, ocode, scode, sp, scale, nl, g
     return n
 
 
-def _get(m: Mapping, key: str, default):
-    v = m.get(key)
-    return default if v is None else v
-
-
 def account_records(stepper, got: int) -> tuple[int, int | None]:
     """The kernels return how many records they wrote, negated when the last one went
     non-finite: count them on the stepper and note where it diverged. Returns (m, diverged_at)."""
@@ -180,30 +175,32 @@ class ChainStepper:
     """
 
     def __init__(self, problem: Mapping, run: Mapping, steps: int, seed: int):
-        self.model = _get(problem, "model", "diag")
+        problem = catalog.complete(catalog.CHAIN_PROBLEM, problem)
+        run = catalog.complete(catalog.CHAIN_RUN, run)
+        self.model = problem["model"]
         self.steps = int(steps)
-        x = [float(v) for v in _get(problem, "x", (1.0, 1.0))]
+        x = [float(v) for v in problem["x"]]
         self.x = x + [1.0] * (2 - len(x))
-        self.target = float(_get(problem, "target", 0.0))
+        self.target = float(problem["target"])
         self.steps_done = 0
         self.diverged_at: int | None = None
         self.scale = 1.0
         if self.model == "diag":
-            self.a = float(_get(run, "a", _get(problem, "a", 1.0)))
-            self.b = float(_get(run, "b", _get(problem, "b", 2.0)))
+            self.a = float(problem["a"] if run["a"] is None else run["a"])
+            self.b = float(problem["b"] if run["b"] is None else run["b"])
             self.nl = min(self.steps, MAX_LAYER_SERIES)
             self.h = np.zeros((self.steps + 1, 2))
             self.dn = np.zeros(self.nl)
             self.series_names = DIAG_SERIES + tuple(f"layer.{i}.grad_norm"
                                                     for i in range(self.nl))
         elif self.model == "product":
-            depth = int(_get(run, "depth", 10))
+            depth = int(run["depth"])
             self.code, self.op = optimizer_params(run)
             if self.code in (NEWTON, LBFGS):
                 raise ValueError("the product chain takes first-order optimizers only")
             self.V, self.sv = init_state(self.code, self.op, depth)
             self.scode, self.sp = schedule_params(run.get("schedule"), self.steps)
-            self.w = np.full(depth, float(_get(problem, "w0", 1.0)))
+            self.w = np.full(depth, float(problem["w0"]))
             self.g = np.zeros(depth)
             self.wprev = np.zeros(depth)
             self.nl = min(depth, MAX_LAYER_SERIES)

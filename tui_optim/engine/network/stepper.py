@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .. import catalog
 from . import codes as C
 from .chain import ChainStepper, account_records, warm_up_chain
 from .datasets import load as load_dataset
@@ -30,11 +31,6 @@ __all__ = ["NetworkStepper", "ChainStepper", "warm_up"]
 GRID = 48            # decision-boundary grid side
 HIST_ROWS = 256      # training rows the histograms are taken on
 SHARP_ITERS = 20     # power-iteration steps per sharpness measurement (warm-started)
-
-
-def _get(run: Mapping, key: str, default):
-    v = run.get(key)
-    return default if v is None else v
 
 
 class NetworkStepper:
@@ -61,11 +57,12 @@ class NetworkStepper:
         data = load_dataset(problem)
         self.data = data
         ncls = data.n_classes
-        act_name = _get(run, "activation", "relu")
+        run = catalog.complete((*catalog.NETWORK_RUN, catalog.BATCH_SIZE), run, context=problem)
+        act_name = run["activation"]
         if act_name not in C.ACTIVATIONS:
             raise ValueError(f"unknown activation {act_name!r}")
         act = C.ACTIVATIONS[act_name]
-        loss_name = _get(run, "loss", "mse" if ncls == 0 else "cross_entropy")
+        loss_name = run["loss"]
         if loss_name not in C.LOSSES:
             raise ValueError(f"unknown loss {loss_name!r}")
         loss = C.LOSSES[loss_name]
@@ -80,45 +77,45 @@ class NetworkStepper:
         if opt_code in (NEWTON, LBFGS):
             name = [k for k, v in OPT_CODES.items() if v == opt_code][0]
             raise ValueError(f"optimizer {name!r} is not available for networks")
-        hidden = [int(h) for h in _get(run, "layers", (32, 32))]
-        subset = int(_get(run, "subset", 0))
+        hidden = [int(h) for h in run["layers"]]
+        subset = int(run["subset"])
         ntr = data.X_train.shape[0] if subset <= 0 else min(subset, data.X_train.shape[0])
-        bs = int(_get(run, "batch_size", 32))
+        bs = int(run["batch_size"])
         bs = ntr if bs <= 0 else min(bs, ntr)
         nval = data.X_val.shape[0]
-        sharp_every = int(_get(run, "sharpness_every", 0))
-        gc_every = int(_get(run, "gradcheck_every", 0))
+        sharp_every = int(run["sharpness_every"])
+        gc_every = int(run["gradcheck_every"])
         self.n_probe = min(ntr, max(bs, 512)) if sharp_every > 0 else 0
         self.n_hist = min(ntr, HIST_ROWS)
         cap = max(bs, self.n_probe, self.n_hist, min(nval, 256), 64)
         self.yb = np.zeros((cap, data.target_dim))
         self.fh = np.zeros(C.NFH)
-        self.fh[C.FH_LEAKY] = float(_get(run, "leaky_slope", 0.01))
-        self.fh[C.FH_ELU] = float(_get(run, "elu_alpha", 1.0))
-        self.fh[C.FH_DROPOUT] = float(_get(run, "dropout", 0.0))
-        self.fh[C.FH_DROPCONNECT] = float(_get(run, "dropconnect", 0.0))
-        self.fh[C.FH_WD] = float(_get(run, "weight_decay", 0.0))
-        self.fh[C.FH_BN_MOM] = float(_get(run, "bn_momentum", 0.9))
+        self.fh[C.FH_LEAKY] = float(run["leaky_slope"])
+        self.fh[C.FH_ELU] = float(run["elu_alpha"])
+        self.fh[C.FH_DROPOUT] = float(run["dropout"])
+        self.fh[C.FH_DROPCONNECT] = float(run["dropconnect"])
+        self.fh[C.FH_WD] = float(run["weight_decay"])
+        self.fh[C.FH_BN_MOM] = float(run["bn_momentum"])
         self.fh[C.FH_BN_EPS] = 1e-5
 
         self.rng = seed_state(int(seed))
-        init_name = _get(run, "init", "he")
+        init_name = run["init"]
         if init_name not in C.INITS:
             raise ValueError(f"unknown init {init_name!r}")
-        self._net_args = (data.dim, d_out, act, int(_get(run, "maxout_pieces", 2)),
-                          bool(_get(run, "batch_norm", False)), bool(_get(run, "skip", False)),
+        self._net_args = (data.dim, d_out, act, int(run["maxout_pieces"]),
+                          bool(run["batch_norm"]), bool(run["skip"]),
                           cap)
-        self._init_args = (C.INITS[init_name], float(_get(run, "init_std", 0.01)),
-                           float(_get(run, "init_scale", 0.1)),
-                           int(_get(run, "init_sparse_k", 15)), float(_get(run, "bias_init", 0.0)),
-                           float(_get(run, "leaky_slope", 0.01)))
+        self._init_args = (C.INITS[init_name], float(run["init_std"]),
+                           float(run["init_scale"]),
+                           int(run["init_sparse_k"]), float(run["bias_init"]),
+                           float(run["leaky_slope"]))
         self.opt_code = opt_code
         self.op = op
         self.hidden = hidden
         # greedy layer-wise pretraining: phase h < H−1 trains hidden layers 0..h under a
         # temporary output layer for `pretrain_steps` records; the last phase the whole net
-        pre = int(_get(run, "pretrain_steps", 0))
-        self.pretrain_freeze = bool(_get(run, "pretrain_freeze", False))
+        pre = int(run["pretrain_steps"])
+        self.pretrain_freeze = bool(run["pretrain_freeze"])
         H = len(hidden)
         if pre > 0 and H >= 2:
             if (H - 1) * pre >= self.steps:
@@ -137,7 +134,7 @@ class NetworkStepper:
         self.icfg[IC_LOSS] = loss
         self.icfg[IC_NCLS] = ncls
         self.icfg[IC_BATCH] = bs
-        self.icfg[IC_EVAL] = int(_get(run, "eval_every", 50))
+        self.icfg[IC_EVAL] = int(run["eval_every"])
         self.icfg[IC_SHARP] = sharp_every
         self.icfg[IC_GC] = gc_every
         self.icfg[IC_SHARP_ITERS] = SHARP_ITERS
@@ -164,15 +161,15 @@ class NetworkStepper:
         self.istate = np.zeros(NIS, dtype=np.int64)
         self.istate[IS_POS] = ntr          # the first step starts an epoch (shuffles)
         self.istate[IS_POOL] = ntr
-        curriculum = float(_get(run, "curriculum", 0.0))
+        curriculum = float(run["curriculum"])
         if curriculum > 0 and ncls > 0:
             self.icfg[IC_CURRICULUM] = max(1, int(round(curriculum * self.steps)))
-            self.fstate[FS_CURR0] = float(_get(run, "curriculum_start", 0.25))
+            self.fstate[FS_CURR0] = float(run["curriculum_start"])
             self.data = data = _easy_first(data, ntr)
         self.perm = np.arange(ntr, dtype=np.int64)
 
-        lo, hi = (float(v) for v in _get(run, "hist_range", (-3.0, 3.0)))
-        self.edges = np.linspace(lo, hi, int(_get(run, "hist_bins", 40)) + 1)
+        lo, hi = (float(v) for v in run["hist_range"])
+        self.edges = np.linspace(lo, hi, int(run["hist_bins"]) + 1)
         self.two_d = data.dim == 2 and ncls > 0
         self.window = np.zeros(4)
         if self.two_d:
