@@ -60,3 +60,26 @@ def test_a_fixed_start_is_the_one_the_engine_uses(surface):
     sc = load_scenario_text(f'title = "t"\n[problem]\ntype = "surface"\nsurface = "{surface.name}"\n',
                             "t.toml")
     assert sc.runs[0].values["start"] == surface.start
+
+
+def test_fast_paths_and_closed_forms_are_the_catalogs():
+    from tui_optim.engine import optimizers as O
+    from tui_optim.engine.surface_kernel import FAST_PATHS, _is_2d
+    from tui_optim.engine.surfaces import TWO_D_CODES
+
+    assert set(FAST_PATHS) == {o.code for o in catalog.OPTIMIZERS if o.fast_path}
+    assert {O.SGD, O.ADAM} == set(FAST_PATHS)
+    for s in catalog.SURFACES:
+        assert _is_2d.py_func(s.code) == s.closed_form_2d == (s.code in TWO_D_CODES), s.name
+
+
+@pytest.mark.parametrize("surface", [s for s in catalog.SURFACES if s.window is not None],
+                         ids=lambda s: s.name)
+def test_a_surface_without_a_given_window_is_drawn_in_the_catalogs(surface):
+    from tui_optim.engine.surface_specs import build_surface
+
+    spec = build_surface({"surface": surface.name})
+    x0, x1, y0, y1 = surface.window
+    assert tuple(spec.window[:2]) == (x0, x1)
+    if surface.dim == 2:
+        assert tuple(spec.window) == surface.window

@@ -107,6 +107,8 @@ class Surface(Entry):
     formula: str = ""
     dim: int | None = None          # None: from the keys (see surface_dim)
     start: tuple[float, ...] | None = None   # fixed default start; None: computed
+    window: tuple[float, float, float, float] | None = None   # the map's; None: fitted
+    closed_form_2d: bool = False    # f and ∇f on two scalars (surfaces.fg2d): the fast paths
 
 
 @dataclass(frozen=True)
@@ -233,29 +235,38 @@ SURFACES: tuple[Surface, ...] = (
         Param("rotation_seed", "int", None, "random orthogonal basis for d > 2", ge=0),
         Param("matrix", "matrix", None, "the full symmetric A instead of eigenvalues"),
         Param("b", "floats", None, "zeros by default"),
-        Param("c", "float", 0.0)), "½ wᵀAw + bᵀw + c"),
+        Param("c", "float", 0.0)), "½ wᵀAw + bᵀw + c", closed_form_2d=True),
     Surface("rosenbrock", 1, "", (Param("a", "float", 1.0), Param("b", "float", 100.0)),
-            "(a − x)² + b (y − x²)²", dim=2, start=(-1.2, 1.0)),
+            "(a − x)² + b (y − x²)²", dim=2, start=(-1.2, 1.0),
+            window=(-2.0, 2.0, -1.0, 3.0), closed_form_2d=True),
     Surface("beale", 2, "", (), "(1.5 − x + xy)² + (2.25 − x + xy²)² + (2.625 − x + xy³)²",
-            dim=2, start=(1.0, 1.5)),
-    Surface("himmelblau", 3, "", (), "(x² + y − 11)² + (x + y² − 7)²", dim=2, start=(0.0, 0.0)),
+            dim=2, start=(1.0, 1.5),
+            window=(-4.5, 4.5, -4.5, 4.5), closed_form_2d=True),
+    Surface("himmelblau", 3, "", (), "(x² + y − 11)² + (x + y² − 7)²", dim=2, start=(0.0, 0.0),
+            window=(-5.0, 5.0, -5.0, 5.0), closed_form_2d=True),
     Surface("rastrigin", 4, "", (Param("A", "float", 10.0, ge=0),
                                  Param("dim", "int", 2, ge=1, le=1000)),
-            "A d + Σ (xᵢ² − A cos 2πxᵢ)"),
-    Surface("saddle", 5, "", (), "x² − y²", dim=2, start=(1.5, 1e-3)),
-    Surface("monkey_saddle", 6, "", (), "x³ − 3xy²", dim=2, start=(1.5, 1e-3)),
+            "A d + Σ (xᵢ² − A cos 2πxᵢ)",
+            window=(-5.12, 5.12, -5.12, 5.12)),
+    Surface("saddle", 5, "", (), "x² − y²", dim=2, start=(1.5, 1e-3),
+            window=(-2.0, 2.0, -2.0, 2.0), closed_form_2d=True),
+    Surface("monkey_saddle", 6, "", (), "x³ − 3xy²", dim=2, start=(1.5, 1e-3),
+            window=(-2.0, 2.0, -2.0, 2.0), closed_form_2d=True),
     Surface("double_well", 7, "", (Param("a", "float", 1.0, gt=0), Param("tilt", "float", 0.3)),
-            "(x² − a)² + tilt·x (1-D)", dim=1, start=(1.5,)),
+            "(x² − a)² + tilt·x (1-D)", dim=1, start=(1.5,),
+            window=(-2.0, 2.0, 0.0, 0.0)),
     Surface("wiggly", 8, "", (Param("amplitude", "float", 1.0, ge=0),
                               Param("frequency", "float", 10.0, gt=0)),
             "x² + amplitude·(1 − cos(frequency·x)) (1-D; global minimum f(0) = 0, a local minimum "
-            "in every ripple when frequency²·amplitude > 2)", dim=1, start=(2.5,)),
+            "in every ripple when frequency²·amplitude > 2)", dim=1, start=(2.5,),
+            window=(-3.0, 3.0, 0.0, 0.0)),
     Surface("cliff", 9, "", (Param("height", "float", 100.0, gt=0),
                              Param("sharpness", "float", 50.0, gt=0),
                              Param("position", "float", 1.0)),
             "½(x² + y²) + height·σ(sharpness·(x − position)), σ(z) = 1/(1 + e^−z): a gentle bowl "
             "with a wall `height` high and ~1/sharpness wide at x = position, slope up to "
-            "height·sharpness/4", dim=2, start=(3.0, 1.0)),
+            "height·sharpness/4", dim=2, start=(3.0, 1.0),
+            window=(-3.0, 4.0, -3.0, 3.0)),
     Surface("least_squares", 10, "", _DATA, "(1/2m) ‖Xw − y‖² on generated data"),
     Surface("logistic", 11, "", _DATA + (Param("separable", "bool", False),
                                          Param("margin", "float", 0.5, ge=0)),

@@ -38,6 +38,7 @@ from .surfaces import LEAST_SQUARES, QUADRATIC, hessian
 
 CODES = catalog.codes(catalog.OPTIMIZERS)
 BY_NAME = catalog.by_name(catalog.OPTIMIZERS)
+BY_CODE = {e.code: e for e in catalog.OPTIMIZERS}
 SGD, MOMENTUM, NESTEROV, ADAGRAD, RMSPROP, ADAM, NEWTON, LBFGS, COORDINATE = (
     CODES[n] for n in ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "newton",
                        "lbfgs", "coordinate"))

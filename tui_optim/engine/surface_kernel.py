@@ -32,7 +32,7 @@ from .rng import normal, shuffle
 from .schedules import lr_at
 from .sparse_coding import sc_block_step, sc_f_grad, sc_hessian, sc_sparsity
 from .surfaces import (BEALE, HIMMELBLAU, LEAST_SQUARES, MONKEY_SADDLE, QUADRATIC, ROSENBROCK,
-                       SADDLE, SPARSE_CODING, batch_f_grad, f_grad, fg2d, hessian)
+                       SADDLE, SPARSE_CODING, TWO_D_CODES, batch_f_grad, f_grad, fg2d, hessian)
 
 # fixed rows of out
 ROW_LOSS, ROW_GRAD_NORM, ROW_LR, ROW_PARAM_NORM, ROW_STEP_SIZE = range(5)
@@ -145,11 +145,13 @@ def fill_hess_min_eig(scode, sp, X, Y, out, m, row_x, row_heig, d):
 
 @njit(inline="always")
 def _is_2d(c):
+    """c in TWO_D_CODES, as comparisons numba folds (a test pins it to the catalog)."""
     return (c == QUADRATIC or c == ROSENBROCK or c == BEALE or c == HIMMELBLAU or c == SADDLE
             or c == MONKEY_SADDLE)
 
 
 PATH_GENERIC, PATH_PLAIN_SGD, PATH_PLAIN_ADAM, PATH_SPARSE = 0, 1, 2, 3
+FAST_PATHS = {O.SGD: PATH_PLAIN_SGD, O.ADAM: PATH_PLAIN_ADAM}   # optimizer code -> its 2-D kernel
 
 
 def kernel_path(cfg_i, cfg_f, sched_p, ocode, d) -> int:
@@ -158,16 +160,13 @@ def kernel_path(cfg_i, cfg_f, sched_p, ocode, d) -> int:
     dispatcher, so a scenario compiles only the kernels its runs use."""
     plain = (cfg_i[I_SCHED] == 0 and sched_p[0] <= 0.0 and cfg_i[I_CLIP] == CLIP_NONE
              and cfg_i[I_AVG] == AVG_NONE and cfg_f[F_NOISE] == 0.0 and cfg_i[I_SAMPLES] == 0
-             and int(cfg_i[I_SCODE]) in (QUADRATIC, ROSENBROCK, BEALE, HIMMELBLAU, SADDLE,
-                                         MONKEY_SADDLE)
+             and int(cfg_i[I_SCODE]) in TWO_D_CODES
              and d == 2 and cfg_i[I_ROW_PROJ] < 0 and cfg_i[I_ROW_X] == 5
              and cfg_i[I_ROW_HEIG] < 0)
     if int(cfg_i[I_SCODE]) == SPARSE_CODING:
         return PATH_SPARSE
-    if plain and ocode == O.SGD:
-        return PATH_PLAIN_SGD
-    if plain and ocode == O.ADAM:
-        return PATH_PLAIN_ADAM
+    if plain and O.BY_CODE[ocode].fast_path:       # eligible in the catalog: sgd and adam
+        return FAST_PATHS[ocode]
     return PATH_GENERIC
 
 

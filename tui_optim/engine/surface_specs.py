@@ -24,17 +24,8 @@ _HIMMELBLAU_MINIMA = [(3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186),
 _HIMMELBLAU_SADDLES = [(-0.127961, -1.953715), (-3.073025, -0.081353), (3.385154, 0.073852),
                        (0.086677, 2.884255)]
 
-_DEFAULT_WINDOW = {
-    S.ROSENBROCK: (-2.0, 2.0, -1.0, 3.0),
-    S.BEALE: (-4.5, 4.5, -4.5, 4.5),
-    S.HIMMELBLAU: (-5.0, 5.0, -5.0, 5.0),
-    S.RASTRIGIN: (-5.12, 5.12, -5.12, 5.12),
-    S.SADDLE: (-2.0, 2.0, -2.0, 2.0),
-    S.MONKEY_SADDLE: (-2.0, 2.0, -2.0, 2.0),
-    S.DOUBLE_WELL: (-2.0, 2.0, 0.0, 0.0),
-    S.WIGGLY: (-3.0, 3.0, 0.0, 0.0),
-    S.CLIFF: (-3.0, 4.0, -3.0, 3.0),
-}
+# the map's default window per surface code (the catalog's; fitted where it has none)
+_DEFAULT_WINDOW = {e.code: e.window for e in catalog.SURFACES if e.window is not None}
 @dataclass
 class SurfaceSpec:
     name: str

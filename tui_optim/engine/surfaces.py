@@ -262,7 +262,7 @@ def grid_values(code, sp, X, Y, origin, e0, e1, window, rows, cols, out):
 # 2-D surfaces with a scalar fast path: polynomial ones only. A libm call (exp, cos) anywhere in
 # the loop body makes LLVM spill the loop's registers around it on every step (xmm registers
 # are caller-saved): rastrigin and cliff take the generic loop.
-TWO_D_CODES = (QUADRATIC, ROSENBROCK, BEALE, HIMMELBLAU, SADDLE, MONKEY_SADDLE)
+TWO_D_CODES = tuple(e.code for e in catalog.SURFACES if e.closed_form_2d)
 
 
 @njit(inline="always")
