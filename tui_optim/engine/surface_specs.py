@@ -24,6 +24,9 @@ _HIMMELBLAU_MINIMA = [(3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186),
 _HIMMELBLAU_SADDLES = [(-0.127961, -1.953715), (-3.073025, -0.081353), (3.385154, 0.073852),
                        (0.086677, 2.884255)]
 
+# surfaces whose parameters are their float keys alone (no data, no matrix)
+_ANALYTIC = tuple(e.code for e in catalog.SURFACES
+                  if e.name not in ("quadratic", "least_squares", "logistic", "sparse_coding"))
 # the map's default window per surface code (the catalog's; fitted where it has none)
 _DEFAULT_WINDOW = {e.code: e.window for e in catalog.SURFACES if e.window is not None}
 @dataclass
@@ -114,33 +117,25 @@ def build_surface(problem: Mapping, start=None, standardize: bool = False) -> Su
                 saddles.append(stat)
         default_start = (theta_star if theta_star is not None else np.zeros(d)) + np.resize(
             [-4.0, 3.0] if d > 1 else [2.0], d)
-    elif code == S.ROSENBROCK:
-        a = float(problem["a"])
-        sp = np.array([a, float(problem["b"])])
-        theta_star = np.array([a, a * a])
-    elif code == S.BEALE:
-        sp = np.zeros(0)
-        theta_star = np.array([3.0, 0.5])
-    elif code == S.HIMMELBLAU:
-        sp = np.zeros(0)
-        minima = [np.array(p) for p in _HIMMELBLAU_MINIMA]
-        saddles = [np.array(p) for p in _HIMMELBLAU_SADDLES]
-    elif code == S.RASTRIGIN:
-        sp = np.array([float(problem["A"])])
-        d = len(start) if start is not None else int(problem["dim"])
-        theta_star = np.zeros(d)
-        default_start = np.resize([3.2, -2.7], d)
-    elif code in (S.SADDLE, S.MONKEY_SADDLE):
-        sp = np.zeros(0)
-        saddles = [np.zeros(2)]
-    elif code == S.DOUBLE_WELL:
-        sp = np.array([float(problem["a"]), float(problem["tilt"])])
-    elif code == S.WIGGLY:
-        sp = np.array([float(problem["amplitude"]), float(problem["frequency"])])
-        theta_star = np.zeros(1)
-    elif code == S.CLIFF:
-        sp = np.array([float(problem["height"]), float(problem["sharpness"]),
-                       float(problem["position"])])
+    elif code in _ANALYTIC:
+        # sp: the surface's float keys in catalog order (rosenbrock: a, b; cliff: height,
+        # sharpness, position; …); the known stationary points where there are some
+        sp = np.array([float(problem[p.name]) for p in entry.params if p.type == "float"])
+        if code == S.ROSENBROCK:
+            theta_star = np.array([sp[0], sp[0] * sp[0]])
+        elif code == S.BEALE:
+            theta_star = np.array([3.0, 0.5])
+        elif code == S.HIMMELBLAU:
+            minima = [np.array(p) for p in _HIMMELBLAU_MINIMA]
+            saddles = [np.array(p) for p in _HIMMELBLAU_SADDLES]
+        elif code == S.RASTRIGIN:
+            d = len(start) if start is not None else int(problem["dim"])
+            theta_star = np.zeros(d)
+            default_start = np.resize([3.2, -2.7], d)
+        elif code in (S.SADDLE, S.MONKEY_SADDLE):
+            saddles = [np.zeros(2)]
+        elif code == S.WIGGLY:
+            theta_star = np.zeros(1)
     elif code == S.SPARSE_CODING:
         sp, X, default_start = make_sparse_data(
             int(problem["n_samples"]), int(problem["n_atoms"]), int(problem["n_features"]),
