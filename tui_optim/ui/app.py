@@ -17,7 +17,7 @@ from typing import Any, Callable, Mapping
 from textual.app import App
 from textual.theme import BUILTIN_THEMES
 
-from tui_optim.runner.source import Source
+from tui_optim.runner.source import ChunkSink, Source
 from tui_optim.ui.browser import BrowserScreen
 from tui_optim.ui.colors import use_palette
 from tui_optim.ui.run_screen import RunScreen
@@ -82,7 +82,7 @@ class TuiOptimApp(App[int]):
         *,
         source: Source | None = None,
         make_source: Callable[[Any], Source] | None = None,
-        record: str | Path | Callable[[], Any] | None = None,
+        record: str | Path | Callable[[], ChunkSink] | None = None,
         record_meta: Mapping[str, Any] | None = None,
         builtins: Callable[[], list[Any]] | None = None,
         load: Callable[[str], Any] | None = None,
@@ -143,14 +143,14 @@ class TuiOptimApp(App[int]):
                          save_dir=self.save_dir, can_go_back=can_go_back,
                          stop_at=self.stop_at)
 
-    def _sinks_factory(self, scenario: Any) -> Callable[[], list[Any]] | None:
+    def _sinks_factory(self, scenario: Any) -> Callable[[], list[ChunkSink]] | None:
         record = self.record
         if record is None:
             return None
         if callable(record):
             return lambda: [record()]
 
-        def sinks() -> list[Any]:
+        def sinks() -> list[ChunkSink]:
             from tui_optim.replay import Recorder
 
             return [Recorder(record, scenario, **self.record_meta)]
@@ -159,7 +159,7 @@ class TuiOptimApp(App[int]):
 
 
 def create_app(scenario: Any = None, *, source: Source | None = None, replayer: Source | None = None,
-               record: str | Path | Callable[[], Any] | None = None,
+               record: str | Path | Callable[[], ChunkSink] | None = None,
                record_overrides: Mapping[str, Any] | None = None, **options: Any) -> TuiOptimApp:
     """The app, not yet running.
 
@@ -167,7 +167,7 @@ def create_app(scenario: Any = None, *, source: Source | None = None, replayer: 
     source / replayer: a Source (runner/source.py), e.g. a Replayer; its `.scenario` is shown.
         A restart runs `source.reopen()`.
     record: a replay file path (a Recorder is opened per run; restart rewrites it), or a
-        factory of objects with `write(chunk)`/`close()`.
+        factory of ChunkSinks (runner/source.py).
     record_overrides: Recorder keyword arguments (sets, seed, steps) for the file header.
     options: make_source (scenario -> Session), builtins, load, save_dir (where `s` and
         `x` write; default: ui/saving.default_folder()), theme, stop_at.
@@ -178,7 +178,7 @@ def create_app(scenario: Any = None, *, source: Source | None = None, replayer: 
 
 
 def run_app(scenario: Any = None, *, source: Source | None = None, replayer: Source | None = None,
-            record: str | Path | Callable[[], Any] | None = None,
+            record: str | Path | Callable[[], ChunkSink] | None = None,
             record_overrides: Mapping[str, Any] | None = None, **options: Any) -> int:
     """Run the dashboard until the user quits; returns the exit status (0; 143 or 129 when a
     signal ended it)."""

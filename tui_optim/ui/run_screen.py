@@ -40,6 +40,7 @@ TWO_PANES_WIDTH = 76     # two panes of 38 columns: the smallest that still read
 MIN_PANE_HEIGHT = 12
 LEGEND_ROWS, LEGEND_ROWS_NARROW = 6, 3   # more runs than this: compact legend in columns
 
+
 class Preparing(Message):
     """The engine worker is compiling or loading kernels: `done` of `total`, doing `what`."""
 
@@ -79,11 +80,10 @@ class RunScreen(Screen[None]):
     BINDINGS = keys.bindings(keys.RUN_KEYS)
 
     def __init__(self, scenario: Any, source: Source, *,
-                 sinks: Callable[[], list[Any]] | None = None, save_dir: str | Path | None = None,
+                 sinks: Callable[[], list[ChunkSink]] | None = None, save_dir: str | Path | None = None,
                  can_go_back: bool = False, stop_at: int | None = None) -> None:
         """`source`: a Session or a Replayer (`r` runs `source.reopen()`); `sinks()` returns
-        objects with `write(chunk)`, `write_stopped(run)` and `close()`, e.g. a Recorder, fed
-        from the worker thread; `stop_at` pauses every run at that record (deterministic
+        ChunkSinks (a Recorder), fed from the worker thread; `stop_at` pauses every run at that record (deterministic
         screenshots)."""
         super().__init__()
         self.scenario = scenario
