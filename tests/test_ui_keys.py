@@ -373,11 +373,16 @@ def test_replay_source_is_accepted_and_lr_keys_say_it_is_fixed():
             super().__init__(surface_scenario(steps=200), speed=1000.0)
             self.path = path
 
+        length, boundaries = 200, list(range(10, 201, 10))
+
         def reopen(self):
             return FakeReplayer(self.path)
 
         def scale_lr(self, run, factor):
             return 1.0
+
+        def seek(self, record):
+            pass
 
     async def go():
         app = create_app(replayer=FakeReplayer("x.replay"))
@@ -470,3 +475,61 @@ def test_one_key_table_binds_shows_and_explains_every_key():
     for action in ("toggle_pause", "step", "faster", "slower", "restart", "zoom", "toggle_log",
                    "toggle_explanation", "screenshot", "export", "help", "quit", "interrupt", "back"):
         assert action in actions and callable(getattr(RunScreen, f"action_{action}")), action
+
+
+def _recorded(tmp_path, steps=120):
+    """A real recording of a small scenario (three momentum-ravine runs)."""
+    from tui_optim.replay import Recorder
+    from tui_optim.runner import Session
+    from tui_optim.scenario import load_scenario
+
+    scenario = load_scenario("03_momentum_ravine", steps=steps)
+    path = tmp_path / "ravine.replay"
+    with Recorder(path, scenario, steps=steps) as rec:
+        for chunk in Session(scenario).chunks():
+            rec.write(chunk)
+    return path
+
+
+def test_a_replay_scrubs_back_and_forth_by_chunk_to_its_ends_and_to_a_step(tmp_path):
+    from tui_optim.replay import Replayer
+
+    from tui_optim.summary import Summary
+
+    path = _recorded(tmp_path)
+    whole = Replayer(path)
+    summary = Summary(whole.runs)
+    for chunk in whole.chunks():
+        summary.add(chunk)
+    recorded_loss = summary.runs[0].series("loss")
+
+    async def go():
+        replayer = Replayer(path, speed=5.0)
+        app = create_app(replayer=replayer)
+        async with app.run_test(size=(100, 32)) as pilot:
+            s = screen(app)
+            at = lambda: [s.trace.records(i) for i in range(3)]   # noqa: E731
+            await pilot.press("space")                             # paused from here on
+            assert await until(pilot, lambda: s.source.paused)
+            await pilot.press("end")
+            assert await until(pilot, lambda: at() == [120] * 3)
+            assert await until(pilot, lambda: "▏ 100%" in str(s.query_one("#status").render()))
+            await pilot.press("home")
+            assert await until(pilot, lambda: at() == [0] * 3 and s.source.paused)
+            # ← / →: to the next chunk's end, at most 2 % (2 of 120 steps) at a time, also
+            # when pressed faster than the replay catches up
+            assert 2 < s.source.boundaries[0]
+            await pilot.press("right")
+            assert await until(pilot, lambda: at() == [2] * 3)
+            await pilot.press("right", "right", "left")
+            assert await until(pilot, lambda: at() == [4] * 3)
+            await pilot.press("end", "left")
+            tail = max(b for b in s.source.boundaries if b < 120)
+            assert await until(pilot, lambda: at() == [max(tail, 118)] * 3)
+            await pilot.press("g")
+            await pilot.press(*"77", "enter")
+            assert await until(pilot, lambda: at() == [77] * 3)
+            assert s.source.paused and s.source.is_replay
+            # what the screen holds is the recording's own record 76 (the 77th)
+            assert s.trace.last(0, "loss") == recorded_loss[76]
+    run(go())

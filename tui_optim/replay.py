@@ -252,6 +252,11 @@ class Replayer(PacedControls):
     def length(self) -> int:
         return max((c.stop for c in self._chunks), default=0)
 
+    @property
+    def boundaries(self) -> list[int]:
+        """The steps where a recorded chunk ends (where `←`/`→` land), sorted."""
+        return sorted({c.stop for c in self._chunks})
+
     def chunks(self, should_stop: Callable[[], bool] = lambda: False) -> Iterator[Chunk]:
         """Yield the recording run by run in rounds, as a live session does, so at any speed
         every run moves together. On stop, unfinished runs get an empty STOPPED chunk."""

@@ -1,8 +1,8 @@
 """What the dashboard and headless mode drive: a `Source` of chunks with a live run's controls.
 
 A `Session` (live runs) and a `Replayer` (a recording) both satisfy it, so the screens treat them
-alike. What differs is stated here, not probed: `is_replay` is True for a recording, whose ε is
-fixed (`scale_lr` leaves it at 1) and which can `seek`.
+alike. What differs is stated here, not probed: `is_replay` is True for a recording, a `Replay`,
+whose ε is fixed (`scale_lr` leaves it at 1) and which can `seek` through its `length`.
 """
 
 from __future__ import annotations
@@ -54,6 +54,21 @@ class Source(Protocol):
     def paused(self) -> bool: ...
 
     def stop(self) -> None: ...
+
+
+class Replay(Source, Protocol):
+    """A Source with `is_replay` True: a recording, which can also be moved through."""
+
+    @property
+    def length(self) -> int:
+        """The last step the recording holds."""
+
+    @property
+    def boundaries(self) -> list[int]:
+        """The steps where a recorded chunk ends, sorted."""
+
+    def seek(self, record: int) -> None:
+        """Emit every record before `record` at once, unpaced, then go on at the pace."""
 
 
 class ChunkSink(Protocol):

@@ -63,6 +63,25 @@ RUN_KEYS = [
     Key((("q", "quit"),), ("q", "quit"), ("q", "quit (Ctrl-C too)")),
     Key((("ctrl+c", "interrupt"),), None, None, priority=True),
 ]
+# A replay moves through its recording; ε is fixed there, so its keys leave the bar.
+REPLAY_KEYS = [
+    Key((("left", "seek_chunk(-1)"), ("right", "seek_chunk(1)")), ("←/→", "chunk"),
+        ("← / →", "replay: back / forward one recorded chunk, at most 2 % of the recording "
+                  "(paused stays paused)"),
+        priority=True),
+    Key((("home", "seek_edge(0)"), ("end", "seek_edge(1)")), ("home/end", "ends"),
+        ("home / end", "replay: jump to the first / the last step")),
+    Key((("g", "goto"),), ("g", "go to"), ("g", "replay: go to a step")),
+]
+LIVE_ONLY = ("scale_lr(0.5)",)          # rows the bar of a replay leaves out
+
+
+def run_table(replay: bool, can_go_back: bool) -> list[Key]:
+    """The rows a run screen shows in its bar and help: a replay's own instead of ε."""
+    rows = [r for r in RUN_KEYS if not (replay and any(a in LIVE_ONLY for _, a in r.bindings))]
+    return rows + (REPLAY_KEYS if replay else []) + ([BACK] if can_go_back else [])
+
+
 # what esc does on a run screen opened from the browser
 BACK = Key((), ("esc", "back"), ("esc", "stop this run and go back to the browser"))
 

@@ -23,10 +23,11 @@ from textual.widgets import ProgressBar, Static
 from textual.worker import get_current_worker
 
 from tui_optim.chunk import Status
-from tui_optim.runner.source import ChunkSink, Source
+from tui_optim.runner.source import ChunkSink, Replay, Source
 from tui_optim.trace import Trace
 from tui_optim.ui import keys, saving
 from tui_optim.ui.help import HelpScreen
+from tui_optim.ui.prompt import StepPrompt
 from tui_optim.ui.panes import Pane, PaneContext, make_pane
 from tui_optim.ui.plotting import fmt
 from tui_optim.ui.widgets.keybar import KeyBar
@@ -39,6 +40,14 @@ NARROW_WIDTH, NARROW_HEIGHT = 100, 32
 TWO_PANES_WIDTH = 76     # two panes of 38 columns: the smallest that still reads as a plot
 MIN_PANE_HEIGHT = 12
 LEGEND_ROWS, LEGEND_ROWS_NARROW = 6, 3   # more runs than this: compact legend in columns
+SEEK_STRIDE = 0.02      # ←/→ in a replay move at most this share of the recording
+
+
+def scrub_bar(now: int, length: int, width: int = 16) -> str:
+    """▕█████░░░░░▏ 31%: how far a replay is through its recording."""
+    frac = min(1.0, now / length) if length > 0 else 1.0
+    full = int(round(frac * width))
+    return f"▕{'█' * full}{'░' * (width - full)}▏ {frac:.0%}"
 
 
 class Preparing(Message):
@@ -77,7 +86,7 @@ class StreamEnded(Message):
 
 
 class RunScreen(Screen[None]):
-    BINDINGS = keys.bindings(keys.RUN_KEYS)
+    BINDINGS = keys.bindings(keys.RUN_KEYS + keys.REPLAY_KEYS)
 
     def __init__(self, scenario: Any, source: Source, *,
                  sinks: Callable[[], list[ChunkSink]] | None = None, save_dir: str | Path | None = None,
@@ -96,6 +105,7 @@ class RunScreen(Screen[None]):
         self.selected = 0
         self.current = 0              # index of the pane with the keyboard's attention
         self.zoomed = False
+        self._seeking_to: int | None = None   # a replay's step being caught up to
         self.generation = 0
         self.compile_state: tuple[int, int, str] | None = (0, 1, "loading kernels…")
         self.engine_error: str | None = None
@@ -137,8 +147,7 @@ class RunScreen(Screen[None]):
         with VerticalScroll(id="legend-box"):
             yield RunLegend(id="legend")
         yield Static(id="status")
-        table = keys.RUN_KEYS + ([keys.BACK] if self.can_go_back else [])
-        yield KeyBar(keys.bar(table), id="keys")
+        yield KeyBar(keys.bar(keys.run_table(self.source.is_replay, self.can_go_back)), id="keys")
 
     def _explanation(self, max_lines: int | None = None) -> Text:
         """The scenario's explanation; cut at a word with a pointer to `e` when it won't fit."""
@@ -406,6 +415,8 @@ class RunScreen(Screen[None]):
         else:
             parts.append(("▶ running", "bold green"))
         parts.append((f"step {records}/{total}", ""))
+        if self.source.is_replay:       # where the replay is in its recording
+            parts.append((scrub_bar(records, self.source.length), "bold"))
         epoch = trace.last(0, "epoch")
         if math.isfinite(epoch):
             parts.append((f"epoch {int(epoch)}", ""))
@@ -452,8 +463,13 @@ class RunScreen(Screen[None]):
         self._shift_speed(-1)
 
     def action_restart(self) -> None:
+        self._start_over(self.source.reopen())
+        self.notify("restarted", timeout=1.5)
+
+    def _start_over(self, source: Source) -> None:
+        """Run `source` from step 0 on a fresh trace (a restart, or a replay moved back)."""
         self._stop_engine()
-        self.source = self.source.reopen()
+        self.source = source
         # A new trace object: the old worker may still fold one last chunk into the old one.
         self.trace = Trace(len(self.source.runs))
         self.ctx.trace = self.trace
@@ -461,8 +477,65 @@ class RunScreen(Screen[None]):
         self.compile_state = (0, 1, "loading kernels…")
         self.engine_error = None
         self._rate_samples.clear()
+        self._last_status = None
         self._start_engine()
-        self.notify("restarted", timeout=1.5)
+
+    # -- moving through a replay -----------------------------------------------------------------
+    def _position(self) -> int:
+        """The step shown, or the one a seek is still on its way to (keys pressed in a row
+        move on from there, not from the half-refilled trace)."""
+        shown = max((self.trace.records(i) for i in range(len(self.source.runs))), default=0)
+        if self._seeking_to is not None and shown < self._seeking_to:
+            return self._seeking_to
+        self._seeking_to = None
+        return shown
+
+    def _replay(self) -> Replay | None:
+        if self.source.is_replay:
+            return self.source      # type: ignore[return-value]
+        self.notify("moving through time needs a recording (tui-optim replay FILE)",
+                    severity="warning", timeout=2)
+        return None
+
+    def seek(self, step: int) -> None:
+        """Show the replay at `step`: it is played again from the start, unpaced up to there,
+        then at the pace it had (paused stays paused)."""
+        replay = self._replay()
+        if replay is None:
+            return
+        step = max(0, min(step, replay.length))
+        paused = replay.paused
+        fresh = replay.reopen()
+        if paused:
+            fresh.pause()
+        fresh.seek(step)
+        self._start_over(fresh)
+        self._seeking_to = step
+
+    def action_seek_chunk(self, direction: int) -> None:
+        """To the next (previous) recorded chunk's end, but never more than SEEK_STRIDE of the
+        recording at once: an unpaced recording's chunks can be 100k steps long."""
+        replay = self._replay()
+        if replay is None:
+            return
+        now, stride = self._position(), max(1, int(replay.length * SEEK_STRIDE))
+        if direction > 0:
+            self.seek(min(next((b for b in replay.boundaries if b > now), replay.length),
+                          now + stride))
+        else:
+            self.seek(max(max((b for b in replay.boundaries if b < now), default=0),
+                          now - stride))
+
+    def action_seek_edge(self, end: int) -> None:
+        replay = self._replay()
+        if replay is not None:
+            self.seek(replay.length if end else 0)
+
+    def action_goto(self) -> None:
+        replay = self._replay()
+        if replay is not None:
+            self.app.push_screen(StepPrompt(replay.length, self._position()),
+                                 lambda step: step is not None and self.seek(step))
 
     def action_scale_lr(self, factor: float) -> None:
         i = self.selected
@@ -565,7 +638,7 @@ class RunScreen(Screen[None]):
                 self.app.deliver_binary(path, name=path.name)
 
     def action_help(self) -> None:
-        table = keys.RUN_KEYS + ([keys.BACK] if self.can_go_back else [])
+        table = keys.run_table(self.source.is_replay, self.can_go_back)
         self.app.push_screen(HelpScreen(keys.help_lines(table), title=self.scenario.title))
 
     def action_back(self) -> None:
