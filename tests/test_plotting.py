@@ -131,3 +131,45 @@ def test_an_averaged_swing_still_shows_its_extent():
     top_label = float([r.split("┤")[0] for r in pic if "┤" in r][0].strip())
     assert top_label >= 0.5, "the y-range reaches the swing, not just the mean"
     assert sum(any("\u2800" <= c <= "\u28ff" for c in r) for r in body) >= 3   # mean row and both edges
+
+
+def test_several_decades_get_every_decade_even_when_the_stride_would_leave_one():
+    # 1e-3 to 0.3 with room for three ticks: 1e-3, 1e-2, 1e-1, not 0.1 0.2 0.3 on a log axis
+    assert log_ticks(-3.1, -0.42, 3)[1] == ["1e-3", "1e-2", "1e-1"]
+
+
+def test_a_sweep_pane_puts_each_run_at_its_hyperparameter_and_result():
+    """Final loss against lr on a log axis: the grid's 3 values and random search's 4 land in
+    their own columns, each group with its glyph; a diverged run is a ✕ along the top."""
+    from types import SimpleNamespace
+
+    from tui_optim.chunk import Chunk, Status
+    from tui_optim.trace import Trace
+    from tui_optim.ui.panes.base import PaneContext
+    from tui_optim.ui.panes.sweep import SweepPane
+
+    lrs = [(1e-3, "grid"), (1e-2, "grid"), (1e-1, "grid"),
+           (2e-3, "random"), (5e-3, "random"), (3e-2, "random"), (3e-1, "random"), (1.0, "grid")]
+    runs = [SimpleNamespace(index=i, label=f"r{i}", group=g, steps=10, values={"lr": lr})
+            for i, (lr, g) in enumerate(lrs)]
+    trace = Trace(len(runs))
+    for i, (lr, _) in enumerate(lrs):
+        diverged = lr == 1.0
+        loss = np.full(10, np.inf if diverged else 0.05 / lr ** 0.5)
+        trace.ingest(Chunk(i, 0, 10, {"loss": loss}, {},
+                           Status.DIVERGED if diverged else Status.DONE, 9 if diverged else None))
+    ctx = PaneContext(trace, runs, selected=-1)
+    pane = SweepPane({"x": "lr", "series": "loss", "metric": "final", "log": True}, ctx)
+    rows = rows_of(pane.build(60, 18))
+    plot = rows[1:-3]
+    assert rows[-2].split() == ["1e-3", "1e-2", "1e-1", "1e0"]       # a log axis, by decade
+    assert "● grid" in rows[-1] and "■ random" in rows[-1] and "(log)" in rows[-1]
+    assert sum(r.count("●") for r in plot) == 3 and sum(r.count("■") for r in plot) == 4
+    assert sum(r.count("✕") for r in plot) == 1 and "✕" in plot[0] + plot[1]
+    # one column per decade of lr: the grid's points sit under their ticks, in order
+    tick_cols = [rows[-2].index(t) for t in ("1e-3", "1e-2", "1e-1")]
+    grid_cols = sorted(r.index("●") for r in plot if "●" in r)
+    assert all(abs(g - (t + 1)) <= 2 for g, t in zip(grid_cols, tick_cols)), (grid_cols, tick_cols)
+    # lower lr, higher loss: the points fall from left to right
+    grid_rows = [next(k for k, r in enumerate(plot) if len(r) > c and r[c] == "●") for c in grid_cols]
+    assert grid_rows == sorted(grid_rows) and len(set(grid_rows)) == 3

@@ -423,6 +423,10 @@ PANES: tuple[PaneKind, ...] = (
     PaneKind("boundary", ("network",), "predicted class regions of 2-D data with the training points"),
     PaneKind("gradcheck", ("network",),
              "relative error between analytic and finite-difference gradients per layer"),
+    PaneKind("sweep", ("surface", "network", "chain"),
+             "a sweep's result against its hyperparameter: a point per run at its value of x "
+             "and its final (or best) series, a colour per group, log x where the values span "
+             "a decade, ✕ where a run diverged"),
 )
 
 

@@ -66,6 +66,8 @@ PANE_KEYS: dict[str, dict[str, tuple[Spec, Any]]] = {
                    "which": (Str(("act", "preact", "both")), "act")},
     "boundary": {"run": (_Label(), None)},
     "gradcheck": {"run": (_Label(), None)},
+    "sweep": {"x": (Str(), "lr"), "series": (Str(), "loss"),
+              "metric": (Str(("final", "best")), "final"), "log": (Bool(), True)},
 }
 PANE_KINDS: dict[str, tuple[tuple[str, ...], dict[str, tuple[Spec, Any]]]] = {
     p.kind: (p.problems, PANE_KEYS[p.kind]) for p in catalog.PANES}
@@ -132,9 +134,13 @@ def check_panes(panes: Sequence[dict] | None, ptype: str | None, problem: Mappin
             values[k] = v
             if v is INVALID:
                 continue
-            if k == "series" and kind == "trace" and series is not None and v not in series:
+            if k == "series" and kind in ("trace", "sweep") and series is not None and v not in series:
                 out.add(join(path, k), f"unknown series {v!r}{suggest(v, list(series))}; "
                                        "the runs emit no such series")
+            if k == "x" and kind == "sweep":
+                from tui_optim.scenario.keys import RUN_KEYS
+                if v not in RUN_KEYS:
+                    out.add(join(path, k), f"unknown run key {v!r}{suggest(v, list(RUN_KEYS))}")
             if k == "run" and v not in labels:
                 out.add(join(path, k), f"unknown run {v!r}{suggest(v, labels)}")
             if k == "runs":

@@ -249,10 +249,12 @@ class LinePlot:
 
     def build(self, width: int, height: int, lines: list[Line], *, log: bool, guides=(),
               marks: list[Mark] = (), no_color: bool = False, xlim=None, ylim=None,
-              xlabel: str = "step", ylabel: str = "", keep_all: bool = False) -> Text:
+              xlabel: str = "step", ylabel: str = "", keep_all: bool = False,
+              logx: bool = False) -> Text:
         """guides: (value, label) horizontal lines, labelled on the axis at their row;
         xlim/ylim fix the window (ylim in data units, also on a log axis); otherwise y follows
-        the lines that stay on scale (every line with `keep_all`)."""
+        the lines that stay on scale (every line with `keep_all`). logx: x on a log axis (a
+        hyperparameter searched on a log scale), ticks at whole decades."""
         plt = self.plt
         plt.clear_figure()
         plt.plotsize(max(width, 10), max(height, 4))
@@ -267,15 +269,16 @@ class LinePlot:
         drawn = []                       # (line, xs, ys) with ys on the plotted scale
         for line in lines:
             y = to_log(line.y) if log else np.asarray(line.y, dtype=float)
-            x = np.asarray(line.x, dtype=float)
+            x = to_log(line.x) if logx else np.asarray(line.x, dtype=float)
             if not np.isfinite(y).any():
                 continue
             drawn.append((line, x, y))
         mark_pts = []
         for m in marks:
             yy = to_log(np.array([m.y]))[0] if log else m.y
-            if math.isfinite(yy) and math.isfinite(m.x):
-                mark_pts.append((m, yy))
+            xx = to_log(np.array([m.x]))[0] if logx else m.x
+            if math.isfinite(yy) and math.isfinite(xx):
+                mark_pts.append((Mark(xx, m.y, m.color, m.char), yy))
         if not drawn and not mark_pts:
             return Text("nothing to draw yet" + (": no positive values for a log scale (l: linear)"
                                                  if log and lines else ""), style="dim")
@@ -311,7 +314,7 @@ class LinePlot:
         x_lo = min(float(np.nanmin(x)) for x in xs_all)
         x_hi = max(float(np.nanmax(x)) for x in xs_all)
         if xlim is not None:
-            x_lo, x_hi = xlim
+            x_lo, x_hi = (to_log(np.asarray(xlim, dtype=float)) if logx else xlim)
         # -- guides under the lines (labelled on the axis); the lines in the caller's order, so
         # the selected run, drawn last, is on top
         for gv in guide_at:
@@ -352,8 +355,12 @@ class LinePlot:
         plt.ylim(lo, hi)
         if x_hi > x_lo:
             plt.xlim(x_lo, x_hi)
-            ticks = nice_ticks(x_lo, x_hi, max(2, width // 12))
-            plt.xticks(ticks, tick_labels(ticks))
+            if logx:
+                ticks, xlabels, _minor = log_ticks(x_lo, x_hi, max(2, width // 12))
+            else:
+                ticks = nice_ticks(x_lo, x_hi, max(2, width // 12))
+                xlabels = tick_labels(ticks)
+            plt.xticks(ticks, xlabels)
         if titled:       # a row of our own under the plot: axis titles, then what left the plot
             plt.plotsize(max(width, 10), max(height - 1, 4))
             plt._set_size(max(width, 10), max(height - 1, 4))

@@ -95,6 +95,10 @@ def log_ticks(lo: float, hi: float, max_ticks: int = 6) -> tuple[list[float], li
     stride = next((k for k in DECADE_STRIDES if span / k <= max(1, max_ticks - 1)), 500)
     first_decade, last_decade = math.ceil(lo - 1e-9), math.floor(hi + 1e-9)
     majors = [float(d) for d in range(first_decade, last_decade + 1) if d % stride == 0]
+    while len(majors) < 2 and stride > 1 and last_decade > first_decade:
+        # the stride skipped all but one of several decades: the next rounder stride down
+        stride = max(k for k in DECADE_STRIDES if k < stride)
+        majors = [float(d) for d in range(first_decade, last_decade + 1) if d % stride == 0]
     if len(majors) >= 2:
         minors = [float(d) for d in range(first_decade, last_decade + 1) if d % stride != 0]
         return majors, [f"1e{int(p)}" for p in majors], minors if stride <= 10 else []

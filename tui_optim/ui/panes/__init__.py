@@ -11,6 +11,7 @@ from tui_optim.ui.panes.heat import HeatPane
 from tui_optim.ui.panes.histograms import HistogramsPane
 from tui_optim.ui.panes.layers import LayersPane
 from tui_optim.ui.panes.surface import SurfacePane
+from tui_optim.ui.panes.sweep import SweepPane
 from tui_optim.ui.panes.trace import TracePane
 
 # One widget class per pane kind of the catalog (engine/catalog.py PANES; a test pins the two).
@@ -22,6 +23,7 @@ KINDS: dict[str, type[Pane]] = {
     "histograms": HistogramsPane,
     "boundary": BoundaryPane,
     "gradcheck": GradcheckPane,
+    "sweep": SweepPane,
 }
 
 def make_pane(kind: str, values: Mapping[str, Any], ctx: PaneContext, *, id: str | None = None) -> Pane:

@@ -1,0 +1,103 @@
+"""A sweep's result against its hyperparameter: every run one point at (its value of `x`, its
+final or best `series`), one colour per group, on a log x axis where the values span more than
+a decade. Where a loss-curve pane draws eighteen tangled lines, this answers "which value is
+best, and which values were tried"."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from rich.console import RenderableType
+from rich.text import Text
+
+from tui_optim.chunk import Status
+from tui_optim.engine.series import words
+from tui_optim.ui.colors import palette, run_color
+from tui_optim.ui.panes.base import Pane
+from tui_optim.ui.panes.trace import LOG_BY_DEFAULT
+from tui_optim.ui.plotting import Line, LinePlot, Mark
+
+BEST_POINTS = 4096      # points of a run's history its best value is taken from (the trace's min)
+GROUP_GLYPHS = "●■▲◆✚"  # a group's points, told apart without colour too
+
+
+class SweepPane(Pane):
+    kind = "sweep"
+
+    def __init__(self, values, ctx, *, id=None) -> None:
+        values = dict(values)
+        self.x_key = values.get("x", "lr")
+        self.series = values.get("series", "loss")
+        self.metric = values.get("metric", "final")
+        values.setdefault("log", self.series.split(".")[-1] in LOG_BY_DEFAULT)
+        super().__init__(values, ctx, id=id)
+        self.plot = LinePlot()
+        self.groups = list(dict.fromkeys(run.group for run in ctx.runs))
+
+    def short_title(self) -> str:
+        return f"{self.metric} {words(self.series)[1]} vs {self.x_key}"
+
+    def title(self) -> str:
+        t = f"{self.metric} {words(self.series)[0]} against {self.x_key}, a point per run"
+        return f"{t} · log" if self.log_scale else t
+
+    def data_key(self) -> tuple:
+        t = self.ctx.trace
+        return tuple(t.run_version(i) for i in range(len(self.ctx.runs))) + (self.ctx.selected,)
+
+    def _value(self, i: int) -> float:
+        """The run's final (or best so far) value of the series; nan if it has none yet."""
+        t = self.ctx.trace
+        if self.metric == "best":
+            v = t.view(i, self.series, BEST_POINTS)
+            lo = v.lo[np.isfinite(v.lo)]
+            return float(lo.min()) if len(lo) else math.nan
+        return t.last(i, self.series)
+
+    def build(self, width: int, height: int) -> RenderableType:
+        t, runs, no_color = self.ctx.trace, self.ctx.runs, self.ctx.no_color
+        points: dict[str, tuple[list[float], list[float]]] = {g: ([], []) for g in self.groups}
+        diverged: list[float] = []
+        xs_all: list[float] = []
+        for i, run in enumerate(runs):
+            x = run.values.get(self.x_key)
+            if not isinstance(x, (int, float)) or isinstance(x, bool) or not math.isfinite(x):
+                continue
+            xs_all.append(float(x))
+            if t.status(i)[0] == Status.DIVERGED:
+                diverged.append(float(x))
+                continue
+            y = self._value(i)
+            if math.isfinite(y):
+                points[run.group][0].append(float(x))
+                points[run.group][1].append(y)
+        if not xs_all:
+            return Text(f"no run has a number for {self.x_key!r}", style="dim")
+        logx = min(xs_all) > 0 and max(xs_all) / min(xs_all) > 10
+        lines, key = [], []
+        for k, (group, (xs, ys)) in enumerate(points.items()):
+            if not xs:
+                continue
+            glyph = GROUP_GLYPHS[k % len(GROUP_GLYPHS)]
+            order = np.argsort(xs)
+            lines.append(Line(np.asarray(xs)[order], np.asarray(ys)[order], run_color(k), glyph,
+                              group, points=True))
+            key.append(f"{glyph} {group}")
+        marks = []
+        sel = self.ctx.selected
+        if 0 <= sel < len(runs) and math.isfinite(self._value(sel)):
+            x = runs[sel].values.get(self.x_key)
+            if isinstance(x, (int, float)) and not isinstance(x, bool):
+                marks.append(Mark(float(x), self._value(sel), palette().landmark, "◉"))
+        if not lines:
+            return Text(f"waiting for {self.series}…", style="dim")
+        ys_shown = [y for line in lines for y in line.y]
+        top = max(ys_shown)
+        for x in diverged:               # diverged runs: ✕ along the top, where the loss went
+            marks.append(Mark(x, top, palette().diverged, "x" if no_color else "✕"))
+        return self.plot.build(width, height, lines, log=self.log_scale, marks=marks,
+                               no_color=no_color, ylabel=words(self.series)[1],
+                               xlabel=(f"{self.x_key} (log)" if logx else self.x_key)
+                               + ("   " + "  ".join(key) if len(key) > 1 else ""),
+                               logx=logx, keep_all=True)
