@@ -2,6 +2,7 @@
 
 import csv
 import json
+import math
 import signal
 import subprocess
 import sys
@@ -267,3 +268,27 @@ def test_every_kind_of_bad_input_is_one_root_printed_by_one_handler(monkeypatch,
         assert main(["list"]) == 2
         err = capsys.readouterr().err
         assert err.startswith(shown) and "Traceback" not in err
+
+
+def test_results_are_one_row_per_run_with_its_hyperparameters_and_metrics(tmp_path):
+    import pyarrow.parquet as pq
+
+    out_csv, out_pq = tmp_path / "r.csv", tmp_path / "r.parquet"
+    assert main(["run", "01_lr_regimes", "--headless", "--results", str(out_csv)]) == 0
+    assert main(["run", "01_lr_regimes", "--headless", "--results", str(out_pq)]) == 0
+    rows = list(csv.DictReader(out_csv.open()))
+    table = pq.read_table(out_pq).to_pylist()
+    assert [r["label"] for r in rows] == [r["label"] for r in table]
+    assert len(rows) == 5 and {"lr", "optimizer", "seed", "final_loss", "best_loss", "status",
+                               "steps", "seconds"} <= set(rows[0])
+    lrs = sorted(float(r["lr"]) for r in rows)
+    assert len(set(lrs)) == 5                       # the swept axis is a column
+    for r, t in zip(rows, table):
+        assert float(r["final_loss"]) == t["final_loss"]
+        assert float(r["best_loss"]) <= float(r["final_loss"]) or math.isnan(float(r["final_loss"]))
+        assert int(r["steps"]) == t["steps"] == 20 and r["status"] == "done"
+
+
+def test_results_need_a_known_format(tmp_path, capsys):
+    assert main(["run", "01_lr_regimes", "--headless", "--results", str(tmp_path / "r.xlsx")]) == 2
+    assert "expected a file ending in .csv or .parquet" in capsys.readouterr().err

@@ -89,6 +89,9 @@ def _dashboard_options(args: argparse.Namespace) -> dict:
 def _report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", type=Path, metavar="FILE", help="headless: write summary and verdicts")
     p.add_argument("--csv", type=Path, metavar="FILE", help="headless: write every per-step series")
+    p.add_argument("--results", type=Path, metavar="FILE",
+                   help="headless: one row per run (hyperparameters, final and best metrics, "
+                        "status, steps, seconds) as .csv or .parquet")
     p.add_argument("--force", action="store_true",
                    help="replace existing output files (by default an existing file is kept)")
 
@@ -97,8 +100,22 @@ def _outputs(args: argparse.Namespace, inputs) -> None:
     """Every output checked before anything runs (nothing recorded is lost to a bad path)."""
     from tui_optim.outputs import check_outputs
 
-    outs = [(getattr(args, "record", None), "--record"), (args.json, "--json"), (args.csv, "--csv")]
+    outs = [(getattr(args, "record", None), "--record"), (args.json, "--json"), (args.csv, "--csv"),
+            (args.results, "--results")]
     check_outputs(outs, inputs=[p for p in inputs if p is not None], force=args.force)
+    if args.results is not None:
+        from tui_optim.report import RESULT_FORMATS
+
+        suffix = args.results.suffix.lower()
+        if suffix not in RESULT_FORMATS:
+            raise BadInput(f"--results {args.results}: expected a file ending in "
+                           f"{' or '.join(RESULT_FORMATS)}, got {suffix or 'no extension'!r}")
+        if suffix == ".parquet":
+            try:
+                import pyarrow.parquet  # noqa: F401
+            except ImportError:
+                raise BadInput(f"--results {args.results}: Parquet needs pyarrow "
+                               "(pip install pyarrow), or write .csv") from None
 
 
 def _load(args: argparse.Namespace):
@@ -117,8 +134,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     scenario = _load(args)
     _outputs(args, [scenario.path])
     if not args.headless:
-        if args.json or args.csv:
-            raise BadInput("--json and --csv go with --headless")
+        if args.json or args.csv or args.results:
+            raise BadInput("--json, --csv and --results go with --headless")
         from tui_optim.ui.app import run_app
 
         return run_app(scenario=scenario, record=args.record,
@@ -131,7 +148,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     recorder = None
     if args.record:
         recorder = Recorder(args.record, scenario, sets=args.sets, seed=args.seed, steps=args.steps)
-    return drive(Session(scenario), recorder=recorder, json_path=args.json, csv_path=args.csv)
+    return drive(Session(scenario), recorder=recorder, json_path=args.json, csv_path=args.csv,
+                 results_path=args.results)
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -149,7 +167,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from tui_optim.headless import drive, stop_on_signals
 
     stop_on_signals()
-    return drive(replayer, json_path=args.json, csv_path=args.csv)
+    return drive(replayer, json_path=args.json, csv_path=args.csv, results_path=args.results)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -16,7 +16,7 @@ from typing import Iterable, TextIO
 
 from tui_optim.chunk import Chunk, Status
 from tui_optim.expect import evaluate
-from tui_optim.report import cut_off, status_text, write_csv, write_json
+from tui_optim.report import cut_off, status_text, write_csv, write_json, write_results
 from tui_optim.summary import Summary
 
 EXIT_OK, EXIT_CLAIM_FAILED, EXIT_INTERRUPTED = 0, 1, 130
@@ -130,7 +130,8 @@ def format_verdicts(verdicts, cut: Iterable = ()) -> str:
 
 
 def drive(source, *, recorder=None, out: TextIO | None = None, err: TextIO | None = None,
-          json_path: Path | None = None, csv_path: Path | None = None) -> int:
+          json_path: Path | None = None, csv_path: Path | None = None,
+          results_path: Path | None = None) -> int:
     """Run `source` (a Session or a Replayer) to its end and report; returns the exit status."""
     out = out or sys.stdout
     err = err or sys.stderr
@@ -172,6 +173,8 @@ def drive(source, *, recorder=None, out: TextIO | None = None, err: TextIO | Non
         write_json(summary.runs, verdicts, scenario, json_path, interrupted is not None)
     if csv_path is not None:
         write_csv(summary.runs, csv_path)
+    if results_path is not None:
+        write_results(summary.runs, results_path)
     if interrupted is not None:
         return exit_status(interrupted)
     return EXIT_OK if all(v.holds for v in verdicts) else EXIT_CLAIM_FAILED

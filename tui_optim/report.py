@@ -102,6 +102,71 @@ def write_json(runs: Sequence, verdicts, scenario, path: Path, interrupted: bool
     write_text(path, json.dumps(report, indent=2) + "\n")
 
 
+# metrics a results table reports, final and best; for accuracy the best is the largest
+RESULT_SERIES = ("loss", "train_loss", "val_loss", "accuracy", "grad_norm")
+RESULT_FORMATS = (".csv", ".parquet")
+
+
+def _cell_value(v: Any) -> Any:
+    """A hyperparameter as one table cell: numbers, strings and booleans as they are, lists and
+    tables as their text."""
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    return json.dumps(v, default=str) if isinstance(v, (dict, list, tuple)) else str(v)
+
+
+def result_rows(runs: Sequence) -> list[dict[str, Any]]:
+    """One row per run: which run, how it ended, the hyperparameters that differ between the
+    runs (the sweep's axes, plus optimizer and lr), and the final and best of each metric."""
+    keys = sorted({k for r in runs for k in r.values})
+    varying = [k for k in keys if k in ("optimizer", "lr") or len(
+        {json.dumps(_cell_value(r.values.get(k)), default=str) for r in runs}) > 1]
+    varying = [k for k in varying if k not in ("seed", "steps")] + ["seed"]
+    rows = []
+    for r in runs:
+        row: dict[str, Any] = {"run": r.index, "label": r.label, "group": r.group,
+                               "status": r.status, "steps": r.records,
+                               "planned_steps": r.planned_steps, "diverged_at": r.diverged_at,
+                               "seconds": r.compute_seconds}
+        row.update({k: _cell_value(r.values.get(k)) for k in varying})
+        for name in RESULT_SERIES:
+            if name not in r.series_names():
+                continue
+            values = np.asarray(r.series(name), dtype=float)
+            finite = values[np.isfinite(values)]
+            row[f"final_{name}"] = float(values[-1]) if len(values) else math.nan
+            best = (finite.max() if name == "accuracy" else finite.min()) if len(finite) else math.nan
+            row[f"best_{name}"] = float(best)
+        rows.append(row)
+    return rows
+
+
+def write_results(runs: Sequence, path: Path) -> None:
+    """The results table as CSV or Parquet (by the file's extension), for pandas and friends."""
+    rows = result_rows(runs)
+    columns: list[str] = []
+    for row in rows:
+        columns += [c for c in row if c not in columns]
+    tmp = partial_path(path)
+    try:
+        if path.suffix.lower() == ".parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.table({c: [row.get(c) for row in rows] for c in columns})
+            pq.write_table(table, tmp)
+        else:
+            with open(tmp, "w", newline="", encoding="utf-8") as f:
+                w = csv.DictWriter(f, columns)
+                w.writeheader()
+                for row in rows:
+                    w.writerow({c: repr(v) if isinstance(v, float) else v for c, v in row.items()})
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 class TracedRun:
     """One run as the dashboard holds it: every record while it fits the trace's buckets, then
     the exact value at the last step of each bucket (never an average)."""
