@@ -1,5 +1,6 @@
 """The session's chunk stream: contiguous records, reproducibility, divergence, controls."""
 
+import json
 import threading
 from pathlib import Path
 
@@ -127,7 +128,7 @@ def test_single_steps_advance_every_run_by_one_record():
     assert seen[:9] == [(r, k, 1) for k in range(3) for r in range(3)]
 
 
-def test_compile_says_loading_on_a_warm_cache_and_names_what_it_compiles_on_a_cold_one(tmp_path):
+def test_a_cold_start_says_what_it_prepares_in_words_and_remembers_how_long_it_took(tmp_path):
     import os
     import subprocess
     import sys
@@ -146,8 +147,16 @@ def test_compile_says_loading_on_a_warm_cache_and_names_what_it_compiles_on_a_co
         return subprocess.run([sys.executable, "-c", code, str(toml)], env=env, check=True,
                               capture_output=True, text=True, cwd=root).stdout.splitlines()
 
-    cold, warm = labels(), labels()
-    assert cold[0] == warm[0] == "loading kernels…"
-    assert any(s.startswith("compiling kernels") and s.endswith("_plain_sgd_2d") for s in cold)
-    assert not any(s.startswith("compiling") for s in warm)
+    from tui_optim.runner.build import COSTS_FILE, LOADING, PREPARING
+
+    costs = tmp_path / "xdg-cache" / "tui-optim" / COSTS_FILE
+    env["XDG_CACHE_HOME"] = str(tmp_path / "xdg-cache")
+    cold = labels()
+    measured = json.loads(costs.read_text())["surface"]      # the next cold start's estimate
+    warm = labels()
+    assert cold[0] == warm[0] == LOADING
+    # words a first-time user understands, never a numba function name
+    assert f"{PREPARING}: run 1 of 1" in cold and not any("_" in s.split(":")[-1] for s in cold)
+    assert not any(s.startswith(PREPARING) for s in warm)
     assert warm[-1] == "ready"
+    assert 0 < measured < 600 and json.loads(costs.read_text())["surface"] == measured

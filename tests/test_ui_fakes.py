@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from tui_optim.chunk import Chunk, Status
+from tui_optim.runner.build import LOADING, PREPARING
 from tui_optim.runner.pacing import PacedControls, Pacer
 
 
@@ -62,25 +63,28 @@ class FakeSession(PacedControls):
     is_replay = False
 
     def __init__(self, scenario: Any, *, chunk: int = 10, speed: float | None = None,
-                 compile_seconds: float = 0.0) -> None:
+                 compile_seconds: float = 0.0, cold: bool = True) -> None:
         self.scenario = scenario
         self.runs = tuple(scenario.runs)
         self.chunk = chunk
         self.pacer = Pacer(speed)
         self._scale = [1.0] * len(self.runs)
         self.compile_seconds = compile_seconds
+        self.cold = cold
         self.compute_seconds = [0.0] * len(self.runs)
         self.compiled = False
 
     def reopen(self) -> "FakeSession":
         return FakeSession(self.scenario, chunk=self.chunk, speed=self.speed,
-                           compile_seconds=self.compile_seconds)
+                           compile_seconds=self.compile_seconds, cold=self.cold)
 
     def compile(self, progress=None):
+        """A first start (`cold`: the runner's words for compiling) or a warm one (loading)."""
         total = 3
         for i in range(total):
             if progress:
-                progress(i, total, ["compiling kernels…", "loading cache", "building runs"][i])
+                progress(i, total, f"{PREPARING}: run {i + 1} of {total}" if self.cold
+                         else LOADING)
             time.sleep(self.compile_seconds / total)
         if progress:
             progress(total, total, "ready")

@@ -268,18 +268,42 @@ def test_q_quits_and_stops_the_engine():
     run(go())
 
 
-def test_compiling_shows_progress_instead_of_a_frozen_screen():
+def test_a_first_start_says_what_it_prepares_how_long_it_took_and_how_long_is_left():
+    from tui_optim.runner.build import PREPARING, compile_estimate
+
     async def go():
         app, _ = make(compile_seconds=1.5)
         async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.pause(0.3)
             box = app.screen.query_one("#compiling")
-            assert box.display
-            # the source's own words for the step it is on, and how far along it is
+            assert await until(pilot, lambda: box.display)
             label = str(app.screen.query_one("#compile-label").render())
-            assert label.split(" (")[0] in ("compiling kernels…", "loading cache", "building runs")
-            assert label.endswith("/3)")
+            assert label.startswith(f"{PREPARING}: run ") and " of 3 · " in label
+            took, left = label.split(" · ")[1].split(", ")
+            assert took.endswith(" s") and float(took[:-2]) >= 0
+            estimate = compile_estimate("surface")
+            assert left.startswith("about ") and left.endswith(" s left")
+            assert abs(int(left.split()[1]) - (estimate - float(took[:-2]))) <= 1
+            assert "preparing (first start)" in str(app.screen.query_one("#status").render())
             assert await until(pilot, lambda: not box.display, timeout=5)
+    run(go())
+
+
+def test_a_warm_start_says_nothing():
+    async def go():
+        app, _ = make(compile_seconds=0.6)
+        made_warm = []
+
+        def warm(sc):
+            made_warm.append(FakeSession(sc, speed=2000.0, compile_seconds=0.6, cold=False))
+            return made_warm[-1]
+        app.make_source = warm
+        async with app.run_test(size=(120, 40)) as pilot:
+            box = app.screen.query_one("#compiling")
+            seen = []
+            for _ in range(20):                      # over the whole 0.6 s of loading
+                seen.append(box.display)
+                await pilot.pause(0.05)
+            assert not any(seen) and made_warm and made_warm[0].compiled
     run(go())
 
 

@@ -16,6 +16,7 @@ from typing import Iterable, TextIO
 
 from tui_optim.chunk import Chunk, Status
 from tui_optim.expect import evaluate
+from tui_optim.runner.build import PREPARING
 from tui_optim.report import cut_off, status_text, write_csv, write_json, write_results
 from tui_optim.summary import Summary
 
@@ -141,8 +142,8 @@ def drive(source, *, recorder=None, out: TextIO | None = None, err: TextIO | Non
     interrupted: KeyboardInterrupt | None = None
     try:
         # Only a cold start is worth a word: it compiles for half a minute.
-        source.compile(lambda i, n, what: progress.say(what) if what.startswith("compiling")
-                       else None)
+        source.compile(lambda i, n, what: progress.say(f"{what} ({i}/{n})")
+                       if what.startswith(PREPARING) else None)
         for chunk in source.chunks():
             summary.add(chunk)
             if recorder is not None:

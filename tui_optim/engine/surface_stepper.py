@@ -249,7 +249,7 @@ def warm_up(progress=None, include_batch: bool = False, problem: Mapping | None 
     compiles them too.
     """
     if problem is not None:
-        cases = [(f"run {i}", problem, run) for i, run in enumerate(runs or [{}])]
+        cases = [(f"run {i + 1}", problem, run) for i, run in enumerate(runs or [{}])]
     else:
         cases = [
             ("plain sgd", {"surface": "rosenbrock"}, {"optimizer": "sgd", "lr": 1e-3}),

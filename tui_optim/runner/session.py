@@ -94,14 +94,13 @@ class Session(PacedControls):
     # -- setup ------------------------------------------------------------------------------
     def compile(self, progress: Callable[[int, int, str], None] | None = None) -> None:
         """Compile (or load from numba's cache) the kernels, then build every run's stepper."""
-        total = 1 + len(self.runs)
-        # The engine's warm-up (loading or compiling kernels) is the first step of ours.
-        engine_progress = (lambda i, n, what: progress(0, total, what)) if progress else None
-        warm_up(self.scenario.problem, self.scenario.runs, engine_progress)
+        # The engine's warm-up (loading or compiling kernels) reports its own steps, then ours.
+        warm_up(self.scenario.problem, self.scenario.runs, progress)
+        total = len(self.runs)
         self._steppers = []
         for i, run in enumerate(self.scenario.runs):
             if progress:
-                progress(1 + i, total, f"building {run.label}")
+                progress(i, total, f"building {run.label}")
             stepper = make_stepper(self.scenario.problem, run)
             if self._lr_scale[i] != 1.0:
                 stepper.set_lr_scale(self._lr_scale[i])

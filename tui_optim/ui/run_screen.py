@@ -23,6 +23,7 @@ from textual.widgets import ProgressBar, Static
 from textual.worker import get_current_worker
 
 from tui_optim.chunk import Status
+from tui_optim.runner.build import PREPARING, compile_estimate
 from tui_optim.runner.source import ChunkSink, Replay, Source
 from tui_optim.trace import Trace
 from tui_optim.ui import keys, saving
@@ -41,6 +42,7 @@ TWO_PANES_WIDTH = 76     # two panes of 38 columns: the smallest that still read
 MIN_PANE_HEIGHT = 12
 LEGEND_ROWS, LEGEND_ROWS_NARROW = 6, 3   # more runs than this: compact legend in columns
 SEEK_STRIDE = 0.02      # ←/→ in a replay move at most this share of the recording
+LOADING_QUIET = 1.0     # seconds of loading kernels from the cache before the box shows
 
 
 def scrub_bar(now: int, length: int, width: int = 16) -> str:
@@ -106,6 +108,8 @@ class RunScreen(Screen[None]):
         self.current = 0              # index of the pane with the keyboard's attention
         self.zoomed = False
         self._seeking_to: int | None = None   # a replay's step being caught up to
+        self._preparing_since: float | None = None   # when a first start began compiling
+        self._shown_loading: float | None = None
         self.generation = 0
         self.compile_state: tuple[int, int, str] | None = (0, 1, "loading kernels…")
         self.engine_error: str | None = None
@@ -384,9 +388,24 @@ class RunScreen(Screen[None]):
         if state is None:
             box.display = False
             return
-        box.display = True
         i, total, what = state
-        self.query_one("#compile-label", Static).update(f"{what} ({i}/{total})")
+        now = time.monotonic()
+        if what.startswith(PREPARING):
+            # a first start: say how long it has taken and, from the last one, how long to go
+            self._preparing_since = self._preparing_since or now
+            took = now - self._preparing_since
+            estimate = compile_estimate(self.scenario.problem.type)
+            left = (f"about {estimate - took:.0f} s left" if took < estimate
+                    else "taking longer than last time")
+            text = f"{what} · {took:.0f} s, {left}"
+        else:
+            self._shown_loading = self._shown_loading or now
+            if now - self._shown_loading < LOADING_QUIET:
+                box.display = False     # a warm start says nothing (it is over in a moment)
+                return
+            text = f"{what} ({i}/{total})"
+        box.display = True
+        self.query_one("#compile-label", Static).update(text)
         bar = self.query_one("#compile-bar", ProgressBar)
         bar.update(total=max(total, 1), progress=i)
 
@@ -408,8 +427,8 @@ class RunScreen(Screen[None]):
         if done == len(runs) and runs:
             parts.append(("■ finished", "bold green"))
         elif self.compile_state is not None:
-            compiling = self.compile_state[2].startswith("compiling")
-            parts.append(("… compiling" if compiling else "… loading", "bold yellow"))
+            preparing = self.compile_state[2].startswith(PREPARING)
+            parts.append(("… preparing (first start)" if preparing else "… loading", "bold yellow"))
         elif paused:
             parts.append(("‖ paused", "bold yellow"))
         else:
@@ -475,6 +494,7 @@ class RunScreen(Screen[None]):
         self.ctx.trace = self.trace
         self.ctx.runs = self.source.runs
         self.compile_state = (0, 1, "loading kernels…")
+        self._preparing_since = self._shown_loading = None
         self.engine_error = None
         self._rate_samples.clear()
         self._last_status = None
