@@ -173,3 +173,24 @@ def test_a_sweep_pane_puts_each_run_at_its_hyperparameter_and_result():
     # lower lr, higher loss: the points fall from left to right
     grid_rows = [next(k for k, r in enumerate(plot) if len(r) > c and r[c] == "●") for c in grid_cols]
     assert grid_rows == sorted(grid_rows) and len(set(grid_rows)) == 3
+
+
+def test_a_sweep_where_every_run_diverged_says_so_and_best_accuracy_is_the_largest():
+    from types import SimpleNamespace
+
+    from tui_optim.chunk import Chunk, Status
+    from tui_optim.trace import Trace
+    from tui_optim.ui.panes.base import PaneContext
+    from tui_optim.ui.panes.sweep import SweepPane
+
+    runs = [SimpleNamespace(index=i, label=f"r{i}", group="g", steps=3, values={"lr": lr})
+            for i, lr in enumerate((1.0, 2.0))]
+    trace = Trace(2)
+    for i in range(2):
+        trace.ingest(Chunk(i, 0, 3, {"loss": np.array([1.0, 5.0, np.inf]),
+                                     "accuracy": np.array([0.3, 0.9, 0.8])}, {}, Status.DIVERGED, 2))
+    pane = SweepPane({"x": "lr", "series": "loss", "log": None}, PaneContext(trace, runs))
+    assert "all 2 runs diverged" in pane.build(40, 12).plain
+    best = SweepPane({"x": "lr", "series": "accuracy", "metric": "best", "log": None},
+                     PaneContext(trace, runs))
+    assert best._value(0) == 0.9 and not best.log_scale       # accuracy: linear, largest best

@@ -155,5 +155,7 @@ def test_a_session_and_a_replay_are_both_sources_and_say_which_they_are(tmp_path
     assert isinstance(again, Replayer) and again.path == path and again.speed == 50.0
     assert again is not replayer and again.scenario.title == replayer.scenario.title
     assert replayer.scale_lr(0, 2.0) == 1.0            # a recording's ε is fixed
+    path.unlink()                                        # reopening never reads the file again
+    assert sum(c.n for c in replayer.reopen().chunks()) == sum(c.n for c in again.chunks())
     fresh = session.reopen()
     assert fresh is not session and fresh.scenario is session.scenario

@@ -90,3 +90,12 @@ def test_a_screenshot_of_the_dashboard_is_the_screen(tmp_path):
         png = Image.open(svg_to_png(svg, tmp_path / "shot.png")).convert("RGB")
         assert len(png.getcolors(maxcolors=1 << 20)) > 20
     asyncio.run(go())
+
+
+def test_two_saves_in_the_same_second_never_share_a_name(tmp_path):
+    from tui_optim.ui.saving import new_paths
+
+    first = new_paths(tmp_path, "ravine", ".svg", ".png", when=0.0)
+    second = new_paths(tmp_path, "ravine", ".svg", ".png", when=0.0)   # before anything is written
+    assert first[0] != second[0] and all(p.exists() for p in first + second)
+    assert second[0].name.endswith("-2.svg")

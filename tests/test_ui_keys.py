@@ -280,7 +280,7 @@ def test_a_first_start_says_what_it_prepares_how_long_it_took_and_how_long_is_le
             assert label.startswith(f"{PREPARING}: run ") and " of 3 · " in label
             took, left = label.split(" · ")[1].split(", ")
             assert took.endswith(" s") and float(took[:-2]) >= 0
-            estimate = compile_estimate("surface")
+            estimate = compile_estimate("surface")[0]
             assert left.startswith("about ") and left.endswith(" s left")
             assert abs(int(left.split()[1]) - (estimate - float(took[:-2]))) <= 1
             assert "preparing (first start)" in str(app.screen.query_one("#status").render())
@@ -556,4 +556,26 @@ def test_a_replay_scrubs_back_and_forth_by_chunk_to_its_ends_and_to_a_step(tmp_p
             assert s.source.paused and s.source.is_replay
             # what the screen holds is the recording's own record 76 (the 77th)
             assert s.trace.last(0, "loss") == recorded_loss[76]
+    run(go())
+
+
+def test_the_step_prompt_takes_only_a_step_in_range():
+    from tui_optim.ui.prompt import StepPrompt
+
+    async def go():
+        app, _ = make()
+        async with app.run_test(size=(100, 32)) as pilot:
+            answers = []
+            app.push_screen(StepPrompt(120, 5), answers.append)
+            await pilot.pause(0.1)
+            await pilot.press("minus", "enter")          # what an integer field lets through
+            assert isinstance(app.screen, StepPrompt) and "not a step" in str(
+                app.screen.query_one("Static").render())
+            await pilot.press("backspace", "9", "9", "9", "enter")
+            assert isinstance(app.screen, StepPrompt) and "not in 0 to 120" in str(
+                app.screen.query_one("Static").render())
+            for _ in range(3):
+                await pilot.press("backspace")
+            await pilot.press("4", "2", "enter")
+            assert await until(pilot, lambda: answers == [42])
     run(go())

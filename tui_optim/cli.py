@@ -161,6 +161,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
         print(f"tui-optim: {args.file}: the recording ends mid-write (the run was cut off); "
               "replaying what it holds", file=sys.stderr)
     if not args.headless:
+        if args.json or args.csv or args.results:
+            raise BadInput("--json, --csv and --results go with --headless")
         from tui_optim.ui.app import run_app
 
         return run_app(replayer=replayer, **_dashboard_options(args))

@@ -142,8 +142,8 @@ def drive(source, *, recorder=None, out: TextIO | None = None, err: TextIO | Non
     interrupted: KeyboardInterrupt | None = None
     try:
         # Only a cold start is worth a word: it compiles for half a minute.
-        source.compile(lambda i, n, what: progress.say(f"{what} ({i}/{n})")
-                       if what.startswith(PREPARING) else None)
+        source.compile(lambda i, n, what: progress.say(what) if what.startswith(PREPARING)
+                       else None)
         for chunk in source.chunks():
             summary.add(chunk)
             if recorder is not None:

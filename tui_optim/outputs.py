@@ -23,10 +23,15 @@ def partial_path(path: Path) -> Path:
 
 def write_text(path: Path, text: str) -> None:
     """Write `text` to `path` all at once or not at all."""
+    write_bytes(path, text.encode("utf-8"))
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Write `data` to `path` all at once or not at all."""
     tmp = partial_path(path)
     try:
-        with open(tmp, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+        with open(tmp, "wb") as f:
+            f.write(data)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -228,11 +228,20 @@ class Replayer(PacedControls):
         self.pacer = Pacer(speed)
         self._seek_to = 0
         self.compute_seconds = [0.0] * len(self.runs)
+        self.length = max((c.stop for c in self._chunks), default=0)
+        self.boundaries = sorted({c.stop for c in self._chunks})   # where a recorded chunk ends
 
     is_replay = True
 
     def reopen(self) -> "Replayer":
-        return Replayer(self.path, speed=self.speed)
+        """The same recording from step 0, without reading the file again (it may have
+        changed or gone since; a seek must not read a long recording again either)."""
+        again = object.__new__(Replayer)
+        again.__dict__.update(self.__dict__)
+        again.pacer = Pacer(self.speed)
+        again._seek_to = 0
+        again.compute_seconds = [0.0] * len(self.runs)
+        return again
 
     def compile(self, progress: Callable[[int, int, str], None] | None = None) -> None:
         if progress:
@@ -248,14 +257,6 @@ class Replayer(PacedControls):
         """Fast-forward: every record before `record` is emitted at once, without pacing."""
         self._seek_to = max(self._seek_to, record)
 
-    @property
-    def length(self) -> int:
-        return max((c.stop for c in self._chunks), default=0)
-
-    @property
-    def boundaries(self) -> list[int]:
-        """The steps where a recorded chunk ends (where `←`/`→` land), sorted."""
-        return sorted({c.stop for c in self._chunks})
 
     def chunks(self, should_stop: Callable[[], bool] = lambda: False) -> Iterator[Chunk]:
         """Yield the recording run by run in rounds, as a live session does, so at any speed

@@ -19,6 +19,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from tui_optim.chunk import Status
+from tui_optim.engine.series import HIGHER_IS_BETTER
 from tui_optim.outputs import partial_path, write_text
 from tui_optim.trace import Trace
 
@@ -102,7 +103,7 @@ def write_json(runs: Sequence, verdicts, scenario, path: Path, interrupted: bool
     write_text(path, json.dumps(report, indent=2) + "\n")
 
 
-# metrics a results table reports, final and best; for accuracy the best is the largest
+# metrics a results table reports, final and best (the largest for HIGHER_IS_BETTER)
 RESULT_SERIES = ("loss", "train_loss", "val_loss", "accuracy", "grad_norm")
 RESULT_FORMATS = (".csv", ".parquet")
 
@@ -135,7 +136,7 @@ def result_rows(runs: Sequence) -> list[dict[str, Any]]:
             values = np.asarray(r.series(name), dtype=float)
             finite = values[np.isfinite(values)]
             row[f"final_{name}"] = float(values[-1]) if len(values) else math.nan
-            best = (finite.max() if name == "accuracy" else finite.min()) if len(finite) else math.nan
+            best = (finite.max() if name in HIGHER_IS_BETTER else finite.min()) if len(finite) else math.nan
             row[f"best_{name}"] = float(best)
         rows.append(row)
     return rows

@@ -8,7 +8,8 @@ takes its integer codes from it and completes a table's values from it in one ca
 
 Adding an optimizer is one `Optimizer` entry here plus its update branch in optimizers.py;
 adding a 2-D surface one `Surface` entry plus its f, g and H in surfaces.py; adding a pane
-kind one `PaneKind` entry plus its module in ui/panes/ (and its keys in scenario/panes.py).
+kind one `PaneKind` entry plus its module in ui/panes/, registered in its KINDS, and its keys
+in scenario/panes.py PANE_KEYS (a test pins the three).
 """
 
 from __future__ import annotations
@@ -425,8 +426,8 @@ PANES: tuple[PaneKind, ...] = (
              "relative error between analytic and finite-difference gradients per layer"),
     PaneKind("sweep", ("surface", "network", "chain"),
              "a sweep's result against its hyperparameter: a point per run at its value of x "
-             "and its final (or best) series, a colour per group, log x where the values span "
-             "a decade, ✕ where a run diverged"),
+             "and its final (or best) series, a glyph and colour per group, log x where the "
+             "values span more than a decade, ✕ where a run diverged"),
 )
 
 

@@ -64,6 +64,7 @@ LAYER_WORDS: dict[str, tuple[str, str]] = {
     "spread": ("spread across units", "std"),
 }
 MAX_LAYERS = 64          # per-layer series of at most this many layers (the chain's deepest)
+HIGHER_IS_BETTER = frozenset({"accuracy"})   # a run's best of these is its largest value
 _LAYER = re.compile(r"layer\.(\d+)\.(\w+)$")
 _COORD = re.compile(r"(avg\.)?x\.(\d+)$")
 

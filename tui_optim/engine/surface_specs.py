@@ -141,11 +141,13 @@ def build_surface(problem: Mapping, start=None, standardize: bool = False) -> Su
             int(problem["n_samples"]), int(problem["n_atoms"]), int(problem["n_features"]),
             float(problem["noise"]), int(problem["data_seed"]), float(problem["l1"]),
             float(problem["w_decay"]))
-    else:  # data surfaces
+    else:  # data surfaces (separable and margin are logistic's own keys)
+        logistic = code == S.LOGISTIC
+        separable = logistic and bool(problem["separable"])
         X, Y, _ = make_data(name, int(problem["n_samples"]), int(problem["n_features"]),
                             problem["scales"], float(problem["noise"]),
-                            int(problem["data_seed"]), bool(problem.get("separable", False)),
-                            float(problem.get("margin", 0.5)))
+                            int(problem["data_seed"]), separable,
+                            float(problem["margin"]) if logistic else 0.0)
         if standardize:
             sd = X.std(axis=0)
             X = np.ascontiguousarray((X - X.mean(axis=0)) / np.where(sd > 0, sd, 1.0))
@@ -153,7 +155,7 @@ def build_surface(problem: Mapping, start=None, standardize: bool = False) -> Su
         d = X.shape[1]
         if code == S.LEAST_SQUARES:
             theta_star = ordered.lstsq(X, Y)
-        elif not problem.get("separable", False):
+        elif not separable:
             theta_star = None  # found by Newton below
         default_start = np.zeros(d)
 
@@ -168,7 +170,7 @@ def build_surface(problem: Mapping, start=None, standardize: bool = False) -> Su
     # numerically located stationary points (refined so markers and θ* are exact to 1e-12)
     if code == S.CLIFF:
         theta_star = _newton_refine(spec, np.zeros(2))
-    elif code == S.LOGISTIC and not problem.get("separable", False):
+    elif code == S.LOGISTIC and not problem["separable"]:
         theta_star = _newton_refine(spec, np.zeros(d), iters=100)
     elif code == S.HIMMELBLAU:
         minima = [_newton_refine(spec, p) for p in minima]

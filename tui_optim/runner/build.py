@@ -43,26 +43,29 @@ def _costs_path():
     return Path(user_cache_dir("tui-optim")) / COSTS_FILE
 
 
-def compile_estimate(ptype: str) -> float:
-    """How long preparing this problem type's kernels takes, as last measured here."""
+def compile_estimate(ptype: str) -> tuple[float, bool]:
+    """(seconds, measured): how long preparing this problem type's kernels takes, as last
+    measured on this machine (True), else the figure measured on ours (False)."""
     import json
 
     try:
         measured = json.loads(_costs_path().read_text())
-        return float(measured[ptype])
+        return float(measured[ptype]), True
     except (OSError, ValueError, KeyError, TypeError):
-        return DEFAULT_COSTS.get(ptype, 30.0)
+        return DEFAULT_COSTS.get(ptype, 30.0), False
 
 
 def _remember_cost(ptype: str, seconds: float) -> None:
     import json
+
+    from tui_optim.outputs import write_text
 
     path = _costs_path()
     try:
         measured = json.loads(path.read_text()) if path.exists() else {}
         measured[ptype] = round(seconds, 1)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(measured) + "\n")
+        write_text(path, json.dumps(measured) + "\n")       # whole: tabs of `serve` start together
     except (OSError, ValueError, TypeError):
         pass                # an estimate for next time: never worth an error
 

@@ -67,7 +67,7 @@ PANE_KEYS: dict[str, dict[str, tuple[Spec, Any]]] = {
     "boundary": {"run": (_Label(), None)},
     "gradcheck": {"run": (_Label(), None)},
     "sweep": {"x": (Str(), "lr"), "series": (Str(), "loss"),
-              "metric": (Str(("final", "best")), "final"), "log": (Bool(), True)},
+              "metric": (Str(("final", "best")), "final"), "log": (Bool(), None)},
 }
 PANE_KINDS: dict[str, tuple[tuple[str, ...], dict[str, tuple[Spec, Any]]]] = {
     p.kind: (p.problems, PANE_KEYS[p.kind]) for p in catalog.PANES}

@@ -35,7 +35,11 @@ class StepPrompt(ModalScreen[int | None]):
         if not text:
             self.dismiss(None)
             return
-        step = int(text)
+        try:
+            step = int(text)
+        except ValueError:                  # "-", "+", "5_": what an integer field lets through
+            self.query_one(Static).update(f"{text!r} is not a step: 0 to {self.last:,}")
+            return
         if not 0 <= step <= self.last:
             self.query_one(Static).update(f"{step:,} is not in 0 to {self.last:,}")
             return

@@ -392,11 +392,13 @@ class RunScreen(Screen[None]):
         now = time.monotonic()
         if what.startswith(PREPARING):
             # a first start: say how long it has taken and, from the last one, how long to go
-            self._preparing_since = self._preparing_since or now
+            if self._preparing_since is None:
+                self._preparing_since = now
+                self._estimate = compile_estimate(self.scenario.problem.type)
             took = now - self._preparing_since
-            estimate = compile_estimate(self.scenario.problem.type)
+            estimate, measured = self._estimate
             left = (f"about {estimate - took:.0f} s left" if took < estimate
-                    else "taking longer than last time")
+                    else f"taking longer than {'last time' if measured else 'expected'}")
             text = f"{what} · {took:.0f} s, {left}"
         else:
             self._shown_loading = self._shown_loading or now
@@ -496,6 +498,8 @@ class RunScreen(Screen[None]):
         self.compile_state = (0, 1, "loading kernels…")
         self._preparing_since = self._shown_loading = None
         self.engine_error = None
+        for pane in self.panes:         # the new trace counts its versions from 0 again
+            pane._built_key = None
         self._rate_samples.clear()
         self._last_status = None
         self._start_engine()

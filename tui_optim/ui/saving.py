@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 from platformdirs import user_downloads_dir
 
-from tui_optim.outputs import write_text
+from tui_optim.outputs import write_bytes, write_text
 from tui_optim.ui.svg import screen_lines, to_svg
 
 PNG_ZOOM = 2.0          # pixels per SVG unit: a picture sharp enough for a slide
@@ -26,13 +26,24 @@ def default_folder() -> Path:
 
 
 def new_paths(folder: Path, stem: str, *suffixes: str, when: float | None = None) -> list[Path]:
-    """`folder/stem-YYYYmmdd-HHMMSS` + each suffix, with -2, -3, … until none of them exists."""
+    """`folder/stem-YYYYmmdd-HHMMSS` + each suffix, with -2, -3, … until none of them exists.
+    The names are reserved (created empty, exclusively) so two saves in the same second, in
+    two workers, never pick the same one."""
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(when))
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in stem)[:60] or "tui-optim"
     base, n = f"{safe}-{stamp}", 2
-    while any((folder / (base + s)).exists() for s in suffixes):
-        base, n = f"{safe}-{stamp}-{n}", n + 1
-    return [folder / (base + s) for s in suffixes]
+    while True:
+        paths = [folder / (base + s) for s in suffixes]
+        made: list[Path] = []
+        try:
+            for p in paths:
+                p.open("x").close()
+                made.append(p)
+            return paths
+        except FileExistsError:
+            for p in made:
+                p.unlink(missing_ok=True)
+            base, n = f"{safe}-{stamp}-{n}", n + 1
 
 
 def screenshot_svg(app: Any, title: str) -> str:
@@ -47,10 +58,9 @@ def svg_to_png(svg: str, path: Path) -> Path | None:
     except ImportError:
         return None
     try:
-        data = bytes(resvg_py.svg_to_bytes(svg_string=svg, zoom=PNG_ZOOM))
+        write_bytes(path, bytes(resvg_py.svg_to_bytes(svg_string=svg, zoom=PNG_ZOOM)))
     except (ValueError, OSError):
         return None
-    path.write_bytes(data)
     return path
 
 
@@ -72,6 +82,8 @@ def save_screenshot(svg: str, folder: Path, stem: str) -> Saved:
     svg_path, png_path = new_paths(folder, stem, ".svg", ".png")
     write_text(svg_path, svg)
     png = svg_to_png(svg, png_path)
+    if png is None:
+        png_path.unlink(missing_ok=True)        # the reserved name, left empty
     return Saved((svg_path,) + ((png,) if png else ()))
 
 

@@ -61,7 +61,7 @@ class DashboardServer(Server):
         ws_base = ("wss://" if request.scheme == "https" else "ws://") + request.host
         router = request.app.router
         return {
-            "font_size": to_int(request.query.get("fontsize", ""), self.font_size),
+            "font_size": min(72, max(6, to_int(request.query.get("fontsize", ""), self.font_size))),
             "app_websocket_url": ws_base + str(router["websocket"].url_for()),
             "config": {"static": {"url": base + str(router["static"].url_for(filename="/")).rstrip("/") + "/"}},
             "application": {"name": self.title},

@@ -12,7 +12,7 @@ from rich.console import RenderableType
 from rich.text import Text
 
 from tui_optim.chunk import Status
-from tui_optim.engine.series import words
+from tui_optim.engine.series import HIGHER_IS_BETTER, words
 from tui_optim.ui.colors import palette, run_color
 from tui_optim.ui.panes.base import Pane
 from tui_optim.ui.panes.trace import LOG_BY_DEFAULT
@@ -30,7 +30,8 @@ class SweepPane(Pane):
         self.x_key = values.get("x", "lr")
         self.series = values.get("series", "loss")
         self.metric = values.get("metric", "final")
-        values.setdefault("log", self.series.split(".")[-1] in LOG_BY_DEFAULT)
+        if values.get("log") is None:       # not given: log for losses and norms
+            values["log"] = self.series.split(".")[-1] in LOG_BY_DEFAULT
         super().__init__(values, ctx, id=id)
         self.plot = LinePlot()
         self.groups = list(dict.fromkeys(run.group for run in ctx.runs))
@@ -47,12 +48,15 @@ class SweepPane(Pane):
         return tuple(t.run_version(i) for i in range(len(self.ctx.runs))) + (self.ctx.selected,)
 
     def _value(self, i: int) -> float:
-        """The run's final (or best so far) value of the series; nan if it has none yet."""
+        """The run's final (or best so far: the largest accuracy, the smallest loss) value of
+        the series; nan if it has none yet."""
         t = self.ctx.trace
         if self.metric == "best":
             v = t.view(i, self.series, BEST_POINTS)
-            lo = v.lo[np.isfinite(v.lo)]
-            return float(lo.min()) if len(lo) else math.nan
+            higher = self.series.split(".")[-1] in HIGHER_IS_BETTER
+            ends = v.hi if higher else v.lo
+            ends = ends[np.isfinite(ends)]
+            return float(ends.max() if higher else ends.min()) if len(ends) else math.nan
         return t.last(i, self.series)
 
     def build(self, width: int, height: int) -> RenderableType:
@@ -90,11 +94,14 @@ class SweepPane(Pane):
             x = runs[sel].values.get(self.x_key)
             if isinstance(x, (int, float)) and not isinstance(x, bool):
                 marks.append(Mark(float(x), self._value(sel), palette().landmark, "◉"))
-        if not lines:
+        if not lines and not diverged:
             return Text(f"waiting for {self.series}…", style="dim")
+        if not lines:
+            return Text(f"all {len(diverged)} runs diverged: no {self.series} to compare",
+                        style="bold red")
         ys_shown = [y for line in lines for y in line.y]
         top = max(ys_shown)
-        for x in diverged:               # diverged runs: ✕ along the top, where the loss went
+        for x in diverged:               # diverged runs: ✕ along the top edge of the plot
             marks.append(Mark(x, top, palette().diverged, "x" if no_color else "✕"))
         return self.plot.build(width, height, lines, log=self.log_scale, marks=marks,
                                no_color=no_color, ylabel=words(self.series)[1],
