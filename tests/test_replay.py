@@ -159,3 +159,31 @@ def test_a_session_and_a_replay_are_both_sources_and_say_which_they_are(tmp_path
     assert sum(c.n for c in replayer.reopen().chunks()) == sum(c.n for c in again.chunks())
     fresh = session.reopen()
     assert fresh is not session and fresh.scenario is session.scenario
+
+
+def test_a_live_change_of_lr_is_recorded_replayed_and_reported(tmp_path):
+    from tui_optim.report import status_text, summary_rows
+
+    scenario = load_scenario("01_lr_regimes")
+    session = Session(scenario)
+    path = tmp_path / "altered.replay"
+    live = Summary(scenario.runs)
+    with Recorder(path, scenario) as rec:
+        for chunk in session.chunks():
+            if chunk.run == 0 and chunk.start == 0:
+                session.scale_lr(0, 2.0)          # `]` after the first chunk of run 0
+                at = chunk.stop
+            rec.write(chunk)
+            live.add(chunk)
+    replayer = Replayer(path)
+    replayed = Summary(replayer.runs)
+    for chunk in replayer.chunks():
+        replayed.add(chunk)
+    for summary in (live, replayed):
+        run = summary.runs[0]
+        assert run.lr_changes == [(at, 2.0)] and summary.runs[1].lr_changes == []
+        assert status_text(run).endswith(f"ε × 2 from step {at} (live)")
+        assert summary_rows(summary.runs)[0]["lr_changes"] == [{"step": at, "scale": 2.0}]
+        lr = run.series("lr")
+        assert lr[at] == 2 * lr[at - 1]               # the records were made at the new ε
+    assert replayer.lr_scale(0) == 2.0 and replayer.lr_scale(1) == 1.0

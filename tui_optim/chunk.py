@@ -31,6 +31,9 @@ class Chunk:
     status: Status = Status.RUNNING
     # For DIVERGED: the index of the first non-finite record (it is the chunk's last record).
     diverged_at: int | None = None
+    # The live ε scale (`[`/`]` in the dashboard) these records were made with; 1: the
+    # scenario's own ε. Recorded, so a replay and its report say the run was altered.
+    lr_scale: float = 1.0
 
     @property
     def stop(self) -> int:
@@ -41,3 +44,11 @@ class Chunk:
         for name, values in self.series.items():
             if len(values) != self.n:
                 raise ValueError(f"series {name!r} has {len(values)} values, chunk has n={self.n}")
+
+
+def note_lr_change(changes: list[tuple[int, float]], chunk: Chunk) -> None:
+    """Append (first step, scale) when `chunk` was made at another live ε scale than the last
+    one noted: how a consumer learns that a run was altered by hand, and from when."""
+    now = changes[-1][1] if changes else 1.0
+    if chunk.n and chunk.lr_scale != now:
+        changes.append((chunk.start, chunk.lr_scale))

@@ -9,6 +9,7 @@ prefix; the reader drops a torn last line and says so.
 from __future__ import annotations
 
 import base64
+import math
 import json
 import os
 import signal
@@ -101,6 +102,7 @@ class Recorder:
             "diverged_at": chunk.diverged_at,
             "series": {k: _encode(np.asarray(v, dtype=np.float64)) for k, v in chunk.series.items()},
             "snapshots": {k: _encode(np.asarray(v)) for k, v in chunk.snapshots.items()},
+            **({"lr_scale": chunk.lr_scale} if chunk.lr_scale != 1.0 else {}),
         }, chunk)
 
     def close(self) -> None:
@@ -131,6 +133,9 @@ def _chunk_from(obj: dict[str, Any]) -> Chunk:
     _int(obj, "run"), _int(obj, "start")
     if obj["diverged_at"] is not None:
         _int(obj, "diverged_at")
+    scale = obj.get("lr_scale", 1.0)
+    if not isinstance(scale, (int, float)) or isinstance(scale, bool) or not 0 < scale < math.inf:
+        raise ValueError("lr_scale must be a number > 0")
     chunk = Chunk(
         run=int(obj["run"]),
         start=int(obj["start"]),
@@ -139,6 +144,7 @@ def _chunk_from(obj: dict[str, Any]) -> Chunk:
         snapshots={k: _decode(v) for k, v in obj["snapshots"].items()},
         status=Status(obj["status"]),
         diverged_at=obj["diverged_at"],
+        lr_scale=float(scale),
     )
     if any(v.ndim != 1 or len(v) != n for v in chunk.series.values()):
         raise ValueError("a series of the wrong length")
@@ -227,6 +233,7 @@ class Replayer(PacedControls):
         )
         self.pacer = Pacer(speed)
         self._seek_to = 0
+        self._scales: dict[int, float] = {}
         self.compute_seconds = [0.0] * len(self.runs)
         self.length = max((c.stop for c in self._chunks), default=0)
         self.boundaries = sorted({c.stop for c in self._chunks})   # where a recorded chunk ends
@@ -240,6 +247,7 @@ class Replayer(PacedControls):
         again.__dict__.update(self.__dict__)
         again.pacer = Pacer(self.speed)
         again._seek_to = 0
+        again._scales = {}
         again.compute_seconds = [0.0] * len(self.runs)
         return again
 
@@ -251,7 +259,8 @@ class Replayer(PacedControls):
         return 1.0
 
     def lr_scale(self, run: int) -> float:
-        return 1.0
+        """The live ε scale the recording had at the records replayed so far."""
+        return self._scales.get(run, 1.0)
 
     def seek(self, record: int) -> None:
         """Fast-forward: every record before `record` is emitted at once, without pacing."""
@@ -282,12 +291,14 @@ class Replayer(PacedControls):
                         break
                     last = pos[run] + n >= head.n
                     first = head.start + pos[run] == 0
+                    self._scales[run] = head.lr_scale
                     yield Chunk(
                         run, head.start + pos[run], n,
                         {k: v[pos[run]:pos[run] + n] for k, v in head.series.items()},
                         head.snapshots if (last or first) else {},
                         head.status if last else Status.RUNNING,
                         head.diverged_at if last else None,
+                        head.lr_scale,
                     )
                     budget -= n
                     if last:

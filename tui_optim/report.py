@@ -26,10 +26,13 @@ from tui_optim.trace import Trace
 
 def status_text(run) -> str:
     if run.status == Status.DIVERGED.value and run.diverged_at is not None:
-        return f"diverged at step {run.diverged_at}"
-    if cut_off(run):
-        return f"cut off at {run.records:,} of {run.planned_steps:,}"
-    return run.status
+        text = f"diverged at step {run.diverged_at}"
+    elif cut_off(run):
+        text = f"cut off at {run.records:,} of {run.planned_steps:,}"
+    else:
+        text = run.status
+    return text + "".join(f", ε × {scale:g} from step {step} (live)"
+                          for step, scale in run.lr_changes)
 
 
 def cut_off(run) -> bool:
@@ -50,6 +53,7 @@ def summary_rows(runs: Sequence) -> list[dict[str, Any]]:
             "cut_off": cut_off(r),
             "diverged_at": r.diverged_at,
             "steps_per_s": r.steps_per_second,
+            "lr_changes": [{"step": step, "scale": scale} for step, scale in r.lr_changes],
         }
         for r in runs
     ]
@@ -176,6 +180,7 @@ class TracedRun:
         self.index, self.label, self.group = run.index, run.label, run.group
         self.values, self.planned_steps = run.values, run.steps
         self.records = trace.records(run.index)
+        self.lr_changes = trace.lr_changes(run.index)
         status, self.diverged_at = trace.status(run.index)
         self.status = status.value
         self.compute_seconds = compute_seconds

@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from tui_optim.chunk import Chunk, Status
+from tui_optim.chunk import Chunk, Status, note_lr_change
 
 
 @dataclass
@@ -29,8 +29,11 @@ class RunSummary:
     _cache: dict[str, np.ndarray] = field(default_factory=dict)
     snapshots: dict[str, np.ndarray] = field(default_factory=dict)
     records: int = 0
+    # (first step, scale) each time the live ε scale changed: the run was altered by hand
+    lr_changes: list[tuple[int, float]] = field(default_factory=list)
 
     def add(self, chunk: Chunk) -> None:
+        note_lr_change(self.lr_changes, chunk)
         for name, values in chunk.series.items():
             self._parts.setdefault(name, []).append(np.asarray(values, dtype=np.float64))
             self._cache.pop(name, None)

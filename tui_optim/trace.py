@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tui_optim.chunk import Chunk, Status
+from tui_optim.chunk import Chunk, Status, note_lr_change
 
 DEFAULT_CAPACITY = 2048
 
@@ -172,6 +172,7 @@ class RunTrace:
     diverged_at: int | None = None
     records: int = 0            # records received (the current step count)
     version: int = 0
+    lr_changes: list = field(default_factory=list)    # (step, live ε scale), as in summary
 
 
 class Trace:
@@ -204,6 +205,7 @@ class Trace:
                 s.append(chunk.start, values)
             for name, arr in chunk.snapshots.items():
                 rt.snapshots[name] = np.array(arr, copy=True)
+            note_lr_change(rt.lr_changes, chunk)
             rt.records = chunk.start + chunk.n
             rt.status = Status(chunk.status)
             if chunk.status == Status.DIVERGED:
@@ -272,6 +274,10 @@ class Trace:
                 return Status.RUNNING, None
             rt = self._runs[run]
             return rt.status, rt.diverged_at
+
+    def lr_changes(self, run: int) -> list[tuple[int, float]]:
+        with self._lock:
+            return list(self._runs[run].lr_changes) if run < len(self._runs) else []
 
     def records(self, run: int) -> int:
         with self._lock:

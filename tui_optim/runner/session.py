@@ -161,7 +161,7 @@ class Session(PacedControls):
                 take = start == 0 or status is not Status.RUNNING or self.pacer.paused or snaps.due(i)
                 snapshots = snaps.take(i, stepper.snapshots) if take else {}
                 yield Chunk(i, start, stepper.steps_done - start, series, snapshots, status,
-                            diverged_at)
+                            diverged_at, self._lr_scale[i])
             if granted == wanted:
                 # Only full (unthrottled) rounds tell the true cost of a record. Grow at most
                 # eightfold a round, so a slow kernel never gets a huge first chunk.
