@@ -187,3 +187,25 @@ def test_a_live_change_of_lr_is_recorded_replayed_and_reported(tmp_path):
         lr = run.series("lr")
         assert lr[at] == 2 * lr[at - 1]               # the records were made at the new ε
     assert replayer.lr_scale(0) == 2.0 and replayer.lr_scale(1) == 1.0
+
+
+def test_two_recordings_of_one_problem_overlay_and_of_two_problems_are_refused(tmp_path):
+    from tui_optim.replay import overlay
+
+    a, _ = record(tmp_path)
+    (tmp_path / "other").mkdir()
+    b, b_summary = record(tmp_path / "other", sets=["runs[0].lr=0.01"])
+    both = overlay(Replayer(a), Replayer(b))
+    # both files are run.replay: each run is labelled with its recording's whole path
+    assert [r.label for r in both.runs] == [f"{r} · {p}" for p in (a, b)
+                                            for r in ("SGD", "momentum", "Nesterov")]
+    assert both.scenario.expects == ()         # claims name one recording's runs
+    summary = replay_summary(both)
+    for k in range(3):                         # the second recording's runs, as they were
+        np.testing.assert_array_equal(summary.runs[3 + k].series("loss"),
+                                      b_summary.runs[k].series("loss"))
+    assert both.reopen().length == both.length == 300
+    (tmp_path / "ls").mkdir()
+    c, _ = record(tmp_path / "ls", name="01_lr_regimes")
+    with pytest.raises(ReplayError, match="only recordings of the same problem overlay"):
+        overlay(Replayer(a), Replayer(c))

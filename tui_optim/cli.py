@@ -39,8 +39,10 @@ def _parser() -> argparse.ArgumentParser:
     _report_options(run)
     _screen_options(run, argparse.SUPPRESS)
 
-    rep = sub.add_parser("replay", help="replay a recorded run")
+    rep = sub.add_parser("replay", help="replay a recorded run (two: overlaid, same problem)")
     rep.add_argument("file", type=Path, metavar="FILE")
+    rep.add_argument("other", type=Path, metavar="FILE2", nargs="?",
+                     help="a second recording of the same problem, drawn on the same panes")
     rep.add_argument("--headless", action="store_true", help="no screen: report and check claims")
     _report_options(rep)
     _screen_options(rep, argparse.SUPPRESS)
@@ -153,13 +155,17 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from tui_optim.replay import Replayer
+    from tui_optim.replay import Replayer, overlay
 
-    _outputs(args, [args.file])
+    _outputs(args, [args.file, args.other])
     replayer = Replayer(args.file)
-    if replayer.truncated:
-        print(f"tui-optim: {args.file}: the recording ends mid-write (the run was cut off); "
-              "replaying what it holds", file=sys.stderr)
+    for path, one in ((args.file, replayer),) + (((args.other, Replayer(args.other)),)
+                                                  if args.other else ()):
+        if one.truncated:
+            print(f"tui-optim: {path}: the recording ends mid-write (the run was cut off); "
+                  "replaying what it holds", file=sys.stderr)
+        if one is not replayer:
+            replayer = overlay(replayer, one)
     if not args.headless:
         if args.json or args.csv or args.results:
             raise BadInput("--json, --csv and --results go with --headless")

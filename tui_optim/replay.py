@@ -310,3 +310,39 @@ class Replayer(PacedControls):
                         pos[run] += n
                     if budget == 0:
                         break
+
+
+def overlay(first: Replayer, second: Replayer) -> Replayer:
+    """Two recordings of the same problem as one replay: the first's runs, then the second's,
+    labelled with the file each came from, on the same panes. Recordings of different
+    problems are refused (their maps and axes would not be the same)."""
+    a, b = first.scenario, second.scenario
+    if a.problem != b.problem:
+        pa, pb = dict(a.problem.values), dict(b.problem.values)
+        differ = sorted(k for k in set(pa) | set(pb) if pa.get(k) != pb.get(k))
+        raise ReplayError(f"{second.path}: not the problem of {first.path} (problem "
+                          f"{', '.join(differ[:4]) or 'type'} differ); only recordings of the "
+                          "same problem overlay")
+    from dataclasses import replace
+
+    offset = len(first.runs)
+    both = object.__new__(Replayer)
+    both.__dict__.update(first.__dict__)
+    both.path = first.path
+    both.truncated = first.truncated or second.truncated
+    names = (first.path.stem, second.path.stem)
+    if names[0] == names[1]:
+        names = (str(first.path), str(second.path))
+    both.runs = tuple(
+        RunInfo(k, f"{r.label} · {name}", f"{r.group} · {name}", r.steps, r.values)
+        for k, (r, name) in enumerate([(r, names[0]) for r in first.runs]
+                                      + [(r, names[1]) for r in second.runs]))
+    both._chunks = first._chunks + [replace(c, run=c.run + offset) for c in second._chunks]
+    # the claims name one recording's runs: they are checked on each recording alone
+    both.scenario = replace(a, title=f"{a.title}: {names[0]} and {names[1]}", expects=())
+    both.pacer = Pacer(first.speed)
+    both._seek_to, both._scales = 0, {}
+    both.compute_seconds = [0.0] * len(both.runs)
+    both.length = max((c.stop for c in both._chunks), default=0)
+    both.boundaries = sorted({c.stop for c in both._chunks})
+    return both
