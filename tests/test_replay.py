@@ -2,6 +2,7 @@
 
 import io
 import json
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -106,7 +107,7 @@ def test_files_that_are_not_replays_are_refused_by_name(tmp_path, content):
         Replayer(path)
 
 
-def test_a_newer_format_version_is_refused_with_both_versions(tmp_path):
+def test_a_newer_format_version_is_refused_with_the_versions_read(tmp_path):
     path = tmp_path / "new.replay"
     path.write_text(json.dumps({"format": "tui-optim-replay", "version": 99}) + "\n")
     with pytest.raises(ReplayError, match="99"):
@@ -115,32 +116,75 @@ def test_a_newer_format_version_is_refused_with_both_versions(tmp_path):
 
 def test_crafted_recordings_are_refused_with_their_line(tmp_path):
     """A header without its scenario, chunks of a run that does not exist, a gap, a repeat,
-    a series that is not a table, JSON nested 100 000 deep: each a ReplayError naming the
-    line, never a traceback and never a silently different run."""
+    a series that is not a table, JSON nested 100 000 deep (each with a valid checksum, as a
+    crafted file would have): each a ReplayError naming the line, never a traceback and never
+    a silently different run."""
     import json as _json
+
+    from tui_optim.replay import encode_line
 
     path, _ = record(tmp_path, name="01_lr_regimes")
     lines = path.read_text().splitlines()
-    header, first, second = _json.loads(lines[0]), _json.loads(lines[1]), lines[2]
+    header, first, second = (_json.loads(lines[0].split(" ", 1)[1]),
+                             _json.loads(lines[1].split(" ", 1)[1]), lines[2])
+
+    def line(obj) -> str:
+        return encode_line(obj).rstrip("\n")
 
     def damaged(name: str, *body: str, head: dict | None = None) -> Path:
         p = tmp_path / name
-        p.write_text("\n".join([_json.dumps(head or header), *body]) + "\n")
+        p.write_text("\n".join([line(head or header), *body]) + "\n")
         return p
 
+    deep = "[" * 100_000 + "]" * 100_000
     cases = {
         "no scenario": damaged("a", lines[1], head={k: v for k, v in header.items() if k != "scenario"}),
-        "no run -1": damaged("b", _json.dumps({**first, "run": -1}), second),
-        "run 99": damaged("c", _json.dumps({**first, "run": 99}), second),
-        "a gap": damaged("d", _json.dumps({**first, "start": 10 ** 18}), second),
+        "no run -1": damaged("b", line({**first, "run": -1}), second),
+        "run 99": damaged("c", line({**first, "run": 99}), second),
+        "a gap": damaged("d", line({**first, "start": 10 ** 18}), second),
         "repeated": damaged("e", lines[1], lines[1], second),
-        "series list": damaged("f", _json.dumps({**first, "series": [1, 2]}), second),
-        "deep": damaged("g", "[" * 100_000 + "]" * 100_000, second),
+        "series list": damaged("f", line({**first, "series": [1, 2]}), second),
+        "deep": damaged("g", f"{zlib.crc32(deep.encode()):08x} {deep}", second),
     }
     for what, p in cases.items():
         with pytest.raises(ReplayError) as info:
             Replayer(p)
         assert str(p) in str(info.value), what
+
+
+def test_every_changed_byte_is_found_never_replayed(tmp_path):
+    """Version 2 checksums every line: a flipped bit anywhere is a ReplayError naming the line
+    (or, in the last line, a recording that is said to end early), never different numbers."""
+    path, live = record(tmp_path, name="01_lr_regimes")
+    data = path.read_bytes()
+    last_line = data.rstrip(b"\n").rfind(b"\n") + 1
+    rng = np.random.default_rng(0)
+    for pos in rng.choice(len(data) - 1, size=200, replace=False):
+        flipped = bytearray(data)
+        flipped[pos] ^= 1 << int(rng.integers(8))
+        p = tmp_path / "flipped.replay"
+        p.write_bytes(bytes(flipped))
+        try:
+            replayer = Replayer(p)
+        except ReplayError as e:
+            assert "checksum mismatch" in str(e) or "header" in str(e) or "not a" in str(e), str(e)
+            continue
+        assert replayer.truncated and pos >= last_line, pos     # the torn-last-line case only
+        got = replay_summary(replayer)
+        for x, y in zip(live.runs, got.runs):
+            np.testing.assert_array_equal(x.series("loss")[: y.records], y.series("loss"))
+
+
+def test_version_1_recordings_still_replay(tmp_path):
+    import json as _json
+
+    path, live = record(tmp_path, name="01_lr_regimes")
+    v1 = tmp_path / "v1.replay"
+    lines = [_json.loads(raw.split(" ", 1)[1]) for raw in path.read_text().splitlines()]
+    lines[0]["version"] = 1
+    v1.write_text("".join(_json.dumps(obj) + "\n" for obj in lines))
+    got = replay_summary(Replayer(v1))
+    np.testing.assert_array_equal(got.runs[2].series("loss"), live.runs[2].series("loss"))
 
 
 def test_a_session_and_a_replay_are_both_sources_and_say_which_they_are(tmp_path):

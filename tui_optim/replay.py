@@ -9,6 +9,7 @@ prefix; the reader drops a torn last line and says so.
 from __future__ import annotations
 
 import base64
+import zlib
 import math
 import json
 import os
@@ -27,7 +28,24 @@ from tui_optim.runner.pacing import PacedControls, Pacer
 from tui_optim.runner.session import RunInfo
 
 FORMAT = "tui-optim-replay"
-VERSION = 1
+# 2: every line is "CRC32 JSON" (8 hex digits of zlib.crc32 of the JSON, a space, the JSON), so
+# a changed byte anywhere is found, never replayed; 1: plain JSON lines (still read).
+VERSION = 2
+READS = (1, 2)
+
+
+def encode_line(obj: dict[str, Any]) -> str:
+    """One line of a version-2 recording: its checksum, then its JSON."""
+    payload = json.dumps(obj, separators=(",", ":"))
+    return f"{zlib.crc32(payload.encode()):08x} {payload}\n"
+
+
+def _checked(raw: bytes) -> bytes:
+    """The JSON of a version-2 line; ValueError when its checksum does not match."""
+    crc, sep, payload = raw.partition(b" ")
+    if len(crc) != 8 or not sep or int(crc, 16) != zlib.crc32(payload):
+        raise ValueError("checksum mismatch")
+    return payload
 
 
 class ReplayError(LocatedError):
@@ -76,7 +94,7 @@ class Recorder:
     def _write(self, obj: dict[str, Any], chunk: Chunk | None = None) -> None:
         """One whole line and its bookkeeping: Ctrl-C, SIGTERM and SIGHUP wait until both are
         done (a signal between them would put the stopped marker in the wrong place)."""
-        line = json.dumps(obj, separators=(",", ":")) + "\n"
+        line = encode_line(obj)
         held = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED) if _DEFERRED else None
         try:
             self._f.write(line)
@@ -176,15 +194,19 @@ def read_replay(path: str | Path) -> tuple[dict[str, Any], list[tuple[int, Chunk
         lines = path.read_bytes().split(b"\n")
     except OSError as e:
         raise ReplayError(f"{path}: cannot read: {e.strerror or e}") from None
+    checked = not lines[0].startswith(b"{")         # version 1 lines are bare JSON
     try:
-        header = json.loads(lines[0])
+        header = json.loads(_checked(lines[0]) if checked else lines[0])
     except (ValueError, UnicodeDecodeError, RecursionError):
+        if checked and lines[0][:8].isalnum() and b'"format":"tui-optim-replay"' in lines[0]:
+            raise ReplayError(f"{path}:1: checksum mismatch: the header is damaged "
+                              "(a changed byte)") from None
         raise ReplayError(f"{path}: not a tui-optim replay file (no header line)") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise ReplayError(f"{path}: not a tui-optim replay file")
-    if header.get("version") != VERSION:
+    if header.get("version") not in READS or (header.get("version") == 2) != checked:
         raise ReplayError(f"{path}: replay format version {header.get('version')!r}; "
-                          f"this tui-optim reads version {VERSION}")
+                          f"this tui-optim reads versions {', '.join(map(str, READS))}")
     scenario = header.get("scenario")
     if not isinstance(scenario, dict) or not isinstance(scenario.get("text"), str):
         raise ReplayError(f"{path}:1: the header holds no scenario text")
@@ -197,11 +219,13 @@ def read_replay(path: str | Path) -> tuple[dict[str, Any], list[tuple[int, Chunk
         if not line.strip():
             continue
         try:
-            chunks.append((i + 2, _chunk_from(json.loads(line))))
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError, RecursionError):
+            chunks.append((i + 2, _chunk_from(json.loads(_checked(line) if checked else line))))
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError, RecursionError) as e:
             # Only a torn last line is expected (crash mid-write); anything else is damage.
             if any(rest.strip() for rest in body[i + 1:]):
-                raise ReplayError(f"{path}:{i + 2}: damaged chunk record") from None
+                what = ("checksum mismatch: a changed byte" if "checksum" in str(e)
+                        else "damaged chunk record")
+                raise ReplayError(f"{path}:{i + 2}: {what}") from None
             truncated = True
             break
     return header, chunks, truncated
