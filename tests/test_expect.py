@@ -200,3 +200,15 @@ def test_names_take_no_arithmetic():
     """param() of a string key times a huge number would build a huge string."""
     v = verdict("param('SGD', 'optimizer') * 10000000 == 1")
     assert not v.holds and "arithmetic on a name" in v.error
+
+
+def test_best_param_is_the_key_of_the_best_run_and_frac_diverged_counts_the_group():
+    # restarts: final losses 0.0 (lr 0.1), 0.5, 0.2, nan: the best is r1's lr; nan never wins
+    assert value("best_param('restarts', 'loss', 'lr')") == 0.1
+    assert value("best_param('restarts', 'loss', 'seed')") == 1
+    assert value("frac_diverged('restarts')") == 0.0 and value("frac_diverged('boom')") == 1.0
+    acc = [Rec("a", "g", {"lr": 0.1}, data={"accuracy": arr(0.2, 0.6)}),
+           Rec("b", "g", {"lr": 0.3}, data={"accuracy": arr(0.2, 0.9)})]
+    assert verdict("best_param('g', 'accuracy', 'lr') == 0.3", acc).holds   # largest wins
+    v = verdict("best_param('g', 'accuracy', 'momentum') == 1", acc)
+    assert not v.holds and "no key 'momentum'" in v.error

@@ -15,6 +15,7 @@ from typing import Any, Callable, Mapping, Protocol, Sequence
 
 import numpy as np
 
+from tui_optim.engine.series import HIGHER_IS_BETTER
 from tui_optim.errors import UserError
 from tui_optim.scenario.checks import CheckError, bind_args, parse_check
 from tui_optim.scenario.model import ExpectSpec
@@ -353,6 +354,23 @@ class _Evaluator:
         finals = [float(self.series(r, series)[-1]) for r in self.group(group)]
         finite = [f for f in finals if not math.isnan(f)]
         return min(finite) if finite else math.nan
+
+    def f_best_param(self, group, series, key):
+        """The value of run key `key` in the group's run whose final `series` is best (the
+        largest for accuracy, else the smallest): "the best learning rate"."""
+        higher = series.split(".")[-1] in HIGHER_IS_BETTER
+        scored = [(float(self.series(r, series)[-1]), r) for r in self.group(group)]
+        scored = [(f, r) for f, r in scored if not math.isnan(f)]
+        if not scored:
+            raise EvalError(f"no run of group {group!r} has a final {series!r}")
+        _, best = (max if higher else min)(scored, key=lambda fr: fr[0])
+        if best.values.get(key) is None:
+            raise EvalError(f"run {best.label!r} has no key {key!r}")
+        return best.values[key]
+
+    def f_frac_diverged(self, group):
+        runs = self.group(group)
+        return float(sum(r.status == "diverged" for r in runs)) / max(1, len(runs))
 
     def f_distinct(self, group, key, rtol=1e-9):
         values = []

@@ -53,6 +53,8 @@ FUNCTIONS: dict[str, tuple[Param, ...]] = {
     "at_along": _p("run angle k"),
     "param": _p("run key"),
     "best": _p("group series"),
+    "best_param": _p("group series key"),
+    "frac_diverged": _p("group"),
     "distinct": _p("group key rtol=1e-9"),
     "distinct_finals": _p("group tol"),
     "count": _p("group"),
