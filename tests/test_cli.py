@@ -2,6 +2,7 @@
 
 import csv
 import json
+import os
 import math
 import signal
 import subprocess
@@ -292,3 +293,54 @@ def test_results_are_one_row_per_run_with_its_hyperparameters_and_metrics(tmp_pa
 def test_results_need_a_known_format(tmp_path, capsys):
     assert main(["run", "01_lr_regimes", "--headless", "--results", str(tmp_path / "r.xlsx")]) == 2
     assert "expected a file ending in .csv or .parquet" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("how", ["q", "hangup"])
+def test_quitting_during_a_first_start_does_not_wait_for_the_compile(tmp_path, how):
+    """A first start compiles in a process of its own: `q` (or an SSH drop) while it works
+    ends the dashboard and that process, instead of waiting a minute for numba."""
+    import pty
+    import select
+
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cold-cache"), TERM="xterm-256color")
+    pid, fd = pty.fork()
+    if pid == 0:                                              # the child: the dashboard
+        os.execve(sys.executable, [sys.executable, "-m", "tui_optim", "run", "17_batch_norm"], env)
+    seen, deadline = b"", time.monotonic() + 300
+    while b"preparing fast kernels" not in seen and time.monotonic() < deadline:
+        if select.select([fd], [], [], 0.1)[0]:
+            seen = (seen + os.read(fd, 65536))[-20000:]
+    assert b"preparing fast kernels" in seen, "the first start never said what it prepares"
+    if how == "q":
+        os.write(fd, b"q")
+    else:
+        os.close(fd)
+    pressed, status = time.monotonic(), None
+    while status is None and time.monotonic() - pressed < 30:   # the compile takes > 40 s
+        done, raw = os.waitpid(pid, os.WNOHANG)
+        if done:
+            status = os.waitstatus_to_exitcode(raw)
+        elif how == "q" and select.select([fd], [], [], 0.05)[0]:
+            os.read(fd, 65536)
+        else:
+            time.sleep(0.05)
+    if status is None:
+        os.kill(pid, signal.SIGKILL)
+    assert status == (0 if how == "q" else 129)
+    mark = f"NUMBA_CACHE_DIR={tmp_path / 'cold-cache'}".encode()
+
+    def preparing() -> list[str]:                # this test's compile process, if it lives on
+        found = []
+        for proc in Path("/proc").iterdir():
+            try:
+                if proc.name.isdigit() and mark in (proc / "environ").read_bytes().split(b"\0") \
+                        and b"tui_optim.runner.prepare" in (proc / "cmdline").read_bytes():
+                    found.append(proc.name)
+            except OSError:
+                pass
+        return found
+
+    until = time.monotonic() + 10
+    while preparing() and time.monotonic() < until:
+        time.sleep(0.1)
+    assert not preparing(), "the compile process outlived the dashboard"

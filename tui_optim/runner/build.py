@@ -3,6 +3,8 @@ to engine classes, so the session never looks inside a stepper."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from contextlib import contextmanager
 from importlib import import_module
@@ -70,37 +72,117 @@ def _remember_cost(ptype: str, seconds: float) -> None:
         pass                # an estimate for next time: never worth an error
 
 
+class _CompileNeeded(Exception):
+    """Raised from numba's compile event: this process must not compile (see warm_up)."""
+
+
+_children: set[subprocess.Popen] = set()      # preparing processes, stopped on quit
+_stops = [0]                                   # how many times stop_preparing was called
+
+
+def stop_preparing() -> None:
+    """Stop every process preparing kernels, and any warm-up on its way to starting one (the
+    dashboard quits or restarts): numba writes a cache entry only when it is whole, so what
+    they finished is kept and the rest is not."""
+    _stops[0] += 1
+    for child in list(_children):
+        child.kill()
+
+
 def warm_up(problem: Any, runs: Any, progress: Callable[[int, int, str], None] | None = None) -> None:
     """Load from numba's cache (or compile) just the kernels these runs use. Every engine
-    module has `warm_up(problem=, runs=, progress=)` taking the plain mappings. progress(i, n,
-    label) says "loading kernels…" while numba loads from its cache; once it really compiles,
-    "preparing fast kernels (first start only): run 2 of 3", in words a first-time user
-    understands (never a numba function name). A cold start's duration is remembered, so the
-    next one can say how long it will take (compile_estimate)."""
-    module, _ = _STEPPERS[problem.type]
+    module has `warm_up(problem=, runs=, progress=)` taking the plain mappings.
+
+    A compile runs in a child process (runner/prepare.py) that fills numba's cache, never in
+    this one: numba holds the GIL through LLVM for seconds at a time, which froze the
+    dashboard and kept `q` waiting for a minute. This process tries its cache first; at the
+    first cache miss it stops, has the child compile, then loads what the child cached.
+    progress(i, n, label) says "loading kernels…" meanwhile, and "preparing fast kernels
+    (first start only): run 2 of 3" during a compile, in words a first-time user understands.
+    A cold start's duration is remembered (compile_estimate)."""
     report = progress or (lambda i, n, what: None)
-    state: dict[str, Any] = {"i": 0, "n": 1, "what": "", "since": None}
+    report(0, 1, LOADING)
+    stops = _stops[0]
+    try:
+        _warm_up_here(problem, runs, report, refuse_compile=True)
+        return
+    except _CompileNeeded:
+        pass
+    except Exception:               # numba may wrap our exception in its own errors
+        if not _compile_refused[0]:
+            raise
+    since = time.monotonic()
+    report(0, 1, PREPARING)
+    _prepare_in_child(problem, runs, report, lambda: _stops[0] != stops)
+    _remember_cost(problem.type, time.monotonic() - since)
+    report(0, 1, LOADING)
+    # what the child cached loads here; anything it could not cache (an unwritable cache
+    # folder) compiles here after all, as it did before
+    _warm_up_here(problem, runs, report, refuse_compile=False)
 
-    def label() -> str:
-        if state["since"] is None:
-            return LOADING
-        return f"{PREPARING}: {state['what']}" if state["what"] else PREPARING
 
-    def engine_step(i: int, n: int, what: str) -> None:
-        state.update(i=i, n=n, what=f"{what} of {n}" if what.startswith("run ") else what)
-        report(i, n, label())
+_compile_refused = [False]
+
+
+def _warm_up_here(problem: Any, runs: Any, report: Callable[[int, int, str], None], *,
+                  refuse_compile: bool) -> None:
+    module, _ = _STEPPERS[problem.type]
+    _compile_refused[0] = False
 
     def compiling(name: str) -> None:
-        if state["since"] is None:
-            state["since"] = time.monotonic()
-            report(state["i"], state["n"], label())
+        if refuse_compile:
+            _compile_refused[0] = True
+            raise _CompileNeeded(name)
+        report(0, 1, PREPARING)
 
-    report(0, 1, LOADING)
     with _on_numba_compile(compiling):
         import_module(module).warm_up(problem=problem.values, runs=[r.values for r in runs],
-                                      progress=engine_step)
-    if state["since"] is not None:
-        _remember_cost(problem.type, time.monotonic() - state["since"])
+                                      progress=lambda i, n, what: None)
+
+
+def _prepare_in_child(problem: Any, runs: Any, report: Callable[[int, int, str], None],
+                      stopped: Callable[[], bool]) -> None:
+    """Run the engine's warm-up in `python -m tui_optim.runner.prepare`, relaying its steps;
+    not at all once `stopped()`."""
+    import pickle
+
+    if stopped():
+        raise RuntimeError("preparing the kernels stopped")
+    job = pickle.dumps((problem.type, dict(problem.values), [dict(r.values) for r in runs]))
+    child = subprocess.Popen([sys.executable, "-m", "tui_optim.runner.prepare"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+    _children.add(child)
+    if stopped():                   # stopped while it started: stop_preparing missed it
+        child.kill()
+    try:
+        child.stdin.write(job)
+        child.stdin.close()
+        for raw in child.stdout:                         # "i<TAB>n<TAB>what" per engine step
+            i, n, what = raw.decode("utf-8", "replace").rstrip("\n").split("\t", 2)
+            label = f"{what} of {n}" if what.startswith("run ") else what
+            report(int(i), int(n), f"{PREPARING}: {label}")
+        status = child.wait()
+    finally:
+        _children.discard(child)
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    if status != 0:
+        err = child.stderr.read().decode("utf-8", "replace").strip().splitlines()
+        raise RuntimeError("preparing the kernels stopped" + (f": {err[-1]}" if err else
+                                                               f" (status {status})"))
+
+
+def _die_with_parent() -> None:
+    """In the child: SIGKILL when the parent dies (Linux prctl PR_SET_PDEATHSIG)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
 
 
 @contextmanager

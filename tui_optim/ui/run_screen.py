@@ -23,7 +23,7 @@ from textual.widgets import ProgressBar, Static
 from textual.worker import get_current_worker
 
 from tui_optim.chunk import Status
-from tui_optim.runner.build import PREPARING, compile_estimate
+from tui_optim.runner.build import PREPARING, compile_estimate, stop_preparing
 from tui_optim.runner.source import ChunkSink, Replay, Source
 from tui_optim.trace import Trace
 from tui_optim.ui import keys, saving
@@ -316,6 +316,7 @@ class RunScreen(Screen[None]):
 
     def _stop_engine(self) -> None:
         self.generation += 1
+        stop_preparing()        # a first start's compile, in its own process, stops at once
         try:
             self.source.stop()
         except Exception:

@@ -1,0 +1,26 @@
+"""`python -m tui_optim.runner.prepare`: compile a scenario's kernels into numba's cache, in a
+process of its own (runner/build.py explains why), reading (problem type, problem, runs) as a
+pickle on stdin from its parent, and printing each engine step as "i<TAB>n<TAB>what"."""
+
+from __future__ import annotations
+
+import pickle
+import sys
+from importlib import import_module
+
+
+def main() -> int:
+    from tui_optim.runner.build import _STEPPERS
+
+    ptype, problem, runs = pickle.loads(sys.stdin.buffer.read())   # from our own parent only
+    module, _ = _STEPPERS[ptype]
+
+    def step(i: int, n: int, what: str) -> None:
+        print(f"{i}\t{n}\t{what}", flush=True)
+
+    import_module(module).warm_up(problem=problem, runs=runs, progress=step)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
