@@ -6,8 +6,9 @@ user says --force."""
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from tui_optim.errors import UserError
 
@@ -28,10 +29,17 @@ def write_text(path: Path, text: str) -> None:
 
 def write_bytes(path: Path, data: bytes) -> None:
     """Write `data` to `path` all at once or not at all."""
+    with whole(path) as tmp:
+        tmp.write_bytes(data)
+
+
+@contextmanager
+def whole(path: Path) -> Iterator[Path]:
+    """The partial path to write `path` under: renamed over `path` when the block ends, removed
+    if it raises (a failed or interrupted write never leaves half a file)."""
     tmp = partial_path(path)
     try:
-        with open(tmp, "wb") as f:
-            f.write(data)
+        yield tmp
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

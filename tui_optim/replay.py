@@ -255,6 +255,10 @@ class Replayer(PacedControls):
         self.runs = tuple(
             RunInfo(r.index, r.label, r.group, r.steps, r.values) for r in self.scenario.runs
         )
+        self._start(speed)
+
+    def _start(self, speed: float | None) -> None:
+        """At step 0, with what follows from the chunks: their length and chunk ends."""
         self.pacer = Pacer(speed)
         self._seek_to = 0
         self._scales: dict[int, float] = {}
@@ -269,10 +273,7 @@ class Replayer(PacedControls):
         changed or gone since; a seek must not read a long recording again either)."""
         again = object.__new__(Replayer)
         again.__dict__.update(self.__dict__)
-        again.pacer = Pacer(self.speed)
-        again._seek_to = 0
-        again._scales = {}
-        again.compute_seconds = [0.0] * len(self.runs)
+        again._start(self.speed)
         return again
 
     def compile(self, progress: Callable[[int, int, str], None] | None = None) -> None:
@@ -350,9 +351,7 @@ def overlay(first: Replayer, second: Replayer) -> Replayer:
     from dataclasses import replace
 
     offset = len(first.runs)
-    both = object.__new__(Replayer)
-    both.__dict__.update(first.__dict__)
-    both.path = first.path
+    both = first.reopen()
     both.truncated = first.truncated or second.truncated
     names = (first.path.stem, second.path.stem)
     if names[0] == names[1]:
@@ -364,9 +363,5 @@ def overlay(first: Replayer, second: Replayer) -> Replayer:
     both._chunks = first._chunks + [replace(c, run=c.run + offset) for c in second._chunks]
     # the claims name one recording's runs: they are checked on each recording alone
     both.scenario = replace(a, title=f"{a.title}: {names[0]} and {names[1]}", expects=())
-    both.pacer = Pacer(first.speed)
-    both._seek_to, both._scales = 0, {}
-    both.compute_seconds = [0.0] * len(both.runs)
-    both.length = max((c.stop for c in both._chunks), default=0)
-    both.boundaries = sorted({c.stop for c in both._chunks})
+    both._start(first.speed)
     return both

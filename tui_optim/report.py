@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -20,7 +19,7 @@ import numpy as np
 
 from tui_optim.chunk import Status
 from tui_optim.engine.series import HIGHER_IS_BETTER
-from tui_optim.outputs import partial_path, write_text
+from tui_optim.outputs import whole, write_text
 from tui_optim.trace import Trace
 
 
@@ -65,20 +64,14 @@ def write_csv(runs: Sequence, path: Path) -> None:
     names: list[str] = []
     for run in runs:
         names += [n for n in run.series_names() if n not in names]
-    tmp = partial_path(path)
-    try:
-        with open(tmp, "w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f)
-            w.writerow(["run", "label", "step", *names])
-            for run in runs:
-                cols = [run.series(n) if n in run.series_names() else None for n in names]
-                for k, step in enumerate(run.steps().tolist()):
-                    w.writerow([run.index, run.label, step, *(
-                        repr(float(c[k])) if c is not None and k < len(c) else "" for c in cols)])
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with whole(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["run", "label", "step", *names])
+        for run in runs:
+            cols = [run.series(n) if n in run.series_names() else None for n in names]
+            for k, step in enumerate(run.steps().tolist()):
+                w.writerow([run.index, run.label, step, *(
+                    repr(float(c[k])) if c is not None and k < len(c) else "" for c in cols)])
 
 
 def _jsonable(x: Any) -> Any:
@@ -152,24 +145,18 @@ def write_results(runs: Sequence, path: Path) -> None:
     columns: list[str] = []
     for row in rows:
         columns += [c for c in row if c not in columns]
-    tmp = partial_path(path)
-    try:
+    with whole(path) as tmp:
         if path.suffix.lower() == ".parquet":
             import pyarrow as pa
             import pyarrow.parquet as pq
 
-            table = pa.table({c: [row.get(c) for row in rows] for c in columns})
-            pq.write_table(table, tmp)
-        else:
-            with open(tmp, "w", newline="", encoding="utf-8") as f:
-                w = csv.DictWriter(f, columns)
-                w.writeheader()
-                for row in rows:
-                    w.writerow({c: repr(v) if isinstance(v, float) else v for c, v in row.items()})
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+            pq.write_table(pa.table({c: [row.get(c) for row in rows] for c in columns}), tmp)
+            return
+        with open(tmp, "w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, columns)
+            w.writeheader()
+            for row in rows:
+                w.writerow({c: repr(v) if isinstance(v, float) else v for c, v in row.items()})
 
 
 class TracedRun:

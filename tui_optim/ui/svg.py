@@ -20,7 +20,7 @@ from rich.color import Color, ColorType
 from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
-from rich.terminal_theme import TerminalTheme
+from rich.terminal_theme import SVG_EXPORT_THEME, TerminalTheme
 
 CELL_W, CELL_H = 10, 20          # px per cell: a 1:2 cell, as terminals draw them
 FONT_SIZE = 16
@@ -55,13 +55,6 @@ for _k in range(1, 8):
 
 # Braille: bit k of (code - 0x2800) is the dot at (column, row) of a 2x4 grid.
 _BRAILLE_DOTS = ((0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2), (0, 3), (1, 3))
-
-DARK_THEME = TerminalTheme((12, 12, 12), (224, 224, 224), [
-    (0, 0, 0), (205, 49, 49), (13, 188, 121), (229, 229, 16), (36, 114, 200), (188, 63, 188),
-    (17, 168, 205), (229, 229, 229)], [
-    (102, 102, 102), (241, 76, 76), (35, 209, 139), (245, 245, 67), (59, 142, 234),
-    (214, 112, 214), (41, 184, 219), (255, 255, 255)])
-
 
 def screen_lines(app) -> list[list[Segment]]:
     """The app's current screen as lines of styled segments, exactly `app.size` wide (what
@@ -137,7 +130,7 @@ def _braille_path(code: int, x: float, y: float) -> str:
 
 
 def to_svg(lines: Iterable[Iterable[Segment]], *, title: str = "",
-           theme: TerminalTheme = DARK_THEME) -> str:
+           theme: TerminalTheme = SVG_EXPORT_THEME) -> str:
     """An SVG of `lines` (rows of styled segments), one CELL_W x CELL_H box per cell."""
     rows = [list(line) for line in lines]
     width = max((sum(cell_len(s.text) for s in row) for row in rows), default=0)
