@@ -453,8 +453,12 @@ def test_random_sweep_choice_from_a_list():
     ("sweep = { label = ['a'] }", "runs[0].sweep.label", "cannot be swept"),
     ("sweep = { momentum = [0.1, 0.2] }", "runs[0].sweep.momentum", "does not apply"),
     ('sweep = { mode = "grid", count = 3, lr = [0.1] }', "runs[0].sweep.count", "random"),
-    ("sweep = { lr = { from = 1e-4, to = 1.0, num = 2000 } }", "runs[0].sweep.lr.num",
-     "expected an integer"),
+    ("sweep = { lr = { from = 1e-4, to = 1.0, num = 2000 } }", "runs[0].sweep",
+     "the sweep gives 2000 runs (at most 1000; runs kept as results only"),
+    ("sweep = { lr = { from = 1e-4, to = 1.0, num = 50000 } }\nkeep = \"result\"",
+     "runs[0].sweep.lr.num", "expected an integer"),
+    ("tol = 1e-3", "runs[0].tol", "'tol' is for trials"),
+    ("keep = \"all\"", "runs[0].keep", "expected one of"),
 ])
 def test_sweep_errors(spec, path, msg):
     ps = problems(HEAD + '[[runs]]\nlabel = "r{lr}"\n' + spec + "\n")

@@ -52,3 +52,28 @@ def note_lr_change(changes: list[tuple[int, float]], chunk: Chunk) -> None:
     now = changes[-1][1] if changes else 1.0
     if chunk.n and chunk.lr_scale != now:
         changes.append((chunk.start, chunk.lr_scale))
+
+
+@dataclass(frozen=True, eq=False)
+class Outcome:
+    """What a trial (a run kept as its result only, `keep = "result"`) sends instead of chunks:
+    one per trial, when it has ended. Sweeps of thousands of runs need their results, not
+    every record, and a worker on another machine sends back a few numbers, not megabytes.
+
+    `metrics`: `first.S`, `final.S`, and `min.S` and `max.S` (of the finite records) for every
+    series S the run records, and `steps_to_tol`: the first step whose loss is at most the trial's `tol`
+    (inf: not within its steps).
+    """
+
+    trial: int
+    steps: int                      # records made (all of the planned steps unless it diverged)
+    status: Status
+    metrics: dict[str, float]
+    diverged_at: int | None = None
+    seconds: float = 0.0            # kernel time, for steps/s in reports
+
+
+def grew(status: str, first_loss: float, final_loss: float) -> bool:
+    """Diverged, or ended with a loss above (or NaN) where it started: how a sweep tells the
+    unstable runs, since within a few hundred steps few of them overflow."""
+    return status == Status.DIVERGED.value or not final_loss <= first_loss

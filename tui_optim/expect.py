@@ -15,6 +15,7 @@ from typing import Any, Callable, Mapping, Protocol, Sequence
 
 import numpy as np
 
+from tui_optim.chunk import grew
 from tui_optim.engine.series import HIGHER_IS_BETTER
 from tui_optim.errors import UserError
 from tui_optim.scenario.checks import CheckError, bind_args, parse_check
@@ -239,6 +240,10 @@ class _Evaluator:
 
     def series(self, label: str | RunRecord, name: str) -> np.ndarray:
         rec = self.run(label) if isinstance(label, str) else label
+        if _metrics(rec) is not None:
+            raise EvalError(f"{rec.label!r} is a trial (keep = \"result\"): it keeps its "
+                            "result, not every record; ask final, first, min (whole run), "
+                            "steps_to (loss, at its tol), diverged or param")
         try:
             values = np.asarray(rec.series(name), dtype=float)
         except KeyError:
@@ -249,11 +254,27 @@ class _Evaluator:
             raise EvalError(f"run {rec.label!r} has no records of {name!r}")
         return values.ravel()
 
+    def reduced(self, label: str | RunRecord, kind: str, name: str) -> float:
+        """first, final or min of a series: from a watched run's records, or a trial's
+        metrics (the same numbers: runner/trials.py folds them from the same records)."""
+        rec = self.run(label) if isinstance(label, str) else label
+        metrics = _metrics(rec)
+        if metrics is None:
+            s = self.series(rec, name)
+            if kind == "min":
+                return float(np.nanmin(s)) if not np.all(np.isnan(s)) else math.nan
+            return float(s[0] if kind == "first" else s[-1])
+        key = f"{kind}.{name}"
+        if key not in metrics:
+            raise EvalError(f"trial {rec.label!r} has no {name!r} "
+                            f"(it has: {', '.join(sorted({k.split('.', 1)[1] for k in metrics if '.' in k})) or 'none'})")
+        return float(metrics[key])
+
     def f_final(self, run, series):
-        return float(self.series(run, series)[-1])
+        return self.reduced(run, "final", series)
 
     def f_first(self, run, series):
-        return float(self.series(run, series)[0])
+        return self.reduced(run, "first", series)
 
     def f_at(self, run, series, k):
         s = self.series(run, series)
@@ -263,6 +284,8 @@ class _Evaluator:
         return float(s[int(k)])
 
     def f_min(self, run, series, k0=0.0, k1=math.inf):
+        if k0 == 0 and math.isinf(k1):
+            return self.reduced(run, "min", series)
         s = self._window(self.series(run, series), k0, k1, f"min({run!r}, {series!r})")
         return float(np.nanmin(s)) if not np.all(np.isnan(s)) else math.nan
 
@@ -278,6 +301,14 @@ class _Evaluator:
         return float(np.count_nonzero(self.series(run, series) <= float(tol)))
 
     def f_steps_to(self, run, series, tol):
+        rec = self.run(run)
+        metrics = _metrics(rec)
+        if metrics is not None:
+            if series != "loss" or float(tol) != rec.tol:
+                raise EvalError(f"trial {rec.label!r} kept only its steps to loss <= "
+                                f"{fmt(rec.tol)} (its tol): ask steps_to({run!r}, 'loss', "
+                                f"{fmt(rec.tol)})")
+            return float(metrics["steps_to_tol"])
         hits = np.flatnonzero(self.series(run, series) <= float(tol))
         return float(hits[0]) if hits.size else math.inf
 
@@ -351,7 +382,7 @@ class _Evaluator:
         return v
 
     def f_best(self, group, series):
-        finals = [float(self.series(r, series)[-1]) for r in self.group(group)]
+        finals = [self.reduced(r, "final", series) for r in self.group(group)]
         finite = [f for f in finals if not math.isnan(f)]
         return min(finite) if finite else math.nan
 
@@ -359,7 +390,7 @@ class _Evaluator:
         """The value of run key `key` in the group's run whose final `series` is best (the
         largest for accuracy, else the smallest): "the best learning rate"."""
         higher = series.split(".")[-1] in HIGHER_IS_BETTER
-        scored = [(float(self.series(r, series)[-1]), r) for r in self.group(group)]
+        scored = [(self.reduced(r, "final", series), r) for r in self.group(group)]
         scored = [(f, r) for f, r in scored if not math.isnan(f)]
         if not scored:
             raise EvalError(f"no run of group {group!r} has a final {series!r}")
@@ -371,6 +402,31 @@ class _Evaluator:
     def f_frac_diverged(self, group):
         runs = self.group(group)
         return float(sum(r.status == "diverged" for r in runs)) / max(1, len(runs))
+
+    def f_edge(self, group, x, y, at):
+        """Where the group's runs start to diverge along `x`, in the row of the sweep whose `y`
+        is nearest `at`: the smallest x at which the run diverged or its loss grew (final loss
+        above the first), if every smaller x converged and every larger x grew; else NaN, and
+        the claim fails saying why. "Heavy ball is stable up to ελ = 2(1 + α)"."""
+        rows: dict[float, list[tuple[float, bool]]] = {}
+        for r in self.group(group):
+            for k in (x, y):
+                if not isinstance(r.values.get(k), (int, float)):
+                    raise EvalError(f"run {r.label!r} has no number {k!r}")
+            up = grew(r.status, self.reduced(r, "first", "loss"), self.reduced(r, "final", "loss"))
+            rows.setdefault(float(r.values[y]), []).append((float(r.values[x]), up))
+        row_y = min(rows, key=lambda v: abs(v - float(at)))
+        cells = sorted(rows[row_y])
+        grew_at = [vx for vx, g in cells if g]
+        if not grew_at:
+            raise EvalError(f"edge({group!r}): no run grows in the row {y} = {fmt(row_y)} "
+                            f"(up to {x} = {fmt(cells[-1][0])})")
+        first = grew_at[0]
+        late = [vx for vx, g in cells if not g and vx > first]
+        if late:
+            raise EvalError(f"edge({group!r}): the row {y} = {fmt(row_y)} has no single edge: "
+                            f"the loss grows at {x} = {fmt(first)} but not at {fmt(late[0])}")
+        return first
 
     def f_distinct(self, group, key, rtol=1e-9):
         values = []
@@ -420,6 +476,11 @@ class _Evaluator:
 
     def f_exp(self, x):
         return _exp(x)
+
+
+def _metrics(rec: Any) -> Mapping[str, float] | None:
+    """A trial's metrics (summary.TrialSummary), None for a watched run."""
+    return getattr(rec, "metrics", None)
 
 
 def evaluate_one(expect: ExpectSpec, records: Sequence[RunRecord]) -> Verdict:

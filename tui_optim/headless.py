@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Iterable, TextIO
 
-from tui_optim.chunk import Chunk, Status
+from tui_optim.chunk import Chunk, Outcome, Status, grew
 from tui_optim.expect import evaluate
 from tui_optim.runner.build import PREPARING
 from tui_optim.report import cut_off, status_text, write_csv, write_json, write_results
@@ -113,6 +113,32 @@ def format_table(summary: Summary) -> str:
     return "\n".join([line(header), line("-" * w for w in widths), *(line(r) for r in rows)])
 
 
+def format_trials(trials) -> list[str]:
+    """One line per group of trials: how many reached their tolerance (and how fast), how many
+    grew or diverged, how many did neither within their steps."""
+    groups: dict[str, list] = {}
+    for t in trials:
+        groups.setdefault(t.group, []).append(t)
+    lines = []
+    for group, ts in groups.items():
+        ended = [t for t in ts if t.status != Status.STOPPED.value]
+        reached = [t.metrics["steps_to_tol"] for t in ended
+                   if math.isfinite(t.metrics.get("steps_to_tol", math.inf))]
+        grown = sum(grew(t.status, t.metrics.get("first.loss", math.nan),
+                         t.metrics.get("final.loss", math.nan)) for t in ended
+                    if not math.isfinite(t.metrics.get("steps_to_tol", math.inf)))
+        parts = [f"{group}: {len(ts):,} trials"]
+        if reached:
+            parts.append(f"{len(reached):,} reached loss ≤ {ts[0].tol:g} "
+                         f"(median {int(sorted(reached)[len(reached) // 2])} steps)")
+        parts.append(f"{grown:,} grew or diverged")
+        parts.append(f"{len(ended) - len(reached) - grown:,} neither in {ts[0].planned_steps:,} steps")
+        if len(ended) < len(ts):
+            parts.append(f"{len(ts) - len(ended):,} stopped")
+        lines.append(" · ".join(parts))
+    return lines
+
+
 def format_verdicts(verdicts, cut: Iterable = ()) -> str:
     """The verdicts; on a recording that ends early, said first: the claims describe only the
     steps it holds."""
@@ -137,8 +163,9 @@ def drive(source, *, recorder=None, out: TextIO | None = None, err: TextIO | Non
     out = out or sys.stdout
     err = err or sys.stderr
     scenario = source.scenario
-    summary = Summary(source.runs)
-    progress = Progress(sum(r.steps for r in source.runs), err)
+    trials = getattr(source, "trials", ())
+    summary = Summary(source.runs, trials)
+    progress = Progress(sum(r.steps for r in (*source.runs, *trials)), err)
     interrupted: KeyboardInterrupt | None = None
     try:
         # Only a cold start is worth a word: it compiles for half a minute.
@@ -157,15 +184,24 @@ def drive(source, *, recorder=None, out: TextIO | None = None, err: TextIO | Non
                 summary.add(Chunk(run.index, run.records, 0, {}, {}, Status.STOPPED))
                 if recorder is not None:
                     recorder.write_stopped(run.index)
+        for trial in summary.trials:
+            if trial.status == Status.RUNNING.value:
+                stopped = Outcome(trial.index, 0, Status.STOPPED, {})
+                summary.add(stopped)
+                if recorder is not None:
+                    recorder.write(stopped)
     finally:
         progress.update(summary.records, force=True)
         progress.close()
         if recorder is not None:
             recorder.close()
     summary.set_compute_seconds(source.compute_seconds)
-    verdicts = [] if interrupted is not None else evaluate(scenario.expects, summary.runs)
+    verdicts = [] if interrupted is not None else evaluate(scenario.expects, summary.records_all)
     print(f"{scenario.title}  ({scenario.name})", file=out)
-    print(format_table(summary), file=out)
+    if summary.runs:
+        print(format_table(summary), file=out)
+    if summary.trials:
+        print("\n".join(format_trials(summary.trials)), file=out)
     print(file=out)
     cut = [r for r in summary.runs if cut_off(r)] if interrupted is None else []
     print("interrupted: claims not checked" if interrupted is not None
@@ -175,7 +211,7 @@ def drive(source, *, recorder=None, out: TextIO | None = None, err: TextIO | Non
     if csv_path is not None:
         write_csv(summary.runs, csv_path)
     if results_path is not None:
-        write_results(summary.runs, results_path)
+        write_results(summary.records_all, results_path)
     if interrupted is not None:
         return exit_status(interrupted)
     return EXIT_OK if all(v.holds for v in verdicts) else EXIT_CLAIM_FAILED

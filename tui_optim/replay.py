@@ -23,7 +23,7 @@ import numpy as np
 
 from tui_optim.errors import LocatedError
 from tui_optim.outputs import partial_path
-from tui_optim.chunk import Chunk, Status
+from tui_optim.chunk import Chunk, Outcome, Status
 from tui_optim.runner.pacing import PacedControls, Pacer
 from tui_optim.runner.session import RunInfo
 
@@ -86,6 +86,7 @@ class Recorder:
             },
             "overrides": {"sets": list(sets), "seed": seed, "steps": steps},
             "runs": [{"label": r.label, "group": r.group, "steps": r.steps} for r in scenario.runs],
+            "trials": len(scenario.trials),
         }
         self.chunks_written = 0
         self.next_start: dict[int, int] = {}      # per run: where its next chunk starts
@@ -111,7 +112,12 @@ class Recorder:
         interrupt can fall between a chunk reaching the report and reaching the file)."""
         self.write(Chunk(run, self.next_start.get(run, 0), 0, {}, {}, Status.STOPPED))
 
-    def write(self, chunk: Chunk) -> None:
+    def write(self, chunk: Chunk | Outcome) -> None:
+        if isinstance(chunk, Outcome):
+            self._write({"trial": chunk.trial, "steps": chunk.steps,
+                         "status": chunk.status.value, "diverged_at": chunk.diverged_at,
+                         "metrics": chunk.metrics, "seconds": chunk.seconds})
+            return
         self._write({
             "run": chunk.run,
             "start": chunk.start,
@@ -169,12 +175,38 @@ def _chunk_from(obj: dict[str, Any]) -> Chunk:
     return chunk
 
 
-def check_stream(path: Path, header: dict[str, Any], chunks: list[tuple[int, Chunk]],
-                 n_runs: int) -> None:
+def _outcome_from(obj: dict[str, Any]) -> Outcome:
+    """A trial's outcome record, its types checked."""
+    metrics = obj["metrics"]
+    if not isinstance(metrics, dict) or not all(
+            isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool)
+            for k, v in metrics.items()):
+        raise ValueError("metrics must be a table of numbers")
+    steps = _int(obj, "trial"), _int(obj, "steps")
+    if obj["diverged_at"] is not None:
+        _int(obj, "diverged_at")
+    seconds = obj.get("seconds", 0.0)
+    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
+        raise ValueError("seconds must be a number")
+    return Outcome(steps[0], steps[1], Status(obj["status"]),
+                   {k: float(v) for k, v in metrics.items()}, obj["diverged_at"], float(seconds))
+
+
+def check_stream(path: Path, header: dict[str, Any], chunks: list[tuple[int, Chunk | Outcome]],
+                 n_runs: int, n_trials: int = 0) -> None:
     """Chunks that cannot come from a recording are refused with their line: a run index out
-    of range, a start that is not where that run's last chunk stopped (a gap, a repeat)."""
+    of range, a start that is not where that run's last chunk stopped (a gap, a repeat), a
+    trial out of range or recorded twice."""
     next_start = [0] * n_runs
+    seen: set[int] = set()
     for line, c in chunks:
+        if isinstance(c, Outcome):
+            if not 0 <= c.trial < n_trials or c.trial in seen:
+                raise ReplayError(f"{path}:{line}: outcome of trial {c.trial}: "
+                                  + ("recorded twice" if c.trial in seen else
+                                     f"the scenario has {n_trials} trials"))
+            seen.add(c.trial)
+            continue
         if not 0 <= c.run < n_runs:
             raise ReplayError(f"{path}:{line}: chunk of run {c.run}; the scenario has runs "
                               f"0..{n_runs - 1}")
@@ -184,7 +216,8 @@ def check_stream(path: Path, header: dict[str, Any], chunks: list[tuple[int, Chu
         next_start[c.run] = c.stop
 
 
-def read_replay(path: str | Path) -> tuple[dict[str, Any], list[tuple[int, Chunk]], bool]:
+def read_replay(path: str | Path
+                ) -> tuple[dict[str, Any], list[tuple[int, Chunk | Outcome]], bool]:
     """(header, (line, chunk) pairs, truncated). Raises ReplayError for a file that is not a
     replay, or whose header or chunks are damaged."""
     path = Path(path)
@@ -219,7 +252,9 @@ def read_replay(path: str | Path) -> tuple[dict[str, Any], list[tuple[int, Chunk
         if not line.strip():
             continue
         try:
-            chunks.append((i + 2, _chunk_from(json.loads(_checked(line) if checked else line))))
+            obj = json.loads(_checked(line) if checked else line)
+            chunks.append((i + 2, _outcome_from(obj) if isinstance(obj, dict) and "trial" in obj
+                           else _chunk_from(obj)))
         except (ValueError, KeyError, TypeError, UnicodeDecodeError, RecursionError) as e:
             # Only a torn last line is expected (crash mid-write); anything else is damage.
             if any(rest.strip() for rest in body[i + 1:]):
@@ -250,11 +285,15 @@ class Replayer(PacedControls):
             sc["text"], visible(str(sc.get("file") or sc.get("name") or self.path)),
             sets=ov.get("sets") or (), steps=ov.get("steps"), seed=ov.get("seed"),
         )
-        check_stream(self.path, self.header, lined, len(self.scenario.runs))
-        self._chunks = [c for _, c in lined]
+        check_stream(self.path, self.header, lined, len(self.scenario.runs),
+                     len(self.scenario.trials))
+        self._chunks = [c for _, c in lined if isinstance(c, Chunk)]
+        self._outcomes = [c for _, c in lined if isinstance(c, Outcome)]
         self.runs = tuple(
             RunInfo(r.index, r.label, r.group, r.steps, r.values) for r in self.scenario.runs
         )
+        self.trials = tuple(RunInfo(r.index, r.label, r.group, r.steps, r.values, r.tol)
+                            for r in self.scenario.trials)
         self._start(speed)
 
     def _start(self, speed: float | None) -> None:
@@ -292,9 +331,12 @@ class Replayer(PacedControls):
         self._seek_to = max(self._seek_to, record)
 
 
-    def chunks(self, should_stop: Callable[[], bool] = lambda: False) -> Iterator[Chunk]:
-        """Yield the recording run by run in rounds, as a live session does, so at any speed
-        every run moves together. On stop, unfinished runs get an empty STOPPED chunk."""
+    def chunks(self, should_stop: Callable[[], bool] = lambda: False
+               ) -> Iterator[Chunk | Outcome]:
+        """Yield the trials' outcomes (at once: they were computed in bulk), then the
+        recording run by run in rounds, as a live session does, so at any speed every run
+        moves together. On stop, unfinished runs get an empty STOPPED chunk."""
+        yield from self._outcomes
         queues: dict[int, deque[Chunk]] = {}
         for chunk in self._chunks:
             queues.setdefault(chunk.run, deque()).append(chunk)
@@ -361,6 +403,7 @@ def overlay(first: Replayer, second: Replayer) -> Replayer:
         for k, (r, name) in enumerate([(r, names[0]) for r in first.runs]
                                       + [(r, names[1]) for r in second.runs]))
     both._chunks = first._chunks + [replace(c, run=c.run + offset) for c in second._chunks]
+    both.trials, both._outcomes = (), []       # trials are a sweep's table: not overlaid
     # the claims name one recording's runs: they are checked on each recording alone
     both.scenario = replace(a, title=f"{a.title}: {names[0]} and {names[1]}", expects=())
     both._start(first.speed)

@@ -122,19 +122,29 @@ def result_rows(runs: Sequence) -> list[dict[str, Any]]:
     varying = [k for k in varying if k not in ("seed", "steps")] + ["seed"]
     rows = []
     for r in runs:
-        row: dict[str, Any] = {"run": r.index, "label": r.label, "group": r.group,
+        metrics = getattr(r, "metrics", None)          # a trial (summary.TrialSummary)
+        row: dict[str, Any] = {("run" if metrics is None else "trial"): r.index,
+                               "label": r.label, "group": r.group,
                                "status": r.status, "steps": r.records,
                                "planned_steps": r.planned_steps, "diverged_at": r.diverged_at,
                                "seconds": r.compute_seconds}
         row.update({k: _cell_value(r.values.get(k)) for k in varying})
         for name in RESULT_SERIES:
+            best_kind = "max" if name in HIGHER_IS_BETTER else "min"
+            if metrics is not None:
+                if f"final.{name}" in metrics:
+                    row[f"final_{name}"] = metrics[f"final.{name}"]
+                    row[f"best_{name}"] = metrics.get(f"{best_kind}.{name}", math.nan)
+                continue
             if name not in r.series_names():
                 continue
             values = np.asarray(r.series(name), dtype=float)
             finite = values[np.isfinite(values)]
             row[f"final_{name}"] = float(values[-1]) if len(values) else math.nan
-            best = (finite.max() if name in HIGHER_IS_BETTER else finite.min()) if len(finite) else math.nan
+            best = getattr(finite, best_kind)() if len(finite) else math.nan
             row[f"best_{name}"] = float(best)
+        if metrics is not None:
+            row[f"steps_to_{r.tol:g}"] = metrics.get("steps_to_tol", math.nan)
         rows.append(row)
     return rows
 

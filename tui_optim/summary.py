@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from tui_optim.chunk import Chunk, Status, note_lr_change
+from tui_optim.chunk import Chunk, Outcome, Status, note_lr_change
 
 
 @dataclass
@@ -70,15 +70,26 @@ class RunSummary:
 
 
 class Summary:
-    """Every run's RunSummary, fed chunk by chunk."""
+    """Every run's RunSummary, fed chunk by chunk, and every trial's TrialSummary."""
 
-    def __init__(self, runs) -> None:
+    def __init__(self, runs, trials=()) -> None:
         self.runs = [
             RunSummary(r.index, r.label, r.group, r.values, r.steps) for r in runs
         ]
+        self.trials = [
+            TrialSummary(t.index, t.label, t.group, t.values, t.steps, t.tol) for t in trials
+        ]
 
-    def add(self, chunk: Chunk) -> None:
-        self.runs[chunk.run].add(chunk)
+    def add(self, item: Chunk | Outcome) -> None:
+        if isinstance(item, Outcome):
+            self.trials[item.trial].add(item)
+        else:
+            self.runs[item.run].add(item)
+
+    @property
+    def records_all(self) -> list:
+        """What claims read: the watched runs, then the trials."""
+        return [*self.runs, *self.trials]
 
     def set_compute_seconds(self, seconds) -> None:
         for run, s in zip(self.runs, seconds):
@@ -86,4 +97,44 @@ class Summary:
 
     @property
     def records(self) -> int:
-        return sum(r.records for r in self.runs)
+        return sum(r.records for r in self.runs) + sum(t.records for t in self.trials)
+
+
+@dataclass
+class TrialSummary:
+    """A trial's result (runner/trials.py): the RunRecord protocol without per-step records;
+    claims read its `metrics` (first, final, min, steps_to_tol) instead."""
+
+    index: int
+    label: str
+    group: str
+    values: Mapping[str, Any]
+    planned_steps: int
+    tol: float
+    status: str = Status.RUNNING.value
+    diverged_at: int | None = None
+    compute_seconds: float = 0.0
+    records: int = 0
+    metrics: dict[str, float] = field(default_factory=dict)
+    lr_changes: list[tuple[int, float]] = field(default_factory=list)  # never altered live
+    snapshots: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def add(self, outcome: Outcome) -> None:
+        self.status = outcome.status.value
+        self.records = outcome.steps
+        self.diverged_at = outcome.diverged_at
+        self.metrics = dict(outcome.metrics)
+        self.compute_seconds = outcome.seconds
+
+    def series(self, name: str) -> np.ndarray:
+        raise KeyError(name)
+
+    def series_names(self) -> list[str]:
+        return []
+
+    def final(self, name: str) -> float:
+        return self.metrics.get(f"final.{name}", float("nan"))
+
+    @property
+    def steps_per_second(self) -> float | None:
+        return self.records / self.compute_seconds if self.compute_seconds > 0 else None

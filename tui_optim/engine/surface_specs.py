@@ -8,6 +8,7 @@ Hessian eigenvectors there).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -81,6 +82,27 @@ class SurfaceSpec:
         """Map coordinates (u, v) of a point (d = 2: the point itself)."""
         r = np.asarray(x, np.float64) - self.origin
         return np.array([r @ self.e0, r @ self.e1])
+
+
+def shared_surface(problem: Mapping, start=None, standardize: bool = False) -> SurfaceSpec:
+    """build_surface, once for every run of a scenario that shares the problem and start.
+
+    A sweep of 10,000 runs would otherwise rebuild the same map (and data) 10,000 times; a
+    SurfaceSpec is never changed after it is built. Unhashable tables are built afresh.
+    """
+    key = (problem, None if start is None else tuple(np.asarray(start, np.float64).ravel()),
+           bool(standardize))
+    try:
+        hash(key)
+    except TypeError:
+        return build_surface(problem, start, standardize)
+    return _cached_surface(key)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_surface(key) -> SurfaceSpec:
+    problem, start, standardize = key
+    return build_surface(problem, start, standardize)
 
 
 def build_surface(problem: Mapping, start=None, standardize: bool = False) -> SurfaceSpec:

@@ -27,7 +27,7 @@ from . import series
 from . import surface_kernel as K
 from .rng import seed_state
 from .schedules import schedule_params
-from .surface_specs import SurfaceSpec, build_surface
+from .surface_specs import SurfaceSpec, shared_surface
 from .surfaces import DATA_CODES, SPARSE_CODING, grid_values
 
 GRID_ROWS = 80
@@ -42,7 +42,7 @@ class SurfaceStepper:
     """The Stepper protocol (tui_optim.engine) for `type = "surface"` problems."""
 
     def __init__(self, problem: Mapping, run: Mapping, steps: int, seed: int):
-        self.spec: SurfaceSpec = build_surface(problem, run.get("start"),
+        self.spec: SurfaceSpec = shared_surface(problem, run.get("start"),
                                                bool(run.get("standardize", False)))
         spec = self.spec
         d = spec.dim

@@ -15,8 +15,9 @@ from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
-from tui_optim.chunk import Chunk, Status
+from tui_optim.chunk import Chunk, Outcome, Status
 from tui_optim.runner.build import make_stepper, warm_up
+from tui_optim.runner.executor import ExecutorSpec, Pending, start_trials
 from tui_optim.runner.pacing import PacedControls, Pacer
 
 # Wall time one round of kernel calls (one chunk per active run) aims for. Short enough that
@@ -62,6 +63,18 @@ class RunInfo:
     group: str
     steps: int
     values: Mapping[str, Any]
+    tol: float = 1e-6       # trials only: the loss their steps_to_tol counts steps to
+
+
+def _kernel_kinds(trials: Any) -> list[Any]:
+    """One trial of each kind the kernels tell apart (the same keys, the same words, the same
+    numbers zero or not): warming up these warms up all of a sweep of thousands."""
+    kinds: dict[Any, Any] = {}
+    for t in trials:
+        sig = tuple(sorted((k, (v == 0) if isinstance(v, (int, float)) else repr(v))
+                           for k, v in t.values.items()))
+        kinds.setdefault(sig, t)
+    return list(kinds.values())
 
 
 def default_speed(scenario: Any) -> float | None:
@@ -77,25 +90,32 @@ class Session(PacedControls):
 
     is_replay = False
 
-    def __init__(self, scenario: Any, *, speed: float | None = None) -> None:
+    def __init__(self, scenario: Any, *, speed: float | None = None,
+                 executor: ExecutorSpec = ExecutorSpec()) -> None:
         self.scenario = scenario
         self.runs = tuple(
             RunInfo(r.index, r.label, r.group, r.steps, r.values) for r in scenario.runs
         )
+        self.trials = tuple(
+            RunInfo(r.index, r.label, r.group, r.steps, r.values, r.tol) for r in scenario.trials
+        )
+        self.executor = executor
         self.pacer = Pacer(speed)
         self._steppers: list[Any] | None = None
+        self._pending: Pending | None = None
         self._lr_scale = [1.0] * len(self.runs)
         # Seconds spent inside kernels per run: headless reports steps/s from it.
         self.compute_seconds = [0.0] * len(self.runs)
 
     def reopen(self) -> "Session":
-        return Session(self.scenario, speed=self.speed)
+        return Session(self.scenario, speed=self.speed, executor=self.executor)
 
     # -- setup ------------------------------------------------------------------------------
     def compile(self, progress: Callable[[int, int, str], None] | None = None) -> None:
         """Compile (or load from numba's cache) the kernels, then build every run's stepper."""
         # The engine's warm-up (loading or compiling kernels) reports its own steps, then ours.
-        warm_up(self.scenario.problem, self.scenario.runs, progress)
+        warm_up(self.scenario.problem,
+                list(self.scenario.runs) + _kernel_kinds(self.scenario.trials), progress)
         total = len(self.runs)
         self._steppers = []
         for i, run in enumerate(self.scenario.runs):
@@ -120,25 +140,57 @@ class Session(PacedControls):
         return self._lr_scale[run]
 
     # -- the stream ---------------------------------------------------------------------------
-    def chunks(self, should_stop: Callable[[], bool] = lambda: False) -> Iterator[Chunk]:
-        """Yield chunks until every run is done or diverged, or until stopped.
+    def chunks(self, should_stop: Callable[[], bool] = lambda: False
+               ) -> Iterator[Chunk | Outcome]:
+        """Yield chunks of the watched runs and the outcomes of the trials (as they finish,
+        in any order) until every run and trial has ended, or until stopped.
 
         On stop (pacer.stop() or should_stop()), every unfinished run gets an empty chunk with
-        status STOPPED, so consumers always see how each run ended.
+        status STOPPED, and every unfinished trial a STOPPED outcome, so consumers always see
+        how each ended.
         """
         if self._steppers is None:
             self.compile()
+        trials_left = set(range(len(self.trials)))
+        try:
+            yield from self._stream(should_stop, trials_left)
+        finally:            # a stop, an error, Ctrl-C: the workers' remaining tasks are dropped
+            if self._pending is not None:
+                self._pending.cancel()
+                self._pending = None
+
+    def _stream(self, should_stop: Callable[[], bool], trials_left: set[int]
+                ) -> Iterator[Chunk | Outcome]:
         steppers = self._steppers
         assert steppers is not None
+        stopped = lambda: should_stop() or self.pacer.stopped      # noqa: E731
+        if trials_left:
+            first: list[Outcome] = []
+            self._pending = start_trials(self.executor, self.scenario.problem,
+                                         self.scenario.trials, first.extend)
+            for o in first:
+                trials_left.discard(o.trial)
+                yield o
         active = [i for i in range(len(self.runs)) if steppers[i].steps_done < self.runs[i].steps]
         per_record: float | None = None  # kernel seconds per record per round, measured
         wanted = FIRST_CHUNK
         snaps = _SnapshotClock(len(self.runs))
-        while active:
+        pending = self._pending
+        while active or (pending is not None and not pending.done):
+            if pending is not None:
+                for o in pending.poll(0.0 if active else 0.1):
+                    trials_left.discard(o.trial)
+                    yield o
+            if not active:
+                if stopped():
+                    yield from self._stopped_trials(trials_left)
+                    return
+                continue
             granted = self.pacer.grant(wanted, should_stop)
             if granted == 0:
                 for i in active:
                     yield self._empty(i, steppers[i].steps_done, Status.STOPPED)
+                yield from self._stopped_trials(trials_left)
                 return
             kernel_seconds = 0.0
             for i in list(active):
@@ -167,6 +219,11 @@ class Session(PacedControls):
                 # eightfold a round, so a slow kernel never gets a huge first chunk.
                 per_record = max(1e-9, kernel_seconds / granted)
                 wanted = int(min(MAX_CHUNK, 8 * wanted, max(1, ROUND_SECONDS / per_record)))
+
+    @staticmethod
+    def _stopped_trials(left: set[int]) -> Iterator[Outcome]:
+        for i in sorted(left):
+            yield Outcome(i, 0, Status.STOPPED, {})
 
     def _empty(self, run: int, start: int, status: Status) -> Chunk:
         names = getattr(self._steppers[run], "series_names", ()) if self._steppers else ()

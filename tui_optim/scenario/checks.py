@@ -55,6 +55,7 @@ FUNCTIONS: dict[str, tuple[Param, ...]] = {
     "best": _p("group series"),
     "best_param": _p("group series key"),
     "frac_diverged": _p("group"),
+    "edge": (Param("group", "group"), Param("x", "key"), Param("y", "key"), Param("at", "num")),
     "distinct": _p("group key rtol=1e-9"),
     "distinct_finals": _p("group tol"),
     "count": _p("group"),

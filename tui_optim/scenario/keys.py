@@ -176,7 +176,8 @@ def _start_default(ctx: RunContext) -> Any:
 
 
 # Keys every run has whatever its optimizer; handled by the loader rather than copied blindly.
-RUN_META = ("label", "group", "steps", "seed", "sweep")
+RUN_META = ("label", "group", "steps", "seed", "sweep", "keep", "tol")
+KEEP = ("trace", "result")      # every record (watched), or the result only (a trial)
 
 RUN_KEYS: dict[str, Key] = _keys(
     Key("label", Str(), None, sweepable=False),
@@ -184,6 +185,8 @@ RUN_KEYS: dict[str, Key] = _keys(
     Key("steps", Int(ge=1, le=MAX_STEPS), None),  # None: top-level steps
     Key("seed", Int(ge=0), None),  # None: top-level seed + run index
     Key("sweep", Any_(), None, sweepable=False),
+    Key("keep", Str(KEEP), "trace", sweepable=False),
+    Key("tol", Float(gt=0), 1e-6),
     Key("optimizer", Str(OPTIMIZERS), "sgd"),
     Key("start", List(Float(), min_len=1), _start_default, problems=_F({"surface"})),
     Key("noise", Float(ge=0), 0.0, problems=_F({"surface"})),

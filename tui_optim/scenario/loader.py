@@ -7,6 +7,7 @@ labels). Checking goes on after a problem so that one load reports everything.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import stat
@@ -24,7 +25,7 @@ from tui_optim.scenario.builtin import resolve_scenario_path
 from tui_optim.scenario.checks import CheckError, parse_check
 from tui_optim.scenario.errors import Problem, Problems, ScenarioError
 from tui_optim.scenario.keys import (
-    OPTIMIZERS, PROBLEM_KEYS, RUN_KEYS, SURFACE_COMMON, SURFACE_KEYS, SURFACES, TOP_KEYS,
+    KEEP, OPTIMIZERS, PROBLEM_KEYS, RUN_KEYS, SURFACE_COMMON, SURFACE_KEYS, SURFACES, TOP_KEYS,
     surface_dim,
 )
 from tui_optim.scenario.model import (
@@ -33,7 +34,7 @@ from tui_optim.scenario.model import (
 from tui_optim.scenario.panes import check_panes
 from tui_optim.scenario.sets import apply_set, parse_sets
 from tui_optim.scenario.specs import (
-    INVALID, MAX_STEPS, PROBLEM_TYPES, REQUIRED, Int, RunContext, Str, Table, check_keys, show, suggest,
+    INVALID, MAX_STEPS, PROBLEM_TYPES, REQUIRED, Float, Int, RunContext, Str, Table, check_keys, show, suggest,
 )
 from tui_optim.scenario.lines import LineMap
 
@@ -197,11 +198,14 @@ class _Builder:
         if out or problem is None or runs is None:
             return None
         name = self.path.stem if self.path is not None else Path(self.filename).stem
+        watched = [r for r in runs if r.keep == "trace"]
+        trials = [r for r in runs if r.keep == "result"]
         return Scenario(
             path=self.path, name=name, source_text=self.text, title=top["title"],
             topic=top["topic"], order=top["order"], explanation=top["explanation"],
             steps=self.steps, seed=self.seed, speed=top["speed"], problem=problem,
-            runs=tuple(runs),
+            runs=tuple(dataclasses.replace(r, index=i) for i, r in enumerate(watched)),
+            trials=tuple(dataclasses.replace(r, index=i) for i, r in enumerate(trials)),
             panes=tuple(PaneSpec(k, FrozenDict(v)) for k, v in panes),
             expects=tuple(expects),
         )
@@ -449,7 +453,9 @@ class _Builder:
                     if all(k in ("mode", "count") for k in sweep):
                         sweep = None  # every swept key was overridden by --set
                 if sweep is not None:
-                    expanded = sweeps.expand(sweep, f"{epath}.sweep", out, RUN_KEYS)
+                    keep = entry.get("keep", self.defaults.get("keep"))
+                    limit = sweeps.MAX_TRIALS if keep == "result" else sweeps.MAX_RUNS
+                    expanded = sweeps.expand(sweep, f"{epath}.sweep", out, RUN_KEYS, limit)
                     if expanded is INVALID:
                         continue
             for sw in expanded:
@@ -531,11 +537,26 @@ class _Builder:
             seed = Int(ge=0).check(v, p, out)
             if seed is INVALID:
                 return None
+        keep, tol = "trace", 1e-6
+        if "keep" in src:
+            v, p, _ = src["keep"]
+            keep = Str(KEEP).check(v, p, out)
+            if keep is INVALID:
+                return None
+        if "tol" in src:
+            v, p, source = src["tol"]
+            tol = Float(gt=0).check(v, p, out)
+            if tol is INVALID:
+                return None
+            if keep != "result" and source == "entry":
+                out.add(p, "'tol' is for trials: runs kept as their result (keep = \"result\"); "
+                           "a watched run's claims name their own tolerance (steps_to)")
+                return None
         ctx = RunContext(opt, self.ptype or "", self.surface, self.problem_values, self.dim, steps)
         values: dict[str, Any] = {"optimizer": opt, "steps": steps, "seed": seed}
         ok = True
         for k, key in RUN_KEYS.items():
-            if k in _NOT_IN_DEFAULTS or k in values:
+            if k in _NOT_IN_DEFAULTS or k in values or k in ("keep", "tol"):
                 continue
             why = key.why_not(ctx)
             if k in src:
@@ -579,7 +600,7 @@ class _Builder:
             out.add(f"{epath}.label", str(e))
             return None
         return RunSpec(index, label, group if group is not None else template, steps, seed,
-                       FrozenDict(values))
+                       FrozenDict(values), keep, tol)
 
     def _fits_in_memory(self, values: dict, src: dict, epath: str) -> bool:
         """A network the engine could not hold is refused before anything is allocated, with

@@ -61,6 +61,8 @@ class RunSpec:
     steps: int
     seed: int
     values: Mapping[str, Any]
+    keep: str = "trace"     # "result": a trial, kept as its Outcome only (runner/trials.py)
+    tol: float = 1e-6       # a trial's loss tolerance: its steps_to_tol counts steps to it
 
     @property
     def optimizer(self) -> str:
@@ -95,9 +97,10 @@ class Scenario:
     seed: int
     speed: float | None
     problem: ProblemSpec
-    runs: tuple[RunSpec, ...]
+    runs: tuple[RunSpec, ...]           # watched: every record streams (keep = "trace")
     panes: tuple[PaneSpec, ...]
     expects: tuple[ExpectSpec, ...]
+    trials: tuple[RunSpec, ...] = ()    # kept as results (keep = "result"), for an executor
 
     def run(self, label: str) -> RunSpec:
         for r in self.runs:

@@ -17,6 +17,7 @@ from tui_optim.scenario.specs import (
 )
 
 MAX_RUNS = 1000  # more runs than anyone can watch; also keeps hostile files cheap
+MAX_TRIALS = 40_000  # runs kept as results only (keep = "result"): two 100 x 100 diagrams and more
 _CONTROL = ("mode", "count")
 
 
@@ -54,7 +55,7 @@ def _parse_range(r: dict, path: str, out: Problems, grid: bool) -> dict | Any:
             out.add(path, "a grid needs 'num' (the number of points)")
             ok = False
         else:
-            num = Int(ge=1, le=MAX_RUNS).check(r["num"], join(path, "num"), out)
+            num = Int(ge=1, le=MAX_TRIALS).check(r["num"], join(path, "num"), out)
             ok = ok and num is not INVALID
     if not ok:
         return INVALID
@@ -94,11 +95,12 @@ def _as_int_if(spec_key: Key | None, v: Any) -> Any:
     return v
 
 
-def expand(sweep: Any, path: str, out: Problems, run_keys: Mapping[str, Key]
-           ) -> list[dict[str, tuple[Any, str]]] | Any:
+def expand(sweep: Any, path: str, out: Problems, run_keys: Mapping[str, Key],
+           limit: int = MAX_RUNS) -> list[dict[str, tuple[Any, str]]] | Any:
     """The runs of a sweep table: one dict per run, key -> (value, path of that value).
 
     Values are not checked against their key's spec here; the loader does that per run.
+    `limit`: the most runs it may give (more for trials, which are not watched one by one).
     """
     if not isinstance(sweep, dict):
         out.add(path, f"expected a table like {{ lr = [0.1, 0.2] }}, got {show(sweep)}")
@@ -118,7 +120,7 @@ def expand(sweep: Any, path: str, out: Problems, run_keys: Mapping[str, Key]
             out.add(path, "a random sweep needs 'count' (the number of draws)")
             ok = False
         else:
-            count = Int(ge=1, le=MAX_RUNS).check(sweep["count"], join(path, "count"), out)
+            count = Int(ge=1, le=limit).check(sweep["count"], join(path, "count"), out)
             ok = ok and count is not INVALID
         seed = Int(ge=0).check(sweep.get("seed", 0), join(path, "seed"), out)
         ok = ok and seed is not INVALID
@@ -161,8 +163,10 @@ def expand(sweep: Any, path: str, out: Problems, run_keys: Mapping[str, Key]
     if grid:
         sizes = [len(v) if isinstance(v, list) else v["num"] for _, v in axes]
         total = math.prod(sizes)
-        if total > MAX_RUNS:
-            out.add(path, f"the sweep gives {total} runs (at most {MAX_RUNS})")
+        if total > limit:
+            more = "" if limit == MAX_TRIALS else (
+                f"; runs kept as results only (keep = \"result\") may number {MAX_TRIALS}")
+            out.add(path, f"the sweep gives {total} runs (at most {limit}{more})")
             return INVALID
         columns = []
         for k, v in axes:

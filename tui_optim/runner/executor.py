@@ -1,0 +1,250 @@
+"""Executors: where trials (runs kept as results) are computed, in batches, in any order.
+
+- `local` (the default): the first trial runs here and times the rest; if they would take more
+  than POOL_WORTH seconds, the others go to a pool of processes, one per core, else they run
+  here too (starting processes costs more than a small sweep).
+- `dask`: a Dask cluster: a scheduler's address (`--scheduler tcp://HOST:PORT`, or
+  TUI_OPTIM_SCHEDULER), or a local cluster of N worker processes (`--workers N`). Dask re-runs
+  the tasks of a worker that is lost.
+
+Every task is `trials.run_batch(problem, [(trial, RunSpec), ...])`: the same stepper as a
+watched run, so an outcome is equal bit for bit wherever it was computed. `Pending.poll`
+returns what has finished; `Pending.cancel` drops the rest (Ctrl-C, q, a restart).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from tui_optim.chunk import Outcome
+from tui_optim.errors import UserError
+from tui_optim.runner.trials import run_batch
+
+# A pool is worth starting when the trials left would take longer than this here.
+POOL_WORTH = 2.0
+# A task aims at this much work: results arrive often, and overhead per task stays small.
+TASK_SECONDS = 0.5
+INLINE_TASK_SECONDS = 0.05      # in the session's own thread, between rounds of watched runs
+MAX_BATCH = 1024
+# Times a local pool is restarted after a worker died before the sweep gives up.
+POOL_RETRIES = 3
+SCHEDULER_ENV = "TUI_OPTIM_SCHEDULER"
+
+
+class ExecutorError(UserError):
+    """An executor that cannot be used (bad scheduler address, unreachable cluster): exit 2."""
+
+
+@dataclass(frozen=True)
+class ExecutorSpec:
+    """How trials are computed: chosen on the command line, kept by a restart."""
+
+    kind: str = "local"             # "local" | "inline" | "dask"
+    workers: int | None = None      # local: processes (None: one per core); dask: local cluster
+    address: str | None = None      # dask: a running scheduler
+
+    def describe(self) -> str:
+        if self.kind == "dask":
+            return (f"Dask scheduler {self.address}" if self.address
+                    else f"local Dask cluster of {self.workers} workers")
+        return "this process" if self.kind == "inline" else "local processes"
+
+
+def executor_spec(scheduler: str | None, workers: int | None) -> ExecutorSpec:
+    """The spec from `--scheduler`/`--workers` (and TUI_OPTIM_SCHEDULER); checks the address."""
+    address = scheduler or os.environ.get(SCHEDULER_ENV) or None
+    if address is not None:
+        if "://" not in address or not address.split("://", 1)[1]:
+            raise ExecutorError(f"scheduler address {address!r}: expected tcp://HOST:PORT")
+        return ExecutorSpec("dask", address=address)
+    if workers is not None:
+        if workers < 1:
+            raise ExecutorError(f"--workers {workers}: expected at least 1")
+        return ExecutorSpec("dask", workers=workers)
+    return ExecutorSpec()
+
+
+def plan_batches(n: int, per_trial: float, workers: int, seconds: float) -> list[range]:
+    """Consecutive trials in tasks of about `seconds` each, at least 4 tasks a worker."""
+    size = min(MAX_BATCH, max(1, math.ceil(n / (4 * max(1, workers)))),
+               max(1, int(seconds / max(per_trial, 1e-9))))
+    return [range(i, min(n, i + size)) for i in range(0, n, size)]
+
+
+class Pending:
+    """Batches of trials in flight."""
+
+    def poll(self, timeout: float) -> list[Outcome]:
+        """Outcomes finished since the last call, waiting up to `timeout` s for one."""
+        raise NotImplementedError
+
+    @property
+    def done(self) -> bool:
+        raise NotImplementedError
+
+    def cancel(self) -> None:
+        """Drop what has not finished and release the workers."""
+
+
+class _Inline(Pending):
+    """One batch per poll, in the calling thread."""
+
+    def __init__(self, problem: Any, trials: Sequence[Any], batches: list[range]) -> None:
+        self.problem, self.trials, self.batches = problem, trials, list(reversed(batches))
+
+    def poll(self, timeout: float) -> list[Outcome]:
+        if not self.batches:
+            return []
+        b = self.batches.pop()
+        return run_batch(self.problem, [(i, self.trials[i]) for i in b])
+
+    @property
+    def done(self) -> bool:
+        return not self.batches
+
+    def cancel(self) -> None:
+        self.batches = []
+
+
+class _Pool(Pending):
+    """A local process pool; a worker that dies breaks the pool, so the unfinished batches go
+    to a new one (up to POOL_RETRIES times)."""
+
+    def __init__(self, problem: Any, trials: Sequence[Any], batches: list[range],
+                 workers: int) -> None:
+        self.problem, self.trials, self.workers = problem, trials, workers
+        self.left = {b.start: b for b in batches}
+        self.retries = 0
+        self._start()
+
+    def _start(self) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # forkserver: workers fork from a clean process, not from a threaded dashboard
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["tui_optim.runner.trials"])
+        self.pool = ProcessPoolExecutor(self.workers, mp_context=ctx)
+        self.futures = {
+            self.pool.submit(run_batch, self.problem, [(i, self.trials[i]) for i in b]): b.start
+            for b in self.left.values()}
+
+    def poll(self, timeout: float) -> list[Outcome]:
+        from concurrent.futures import FIRST_COMPLETED, wait
+        from concurrent.futures.process import BrokenProcessPool
+
+        if not self.futures:
+            return []
+        finished, _ = wait(self.futures, timeout=timeout, return_when=FIRST_COMPLETED)
+        out: list[Outcome] = []
+        broken = False
+        for f in finished:
+            key = self.futures.pop(f)
+            try:
+                out.extend(f.result())
+                self.left.pop(key, None)
+            except BrokenProcessPool:
+                broken = True
+        if broken:
+            self.retries += 1
+            if self.retries > POOL_RETRIES:
+                self.cancel()
+                raise RuntimeError(f"sweep workers died {self.retries} times; giving up")
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self._start()
+        return out
+
+    @property
+    def done(self) -> bool:
+        return not self.left
+
+    def cancel(self) -> None:
+        self.left = {}
+        self.futures = {}
+        pool = self.pool
+        pool.shutdown(wait=False, cancel_futures=True)
+        for p in list(getattr(pool, "_processes", {}).values()):   # a running batch: stop it
+            p.kill()
+
+
+class _Dask(Pending):
+    """Tasks on a Dask cluster; the scheduler re-runs a lost worker's tasks."""
+
+    def __init__(self, spec: ExecutorSpec, problem: Any, trials: Sequence[Any],
+                 batches: list[range]) -> None:
+        from distributed import Client, LocalCluster
+
+        self.cluster = None
+        try:
+            if spec.address is not None:
+                self.client = Client(spec.address, timeout="10s")
+            else:
+                self.cluster = LocalCluster(n_workers=spec.workers, threads_per_worker=1,
+                                            processes=True, dashboard_address=None)
+                self.client = Client(self.cluster)
+        except (OSError, TimeoutError) as e:
+            raise ExecutorError(f"cannot reach the Dask scheduler at {spec.address}: "
+                                f"{str(e).splitlines()[0] if str(e) else type(e).__name__}") \
+                from None
+        problem_f = self.client.scatter(problem, broadcast=True)
+        self.futures = [self.client.submit(run_batch, problem_f,
+                                           [(i, trials[i]) for i in b], pure=False)
+                        for b in batches]
+
+    def poll(self, timeout: float) -> list[Outcome]:
+        from distributed import wait
+
+        if not self.futures:
+            return []
+        try:
+            wait(self.futures, timeout=timeout, return_when="FIRST_COMPLETED")
+        except TimeoutError:
+            return []
+        out: list[Outcome] = []
+        for f in [f for f in self.futures if f.done()]:
+            self.futures.remove(f)
+            out.extend(f.result())
+        return out
+
+    @property
+    def done(self) -> bool:
+        return not self.futures
+
+    def cancel(self) -> None:
+        try:
+            if self.futures:
+                self.client.cancel(self.futures)
+            self.futures = []
+            self.client.close()
+            if self.cluster is not None:
+                self.cluster.close()
+        except Exception:       # closing a cluster that is already gone
+            pass
+
+
+def start_trials(spec: ExecutorSpec, problem: Any, trials: Sequence[Any],
+                 first: Callable[[list[Outcome]], None]) -> Pending:
+    """Run the first two trials here (`first` gets their outcomes: they show at once, and the
+    second, past any one-time setup, times the rest), then the others where `spec` says."""
+    per_trial = 0.0
+    for i in range(min(2, len(trials))):
+        t0 = time.perf_counter()
+        first(run_batch(problem, [(i, trials[i])]))
+        per_trial = time.perf_counter() - t0
+    n = max(0, len(trials) - 2)
+    workers = spec.workers or os.cpu_count() or 1
+    here = spec.kind == "inline" or (spec.kind == "local" and (
+        workers < 2 or per_trial * n < POOL_WORTH))
+    # here: short batches, so a dashboard's watched runs between them keep moving
+    rest = [range(b.start + 2, b.stop + 2) for b in
+            plan_batches(n, per_trial, 1 if here else workers,
+                         INLINE_TASK_SECONDS if here else TASK_SECONDS)]
+    if here or not rest:
+        return _Inline(problem, trials, rest)
+    if spec.kind == "dask":
+        return _Dask(spec, problem, trials, rest)
+    return _Pool(problem, trials, rest, workers)
