@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tui_optim.chunk import Chunk, Status, note_lr_change
+from tui_optim.chunk import Chunk, Outcome, Status, note_lr_change
 
 DEFAULT_CAPACITY = 2048
 
@@ -182,6 +182,8 @@ class Trace:
         self.capacity = capacity
         self._lock = threading.Lock()
         self._runs: list[RunTrace] = [RunTrace() for _ in range(n_runs)]
+        self._outcomes: dict[int, Outcome] = {}      # trial -> its outcome, as they arrive
+        self.outcomes_version = 0
         self.version = 0
 
     # -- writing (worker thread) -------------------------------------------------------------
@@ -190,8 +192,14 @@ class Trace:
             self._runs.append(RunTrace())
         return self._runs[i]
 
-    def ingest(self, chunk: Chunk) -> None:
-        """Fold one chunk into the history of its run."""
+    def ingest(self, chunk: Chunk | Outcome) -> None:
+        """Fold one chunk into the history of its run, or keep a trial's outcome."""
+        if isinstance(chunk, Outcome):
+            with self._lock:
+                self._outcomes[chunk.trial] = chunk
+                self.outcomes_version += 1
+                self.version += 1
+            return
         with self._lock:
             rt = self._run(chunk.run)
             if chunk.start < rt.records and chunk.start == 0 and chunk.n:
@@ -217,9 +225,16 @@ class Trace:
         with self._lock:
             n = len(self._runs) if n_runs is None else n_runs
             self._runs = [RunTrace() for _ in range(n)]
+            self._outcomes = {}
+            self.outcomes_version += 1
             self.version += 1
 
     # -- reading (UI thread) -----------------------------------------------------------------
+    def outcomes(self) -> dict[int, Outcome]:
+        """The trials' outcomes received so far (a copy: the engine keeps adding)."""
+        with self._lock:
+            return dict(self._outcomes)
+
     @property
     def n_runs(self) -> int:
         return len(self._runs)

@@ -190,6 +190,25 @@ OPTIMIZERS: tuple[Optimizer, ...] = (
               "θ_B ← θ_B − H_BB⁻¹ g_B (exact) or θ_B ← θ_B − ε g_B"),
 )
 
+
+
+def stable_lr_limit(optimizer: str, momentum: float, curvature: float) -> float | None:
+    """The largest ε at which `optimizer` converges on f = λ/2 x² (λ = `curvature`), from the
+    roots of its linear recurrence: SGD ε < 2/λ; heavy ball ε < 2(1 + α)/λ (0 ≤ α < 1);
+    Nesterov ε < 2(1 + α)/((1 + 2α) λ). None where no such closed form is known here."""
+    if curvature <= 0:
+        return None
+    if optimizer == "sgd":
+        return 2.0 / curvature
+    if not 0.0 <= momentum < 1.0:
+        return None
+    if optimizer == "momentum":
+        return 2.0 * (1.0 + momentum) / curvature
+    if optimizer == "nesterov":
+        return 2.0 * (1.0 + momentum) / ((1.0 + 2.0 * momentum) * curvature)
+    return None
+
+
 # ---------------------------------------------------------------- schedules (schedules.py)
 
 WARMUP = Param("warmup", "int", 0, "updates over which ε grows linearly from 0", ge=0,
@@ -424,6 +443,11 @@ PANES: tuple[PaneKind, ...] = (
     PaneKind("boundary", ("network",), "predicted class regions of 2-D data with the training points"),
     PaneKind("gradcheck", ("network",),
              "relative error between analytic and finite-difference gradients per layer"),
+    PaneKind("phase", ("surface", "network", "chain"),
+             "a phase diagram of a two-key sweep of trials (keep = \"result\"): a cell per "
+             "trial at (x, y), coloured by its steps to tol (or final/min series), red where "
+             "the loss grew or diverged; the closed-form stability edge drawn where known; "
+             "←→↑↓ move the cell cursor, enter opens that trial as a watched run"),
     PaneKind("sweep", ("surface", "network", "chain"),
              "a sweep's result against its hyperparameter: a point per run at its value of x "
              "and its final (or best) series, a glyph and colour per group, log x where the "

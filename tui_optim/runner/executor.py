@@ -14,11 +14,14 @@ returns what has finished; `Pending.cancel` drops the rest (Ctrl-C, q, a restart
 
 from __future__ import annotations
 
+import logging
 import math
 import os
+import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from tui_optim.chunk import Outcome
 from tui_optim.errors import UserError
@@ -75,6 +78,31 @@ def plan_batches(n: int, per_trial: float, workers: int, seconds: float) -> list
     return [range(i, min(n, i + size)) for i in range(0, n, size)]
 
 
+@contextmanager
+def _real_stderr() -> Iterator[None]:
+    """While starting worker processes: multiprocessing hands sys.stderr's file descriptor to
+    its helper processes, and a dashboard's sys.stderr is Textual's capture (no descriptor)."""
+    saved = sys.stderr
+    try:
+        ok = saved is not None and saved.fileno() >= 0
+    except (AttributeError, OSError, ValueError):
+        ok = False
+    if not ok:
+        sys.stderr = sys.__stderr__
+    try:
+        yield
+    finally:
+        sys.stderr = saved
+
+
+def _quiet_worker() -> None:
+    """A worker's own output (numba's warnings, say) must not draw over a dashboard."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+
+
 class Pending:
     """Batches of trials in flight."""
 
@@ -128,10 +156,12 @@ class _Pool(Pending):
         # forkserver: workers fork from a clean process, not from a threaded dashboard
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["tui_optim.runner.trials"])
-        self.pool = ProcessPoolExecutor(self.workers, mp_context=ctx)
-        self.futures = {
-            self.pool.submit(run_batch, self.problem, [(i, self.trials[i]) for i in b]): b.start
-            for b in self.left.values()}
+        with _real_stderr():
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=ctx,
+                                            initializer=_quiet_worker)
+            self.futures = {
+                self.pool.submit(run_batch, self.problem, [(i, self.trials[i]) for i in b]):
+                    b.start for b in self.left.values()}
 
     def poll(self, timeout: float) -> list[Outcome]:
         from concurrent.futures import FIRST_COMPLETED, wait
@@ -183,8 +213,10 @@ class _Dask(Pending):
             if spec.address is not None:
                 self.client = Client(spec.address, timeout="10s")
             else:
-                self.cluster = LocalCluster(n_workers=spec.workers, threads_per_worker=1,
-                                            processes=True, dashboard_address=None)
+                with _real_stderr():
+                    self.cluster = LocalCluster(n_workers=spec.workers, threads_per_worker=1,
+                                                processes=True, dashboard_address=None,
+                                                silence_logs=logging.ERROR)
                 self.client = Client(self.cluster)
         except (OSError, TimeoutError) as e:
             raise ExecutorError(f"cannot reach the Dask scheduler at {spec.address}: "

@@ -674,3 +674,18 @@ class _AnyNameList(list):
 
     def __contains__(self, item: object) -> bool:
         return True
+
+
+def watch_trial(scenario: Scenario, trial: int) -> Scenario:
+    """Trial `trial` of `scenario` as the one watched run of a scenario of its own, on the
+    default panes of its problem: the same RunSpec (seed included), so the same numbers as
+    its outcome. What enter on a phase diagram's cell opens."""
+    spec = dataclasses.replace(scenario.trials[trial], index=0, keep="trace")
+    problem = scenario.problem
+    out = Problems(scenario.name, lambda path: None)
+    dim = len(spec.values["start"]) if spec.values.get("start") is not None else None
+    panes = check_panes(None, problem.type, problem.values, dim, [spec.label], out)
+    return dataclasses.replace(
+        scenario, title=f"{scenario.title}: {spec.label}", runs=(spec,), trials=(),
+        panes=tuple(PaneSpec(k, FrozenDict(v)) for k, v in panes), expects=(),
+        speed=None)

@@ -66,6 +66,9 @@ PANE_KEYS: dict[str, dict[str, tuple[Spec, Any]]] = {
                    "which": (Str(("act", "preact", "both")), "act")},
     "boundary": {"run": (_Label(), None)},
     "gradcheck": {"run": (_Label(), None)},
+    "phase": {"group": (Str(), None), "x": (Str(), "lr"), "y": (Str(), "momentum"),
+              "metric": (Str(("steps_to_tol", "final", "min")), "steps_to_tol"),
+              "series": (Str(), "loss"), "boundary": (Bool(), True)},
     "sweep": {"x": (Str(), "lr"), "series": (Str(), "loss"),
               "metric": (Str(("final", "best")), "final"), "log": (Bool(), None)},
 }
@@ -137,7 +140,9 @@ def check_panes(panes: Sequence[dict] | None, ptype: str | None, problem: Mappin
             if k == "series" and kind in ("trace", "sweep") and series is not None and v not in series:
                 out.add(join(path, k), f"unknown series {v!r}{suggest(v, list(series))}; "
                                        "the runs emit no such series")
-            if k == "x" and kind == "sweep":
+            if k == "series" and kind == "phase" and series is not None and v not in series:
+                out.add(join(path, k), f"unknown series {v!r}{suggest(v, list(series))}")
+            if k in ("x", "y") and kind in ("sweep", "phase"):
                 from tui_optim.scenario.keys import RUN_KEYS
                 if v not in RUN_KEYS:
                     out.add(join(path, k), f"unknown run key {v!r}{suggest(v, list(RUN_KEYS))}")

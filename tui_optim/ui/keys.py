@@ -49,6 +49,9 @@ RUN_KEYS = [
     Key((("tab", "next_pane(1)"), ("shift+tab", "next_pane(-1)")), ("tab", "pane"),
         ("tab / shift+tab", "next / previous pane (small terminals: slides the panes shown)"),
         priority=True),
+    Key((("enter", "open_cell"),), None,
+        ("← → ↑ ↓, enter", "on a phase diagram: move its cell cursor; enter opens that trial "
+                           "as a watched run (esc comes back)")),
     Key((("f", "zoom"),), ("f", "zoom"),
         ("f", "zoom the current pane to the full screen (f or esc again to leave)")),
     Key((("l", "toggle_log"),), ("l", "log"),
@@ -65,7 +68,7 @@ RUN_KEYS = [
 ]
 # A replay moves through its recording; ε is fixed there, so its keys leave the bar.
 REPLAY_KEYS = [
-    Key((("left", "seek_chunk(-1)"), ("right", "seek_chunk(1)")), ("←/→", "chunk"),
+    Key((("left", "arrow(-1)"), ("right", "arrow(1)")), ("←/→", "chunk"),
         ("← / →", "replay: back / forward one recorded chunk, at most 2 % of the recording "
                   "(paused stays paused)"),
         priority=True),

@@ -22,14 +22,16 @@ from textual.screen import Screen
 from textual.widgets import ProgressBar, Static
 from textual.worker import get_current_worker
 
-from tui_optim.chunk import Status
+from tui_optim.chunk import Chunk, Status
 from tui_optim.runner.build import PREPARING, compile_estimate, stop_preparing
 from tui_optim.runner.source import ChunkSink, Replay, Source
 from tui_optim.trace import Trace
 from tui_optim.ui import keys, saving
 from tui_optim.ui.help import HelpScreen
 from tui_optim.ui.prompt import StepPrompt
+from tui_optim.scenario.loader import watch_trial
 from tui_optim.ui.panes import Pane, PaneContext, make_pane
+from tui_optim.ui.panes.phase import PhasePane
 from tui_optim.ui.plotting import fmt
 from tui_optim.ui.widgets.keybar import KeyBar
 from tui_optim.ui.widgets.legend import RunLegend, legend_text
@@ -124,7 +126,9 @@ class RunScreen(Screen[None]):
         # perf_counter stamps for bench_ui: the screen first painted, and a pane first drawn with data.
         self.shown_at: float | None = None
         self.first_frame_at: float | None = None
-        self.ctx = PaneContext(self.trace, self.source.runs)
+        self.ctx = PaneContext(self.trace, self.source.runs,
+                               trials=getattr(self.source, "trials", ()),
+                               problem=scenario.problem.values)
 
     # -- layout -----------------------------------------------------------------------------------
     def _pane_specs(self) -> list[tuple[str, dict]]:
@@ -280,7 +284,8 @@ class RunScreen(Screen[None]):
                 trace.ingest(chunk)
                 for sink in sinks:
                     sink.write(chunk)
-                if self.stop_at is not None and chunk.stop >= self.stop_at and not source.paused:
+                if (self.stop_at is not None and isinstance(chunk, Chunk)
+                        and chunk.stop >= self.stop_at and not source.paused):
                     if all(trace.records(i) >= min(self.stop_at, r.steps) or trace.status(i)[0] != Status.RUNNING
                            for i, r in enumerate(source.runs)):
                         source.pause()
@@ -427,7 +432,9 @@ class RunScreen(Screen[None]):
         parts: list[tuple[str, str]] = []
         if self.source.is_replay:              # say so, always
             parts.append((" REPLAY ", "bold reverse"))
-        if done == len(runs) and runs:
+        trials = getattr(self.source, "trials", ())
+        trials_in = len(trace.outcomes()) if trials else 0
+        if done == len(runs) and (runs or trials) and trials_in == len(trials):
             parts.append(("■ finished", "bold green"))
         elif self.compile_state is not None:
             preparing = self.compile_state[2].startswith(PREPARING)
@@ -436,7 +443,10 @@ class RunScreen(Screen[None]):
             parts.append(("‖ paused", "bold yellow"))
         else:
             parts.append(("▶ running", "bold green"))
-        parts.append((f"step {records}/{total}", ""))
+        if runs:
+            parts.append((f"step {records}/{total}", ""))
+        if trials:
+            parts.append((f"trials {trials_in:,}/{len(trials):,}", ""))
         if self.source.is_replay:       # where the replay is in its recording
             parts.append((scrub_bar(records, self.source.length), "bold"))
         epoch = trace.last(0, "epoch")
@@ -496,6 +506,7 @@ class RunScreen(Screen[None]):
         self.trace = Trace(len(self.source.runs))
         self.ctx.trace = self.trace
         self.ctx.runs = self.source.runs
+        self.ctx.trials = getattr(self.source, "trials", ())
         self.compile_state = (0, 1, "loading kernels…")
         self._preparing_since = self._shown_loading = None
         self.engine_error = None
@@ -537,6 +548,31 @@ class RunScreen(Screen[None]):
         self._start_over(fresh)
         self._seeking_to = step
 
+    def _cell_pane(self) -> PhasePane | None:
+        """The current pane when it has a cell cursor (a phase diagram)."""
+        panes = list(self.query("#panes > *"))
+        pane = panes[self.current] if 0 <= self.current < len(panes) else None
+        return pane if isinstance(pane, PhasePane) else None
+
+    def action_arrow(self, direction: int) -> None:
+        """← / →: the cell cursor of a phase diagram when it is the current pane, else (in a
+        replay) a recorded chunk back or forward."""
+        pane = self._cell_pane()
+        if pane is not None:
+            pane.move(direction, 0)
+        else:
+            self.action_seek_chunk(direction)
+
+    def action_open_cell(self) -> None:
+        """enter on a phase diagram: its cursor's trial as a watched run, on a screen of its
+        own (esc comes back); the same run, so the same numbers."""
+        pane = self._cell_pane()
+        trial = pane.cursor_trial() if pane is not None else None
+        if trial is None:
+            return
+        scenario = watch_trial(self.scenario, trial.index)
+        self.app.push_screen(self.app._run_screen(scenario, None, can_go_back=True))
+
     def action_seek_chunk(self, direction: int) -> None:
         """To the next (previous) recorded chunk's end, but never more than SEEK_STRIDE of the
         recording at once: an unpaced recording's chunks can be 100k steps long."""
@@ -573,6 +609,10 @@ class RunScreen(Screen[None]):
         self._last_legend = None
 
     def action_select(self, delta: int) -> None:
+        pane = self._cell_pane()
+        if pane is not None:                # ↑ goes up the diagram: to larger y
+            pane.move(0, -delta)
+            return
         n = len(self.source.runs)
         if n:
             self.selected = (self.selected + delta) % n

@@ -10,6 +10,7 @@ from tui_optim.ui.panes.gradcheck import GradcheckPane
 from tui_optim.ui.panes.heat import HeatPane
 from tui_optim.ui.panes.histograms import HistogramsPane
 from tui_optim.ui.panes.layers import LayersPane
+from tui_optim.ui.panes.phase import PhasePane
 from tui_optim.ui.panes.surface import SurfacePane
 from tui_optim.ui.panes.sweep import SweepPane
 from tui_optim.ui.panes.trace import TracePane
@@ -23,6 +24,7 @@ KINDS: dict[str, type[Pane]] = {
     "histograms": HistogramsPane,
     "boundary": BoundaryPane,
     "gradcheck": GradcheckPane,
+    "phase": PhasePane,
     "sweep": SweepPane,
 }
 

@@ -7,7 +7,7 @@ budget, so a burst of data never stalls the event loop; `render()` only returns 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from rich.console import RenderableType
@@ -25,6 +25,8 @@ class PaneContext:
     runs: Sequence[Any]
     no_color: bool = False
     selected: int = 0           # the run the keys act on: drawn on top where paths overlap
+    trials: Sequence[Any] = ()  # runs kept as results (their outcomes are in the trace)
+    problem: Mapping[str, Any] = field(default_factory=dict)    # the [problem] table
 
     def run_index(self, label: Any, default: int = 0) -> int:
         if label is None:
