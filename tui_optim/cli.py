@@ -34,6 +34,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--record", metavar="FILE", type=Path, help="record the run for replay")
     run.add_argument("--seed", type=int, metavar="N", help="master seed (overrides the file's)")
     run.add_argument("--steps", type=int, metavar="N", help="steps per run (overrides the file's)")
+    run.add_argument("--workers", type=int, metavar="N",
+                     help="trials (keep = \"result\") on a local Dask cluster of N worker "
+                          "processes (default: a pool of local processes when worth it)")
+    run.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                     help="trials on a running Dask cluster (also TUI_OPTIM_SCHEDULER); its "
+                          "workers need tui-optim installed")
     run.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                      help="override a key, e.g. lr=0.1, runs[1].momentum=0.5 (repeatable)")
     _report_options(run)
@@ -132,16 +138,23 @@ def _load(args: argparse.Namespace):
 
 def cmd_run(args: argparse.Namespace) -> int:
     from tui_optim.replay import Recorder
+    from tui_optim.runner.executor import check_reachable, executor_spec
 
+    executor = executor_spec(args.scheduler, args.workers)
     scenario = _load(args)
     _outputs(args, [scenario.path])
+    if scenario.trials:
+        check_reachable(executor)
     if not args.headless:
         if args.json or args.csv or args.results:
             raise BadInput("--json, --csv and --results go with --headless")
+        from tui_optim.runner.session import Session, default_speed
         from tui_optim.ui.app import run_app
 
         return run_app(scenario=scenario, record=args.record,
                        record_overrides=dict(sets=args.sets, seed=args.seed, steps=args.steps),
+                       make_source=lambda sc: Session(sc, speed=default_speed(sc),
+                                                      executor=executor),
                        **_dashboard_options(args))
     from tui_optim.headless import drive, stop_on_signals
     from tui_optim.runner import Session
@@ -150,8 +163,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     recorder = None
     if args.record:
         recorder = Recorder(args.record, scenario, sets=args.sets, seed=args.seed, steps=args.steps)
-    return drive(Session(scenario), recorder=recorder, json_path=args.json, csv_path=args.csv,
-                 results_path=args.results)
+    return drive(Session(scenario, executor=executor), recorder=recorder, json_path=args.json,
+                 csv_path=args.csv, results_path=args.results)
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -230,7 +243,8 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(e, file=sys.stderr)
             bad += 1
         else:
-            print(f"{f}: ok ({len(sc.runs)} runs, {len(sc.expects)} claims)")
+            trials = f", {len(sc.trials)} trials" if sc.trials else ""
+            print(f"{f}: ok ({len(sc.runs)} runs{trials}, {len(sc.expects)} claims)")
     return EXIT_BAD_INPUT if bad else 0
 
 

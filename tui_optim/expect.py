@@ -264,7 +264,7 @@ class _Evaluator:
             if kind == "min":
                 return float(np.nanmin(s)) if not np.all(np.isnan(s)) else math.nan
             return float(s[0] if kind == "first" else s[-1])
-        key = f"{kind}.{name}"
+        key = name if name == "steps_to_tol" else f"{kind}.{name}"
         if key not in metrics:
             raise EvalError(f"trial {rec.label!r} has no {name!r} "
                             f"(it has: {', '.join(sorted({k.split('.', 1)[1] for k in metrics if '.' in k})) or 'none'})")

@@ -79,12 +79,13 @@ class Summary:
         self.trials = [
             TrialSummary(t.index, t.label, t.group, t.values, t.steps, t.tol) for t in trials
         ]
+        self.records = 0        # over every run and trial, kept as they come (20,000 trials)
 
     def add(self, item: Chunk | Outcome) -> None:
-        if isinstance(item, Outcome):
-            self.trials[item.trial].add(item)
-        else:
-            self.runs[item.run].add(item)
+        target = self.trials[item.trial] if isinstance(item, Outcome) else self.runs[item.run]
+        before = target.records
+        target.add(item)
+        self.records += target.records - before
 
     @property
     def records_all(self) -> list:
@@ -95,9 +96,7 @@ class Summary:
         for run, s in zip(self.runs, seconds):
             run.compute_seconds = s
 
-    @property
-    def records(self) -> int:
-        return sum(r.records for r in self.runs) + sum(t.records for t in self.trials)
+
 
 
 @dataclass

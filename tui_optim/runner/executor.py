@@ -27,8 +27,9 @@ from tui_optim.chunk import Outcome
 from tui_optim.errors import UserError
 from tui_optim.runner.trials import run_batch
 
-# A pool is worth starting when the trials left would take longer than this here.
-POOL_WORTH = 2.0
+# A pool is worth starting when the trials left would take longer than this here: starting
+# one (processes, imports, kernels from the cache) took about 1.5 s on 2 cores.
+POOL_WORTH = 4.0
 # A task aims at this much work: results arrive often, and overhead per task stays small.
 TASK_SECONDS = 0.5
 INLINE_TASK_SECONDS = 0.05      # in the session's own thread, between rounds of watched runs
@@ -71,6 +72,27 @@ def executor_spec(scheduler: str | None, workers: int | None) -> ExecutorSpec:
     return ExecutorSpec()
 
 
+def check_reachable(spec: ExecutorSpec, timeout: float = 5.0) -> None:
+    """A scheduler address that nothing answers at is a clear error before anything runs."""
+    if spec.kind != "dask" or spec.address is None:
+        return
+    import socket
+    from urllib.parse import urlsplit
+
+    try:
+        where = urlsplit(spec.address)
+        host, port = where.hostname, where.port
+    except ValueError:
+        host = port = None
+    if not host or not port:
+        raise ExecutorError(f"scheduler address {spec.address!r}: expected tcp://HOST:PORT")
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as e:
+        raise ExecutorError(f"cannot reach the Dask scheduler at {spec.address}: "
+                            f"{e.strerror or e}") from None
+
+
 def plan_batches(n: int, per_trial: float, workers: int, seconds: float) -> list[range]:
     """Consecutive trials in tasks of about `seconds` each, at least 4 tasks a worker."""
     size = min(MAX_BATCH, max(1, math.ceil(n / (4 * max(1, workers)))),
@@ -79,20 +101,29 @@ def plan_batches(n: int, per_trial: float, workers: int, seconds: float) -> list
 
 
 @contextmanager
-def _real_stderr() -> Iterator[None]:
-    """While starting worker processes: multiprocessing hands sys.stderr's file descriptor to
-    its helper processes, and a dashboard's sys.stderr is Textual's capture (no descriptor)."""
-    saved = sys.stderr
+def _launching() -> Iterator[None]:
+    """While starting worker processes:
+    - multiprocessing hands sys.stderr's file descriptor to its helper processes, and a
+      dashboard's sys.stderr is Textual's capture (no descriptor): the real one meanwhile;
+    - a new worker re-imports the parent's `__main__` (a user's script without a
+      `__name__ == "__main__"` guard would run again in every worker): a blank one meanwhile.
+    """
+    import types
+
+    saved_err, saved_main = sys.stderr, sys.modules.get("__main__")
     try:
-        ok = saved is not None and saved.fileno() >= 0
+        ok = saved_err is not None and saved_err.fileno() >= 0
     except (AttributeError, OSError, ValueError):
         ok = False
     if not ok:
         sys.stderr = sys.__stderr__
+    sys.modules["__main__"] = types.ModuleType("__main__")
     try:
         yield
     finally:
-        sys.stderr = saved
+        sys.stderr = saved_err
+        if saved_main is not None:
+            sys.modules["__main__"] = saved_main
 
 
 def _quiet_worker() -> None:
@@ -156,7 +187,7 @@ class _Pool(Pending):
         # forkserver: workers fork from a clean process, not from a threaded dashboard
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["tui_optim.runner.trials"])
-        with _real_stderr():
+        with _launching():
             self.pool = ProcessPoolExecutor(self.workers, mp_context=ctx,
                                             initializer=_quiet_worker)
             self.futures = {
@@ -183,7 +214,8 @@ class _Pool(Pending):
             self.retries += 1
             if self.retries > POOL_RETRIES:
                 self.cancel()
-                raise RuntimeError(f"sweep workers died {self.retries} times; giving up")
+                raise RuntimeError(f"the sweep's worker processes died {self.retries} times "
+                                   "(out of memory?); giving up")
             self.pool.shutdown(wait=False, cancel_futures=True)
             self._start()
         return out
@@ -196,8 +228,9 @@ class _Pool(Pending):
         self.left = {}
         self.futures = {}
         pool = self.pool
+        running = list((getattr(pool, "_processes", None) or {}).values())
         pool.shutdown(wait=False, cancel_futures=True)
-        for p in list(getattr(pool, "_processes", {}).values()):   # a running batch: stop it
+        for p in running:           # a batch still running: stop it now
             p.kill()
 
 
@@ -213,7 +246,7 @@ class _Dask(Pending):
             if spec.address is not None:
                 self.client = Client(spec.address, timeout="10s")
             else:
-                with _real_stderr():
+                with _launching():
                     self.cluster = LocalCluster(n_workers=spec.workers, threads_per_worker=1,
                                                 processes=True, dashboard_address=None,
                                                 silence_logs=logging.ERROR)

@@ -38,6 +38,7 @@ from tui_optim.scenario.specs import (
 )
 from tui_optim.scenario.lines import LineMap
 
+STEPS_TO_TOL = "steps_to_tol"       # what claims call a trial's steps to its tol
 _SECTIONS = ("problem", "defaults", "runs", "panes", "expect")
 _NOT_IN_DEFAULTS = ("label", "group", "sweep")
 _TOML_POS = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
@@ -192,6 +193,8 @@ class _Builder:
             panes_raw = []
         ptype = problem.type if problem else None
         self.series = emitted_series(ptype, self.dim, runs) if runs is not None else None
+        if self.series is not None and any(r.keep == "result" for r in runs or ()):
+            self.series = [*self.series, STEPS_TO_TOL]     # a trial's own measure
         panes = check_panes(panes_raw, ptype, problem.values if problem else {}, self.dim,
                             labels if runs is not None else _AnyNameList(), out, self.series)
         expects = self.check_expects(runs)
@@ -558,12 +561,12 @@ class _Builder:
         for k, key in RUN_KEYS.items():
             if k in _NOT_IN_DEFAULTS or k in values or k in ("keep", "tol"):
                 continue
-            why = key.why_not(ctx)
+            applies = key.applies(ctx)
             if k in src:
                 v, p, source = src[k]
-                if why:
+                if not applies:
                     if source in ("entry", "sweep") and not lenient:
-                        out.add(re.sub(r"\[\d+\]$", "", p), f"{k!r} {why}")
+                        out.add(re.sub(r"\[\d+\]$", "", p), f"{k!r} {key.why_not(ctx)}")
                         ok = False
                     continue
                 if source == "set":
@@ -577,7 +580,7 @@ class _Builder:
                                f"here is {self.dim}-D), got {show(val)}")
                     ok = False
                 values[k] = val
-            elif not why:
+            elif applies:
                 values[k] = key.default_for(ctx)
         if values.get("schedule", 0) is None:
             values["schedule"] = {"name": "constant", "warmup": 0}

@@ -264,18 +264,25 @@ class PhasePane(Pane):
                "+" if no_color else "◉", palette().landmark, bold=True)
 
     def _legend(self, cv: Canvas, row: int, lo: float, hi: float, no_color: bool) -> None:
+        """lo ▮▮▮▮ hi steps, then the other states and the closed form, tighter when narrow."""
         pal = palette()
-        x = 0
+        narrow = cv.width < 60
+        gap = " " if narrow else "  "
         unit = " steps" if self.metric == "steps_to_tol" else ""
+        neither = "none" if narrow else "neither"
         parts: list[tuple[str, int]] = [(f"{fmt(lo)} ", -1)]
         if no_color:
-            parts += [(ASCII_RAMP[1:][::-1], -1), (f" {fmt(hi)}{unit}  . neither  x grew", -1)]
+            parts += [(ASCII_RAMP[1:][::-1], -1),
+                      (f" {fmt(hi)}{unit}{gap}. {neither}{gap}x grew", -1)]
         else:
-            parts += [("█", c) for c in pal.heat_ramp[::-1][::2]]
-            parts += [(f" {fmt(hi)}{unit}  ", -1), ("█", SLOW_COLOR), (" neither  ", -1),
+            ramp = pal.heat_ramp[::-1][:: 4 if narrow else 2]
+            parts += [("█", c) for c in ramp]
+            parts += [(f" {fmt(hi)}{unit}{gap}", -1), ("█", SLOW_COLOR), (f" {neither}{gap}", -1),
                       ("█", pal.diverged), (" grew", -1)]
-            if self.boundary and self.limit(float(self.ys[0])) is not None:
-                parts += [("  ", -1), ("│", pal.landmark), (" closed form", -1)]
+        if self.boundary and self.limit(float(self.ys[0])) is not None:
+            parts += [(gap, -1), ("|" if no_color else "│", pal.landmark),
+                      (" theory" if narrow else " closed form", -1)]
+        x = 0
         for s, color in parts:
             cv.text(row, x, s, color)
             x += len(s)
