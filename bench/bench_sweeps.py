@@ -65,7 +65,7 @@ def _time(scenario, spec) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=1000, help="MLP trials (a multiple of 10)")
-    ap.add_argument("--steps", type=int, default=100, help="steps per MLP trial")
+    ap.add_argument("--steps", type=int, default=500, help="steps per MLP trial")
     ap.add_argument("--skip-serial", action="store_true")
     args = ap.parse_args()
 
@@ -84,20 +84,27 @@ def main() -> None:
         rows.append(("this process", 1, serial))
     rows.append((f"local pool ({cores} processes)", cores, _time(mlp, ExecutorSpec("local"))))
     rows.append(("local Dask cluster (2 workers)", 2, _time(mlp, ExecutorSpec("dask", workers=2))))
+    # what starting an executor costs: a job of 4 one-step trials (2 run here, 2 in 2 tasks)
+    few = _load(MLP_SWEEP.format(steps=1, n_lr=1, batches=batches[:4]))
+    start = {"local pool": _time(few, ExecutorSpec("local")),
+             "local Dask": _time(few, ExecutorSpec("dask", workers=2))}
     n = len(mlp.trials)
     print(f"\n{n} MLP trials of {args.steps} steps (2-16-3 on 200 spiral points)")
     for name, workers, secs in rows:
-        eff = f"{serial / secs / workers:5.0%}" if serial else "  -"
-        print(f"  {name:32s} {secs:7.2f} s  {n / secs:7.1f} runs/s  efficiency {eff}")
+        eff = f"{serial / secs / workers:4.0%}" if serial else "  -"
+        up = start.get(" ".join(name.split()[:2]), 0.0)
+        warm = f"{serial / (secs - up) / workers:4.0%}" if serial and secs > up else "  -"
+        print(f"  {name:32s} {secs:7.2f} s  {n / secs:7.1f} runs/s  efficiency {eff}  "
+              f"(without its {up:.1f} s start: {warm})")
 
     tiny = _load(MLP_SWEEP.format(steps=1, n_lr=100, batches=batches))
     ex.TASK_SECONDS = 1e-9        # one trial per task: the executor's own cost per task
     ex.MAX_BATCH = 1
-    print("\noverhead per task (tasks of one 1-step trial)")
+    print("\noverhead per task (tasks of one 1-step trial, after the start)")
     for name, spec in (("local pool", ExecutorSpec("local")),
-                       ("local Dask cluster", ExecutorSpec("dask", workers=2))):
-        secs = _time(tiny, spec)
-        print(f"  {name:32s} {secs / len(tiny.trials) * 1e3:7.2f} ms")
+                       ("local Dask", ExecutorSpec("dask", workers=2))):
+        secs = _time(tiny, spec) - start[name]
+        print(f"  {name:32s} {secs / (len(tiny.trials) - 4) * 1e3:7.2f} ms")
 
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-m", "tui_optim", "run", "03b_momentum_phase",

@@ -212,3 +212,34 @@ def test_best_param_is_the_key_of_the_best_run_and_frac_diverged_counts_the_grou
     assert verdict("best_param('g', 'accuracy', 'lr') == 0.3", acc).holds   # largest wins
     v = verdict("best_param('g', 'accuracy', 'momentum') == 1", acc)
     assert not v.holds and "no key 'momentum'" in v.error
+
+
+def test_frac_wins_compares_two_searches_repeat_by_repeat():
+    # repeat 0: random's best 0.2 < grid's 0.3 (a win); repeat 1: 0.5 > 0.4 (a loss);
+    # repeat 2: random's best 0.1 beats the grid's 0.6 (nan never counts as a best)
+    recs = [Rec(f"{g}{r}{k}", g, {"repeat": r}, data={"loss": arr(1.0, v)})
+            for g, table in (("random", {0: (0.2, 0.9), 1: (0.5, 0.7), 2: (0.1, math.nan)}),
+                             ("grid", {0: (0.3, 0.4), 1: (0.4, 0.8), 2: (0.6, 0.7)}))
+            for r, vals in table.items() for k, v in enumerate(vals)]
+    v = verdict("frac_wins('random', 'grid', 'loss', 'repeat') == 2 / 3", recs)
+    assert v.holds, v
+    v = verdict("frac_wins('random', 'grid', 'loss', 'lr') > 0", recs)
+    assert not v.holds and "has no key 'lr'" in v.error
+
+
+def test_edge_finds_where_a_row_starts_to_grow_and_refuses_a_row_without_one():
+    def rec(lr, a, first, final, status="done"):
+        return Rec(f"{lr} {a}", "g", {"lr": lr, "momentum": a}, status,
+                   data={"loss": arr(first, final)})
+
+    # row α = 0.5: converges up to 2.5, grows from 3.0 (diverged or above its start)
+    good = [rec(1.0, 0.5, 1, 0.1), rec(2.5, 0.5, 1, 0.9), rec(3.0, 0.5, 1, 5),
+            rec(4.0, 0.5, 1, math.inf, "diverged"), rec(1.0, 0.0, 1, 0.1), rec(2.5, 0.0, 1, 2)]
+    assert verdict("edge('g', 'loss', 'lr', 'momentum', 0.45) == 3", good).holds
+    assert verdict("edge('g', 'loss', 'lr', 'momentum', 0.1) == 2.5", good).holds
+    mixed = good + [rec(5.0, 0.5, 1, 0.5)]      # converges again past the edge
+    v = verdict("edge('g', 'loss', 'lr', 'momentum', 0.5) > 0", mixed)
+    assert not v.holds and "has no single edge" in v.error and "not at 5" in v.error
+    calm = [rec(1.0, 0.5, 1, 0.1)]
+    v = verdict("edge('g', 'loss', 'lr', 'momentum', 0.5) > 0", calm)
+    assert not v.holds and "no run grows" in v.error

@@ -873,3 +873,23 @@ def test_a_2d_classification_csv_gets_the_decision_boundary_pane(tmp_path):
     reg = "x,y,label\n" + "".join(f"{i % 7},{i % 5},{i * 0.37}\n" for i in range(20))
     s = load_scenario(csv_scenario(tmp_path, reg, "reg.csv"))
     assert "boundary" not in [p.kind for p in s.panes]
+
+
+def test_repeats_run_a_sweep_again_and_say_which_time():
+    grid = load_scenario_text(HEAD + '[[runs]]\nlabel = "#{repeat} lr {lr}"\n'
+                              'sweep = { lr = [0.1, 0.2], repeats = 3 }\n', "t.toml")
+    assert [(r.values["lr"], r.values["repeat"]) for r in grid.runs] == [
+        (0.1, 0), (0.2, 0), (0.1, 1), (0.2, 1), (0.1, 2), (0.2, 2)]
+    assert len({r.seed for r in grid.runs}) == 6          # new initial weights each time
+    drawn = load_scenario_text(
+        HEAD + '[[runs]]\nlabel = "#{repeat} lr {lr}"\n'
+        'sweep = { mode = "random", count = 2, repeats = 2, lr = { from = 0.1, to = 1.0 } }\n',
+        "t.toml")
+    assert [r.values["repeat"] for r in drawn.runs] == [0, 0, 1, 1]
+    assert len({r.values["lr"] for r in drawn.runs}) == 4  # new draws each time
+    plain = load_scenario_text(HEAD + '[[runs]]\nlabel = "lr {lr}"\nsweep = { lr = [0.1] }\n',
+                               "t.toml")
+    assert plain.runs[0].values["repeat"] == 0
+    ps = problems(HEAD + '[[runs]]\nlabel = "#{repeat} {lr}"\n'
+                  'sweep = { lr = [0.1, 0.2], repeats = 600 }\n')
+    assert any("the sweep gives 1200 runs (at most 1000" in p.message for p in ps), ps

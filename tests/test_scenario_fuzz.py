@@ -62,9 +62,9 @@ def check_outcome(make) -> None:
             assert p.message and p.file is not None
         return
     assert isinstance(result, Scenario)
-    labels = [r.label for r in result.runs]
-    assert result.runs and len(labels) == len(set(labels))
-    for r in result.runs:
+    labels = [r.label for r in (*result.runs, *result.trials)]
+    assert labels and len(labels) == len(set(labels))
+    for r in (*result.runs, *result.trials):
         assert isinstance(r.values, FrozenDict)
     assert isinstance(result.problem.values, FrozenDict)
 

@@ -41,7 +41,7 @@ sweep = {{ lr = {{ from = 0.1, to = 4.0, num = {n} }}, momentum = {{ from = 0.0,
 kind = "phase"
 [[expect]]
 claim = "the edge at α = 0.5 is 2(1 + α) = 3"
-check = "abs(edge('heavy ball', 'lr', 'momentum', 0.5) - 3) < 0.4"
+check = "abs(edge('heavy ball', 'loss', 'lr', 'momentum', 0.5) - 3) < 0.4"
 """
 
 

@@ -115,7 +115,7 @@ def format_table(summary: Summary) -> str:
 
 def format_trials(trials) -> list[str]:
     """One line per group of trials: how many reached their tolerance (and how fast), how many
-    grew or diverged, how many did neither within their steps."""
+    grew (a network's training loss; a surface's loss) or diverged, how many did neither."""
     groups: dict[str, list] = {}
     for t in trials:
         groups.setdefault(t.group, []).append(t)
@@ -124,15 +124,18 @@ def format_trials(trials) -> list[str]:
         ended = [t for t in ts if t.status != Status.STOPPED.value]
         reached = [t.metrics["steps_to_tol"] for t in ended
                    if math.isfinite(t.metrics.get("steps_to_tol", math.inf))]
-        grown = sum(grew(t.status, t.metrics.get("first.loss", math.nan),
-                         t.metrics.get("final.loss", math.nan)) for t in ended
+        name = "train_loss" if any("final.train_loss" in t.metrics for t in ended) else "loss"
+        grown = sum(grew(t.status, t.metrics.get(f"first.{name}", math.nan),
+                         t.metrics.get(f"final.{name}", math.nan)) for t in ended
                     if not math.isfinite(t.metrics.get("steps_to_tol", math.inf)))
         parts = [f"{group}: {len(ts):,} trials"]
         if reached:
             parts.append(f"{len(reached):,} reached loss ≤ {ts[0].tol:g} "
                          f"(median {int(sorted(reached)[len(reached) // 2])} steps)")
-        parts.append(f"{grown:,} grew or diverged")
-        parts.append(f"{len(ended) - len(reached) - grown:,} neither in {ts[0].planned_steps:,} steps")
+        parts.append(f"{grown:,} ended with a higher {name} than they started or diverged")
+        rest = len(ended) - len(reached) - grown
+        parts.append(f"{rest:,} did neither in {ts[0].planned_steps:,} steps" if reached
+                     else f"{rest:,} did not")
         if len(ended) < len(ts):
             parts.append(f"{len(ts) - len(ended):,} stopped")
         lines.append(" · ".join(parts))

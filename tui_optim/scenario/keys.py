@@ -186,6 +186,8 @@ RUN_KEYS: dict[str, Key] = _keys(
     Key("seed", Int(ge=0), None),  # None: top-level seed + run index
     Key("sweep", Any_(), None, sweepable=False),
     Key("keep", Str(KEEP), "trace", sweepable=False),
+    # which time a sweep with `repeats` ran this run (0, 1, …): claims compare searches per repeat
+    Key("repeat", Int(ge=0), 0, sweepable=False),
     Key("tol", Float(gt=0), 1e-6),
     Key("optimizer", Str(OPTIMIZERS), "sgd"),
     Key("start", List(Float(), min_len=1), _start_default, problems=_F({"surface"})),

@@ -453,7 +453,7 @@ class _Builder:
             if sweep is not None:
                 if isinstance(sweep, dict):
                     sweep = {k: v for k, v in sweep.items() if k not in self.global_sets}
-                    if all(k in ("mode", "count") for k in sweep):
+                    if all(k in ("mode", "count", "repeats") for k in sweep):
                         sweep = None  # every swept key was overridden by --set
                 if sweep is not None:
                     keep = entry.get("keep", self.defaults.get("keep"))

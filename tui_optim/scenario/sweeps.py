@@ -18,7 +18,7 @@ from tui_optim.scenario.specs import (
 
 MAX_RUNS = 1000  # more runs than anyone can watch; also keeps hostile files cheap
 MAX_TRIALS = 40_000  # runs kept as results only (keep = "result"): two 100 x 100 diagrams and more
-_CONTROL = ("mode", "count")
+_CONTROL = ("mode", "count", "repeats")
 
 
 def _check_bound(v: Any, path: str, out: Problems, log: bool) -> Any:
@@ -124,6 +124,8 @@ def expand(sweep: Any, path: str, out: Problems, run_keys: Mapping[str, Key],
             ok = ok and count is not INVALID
         seed = Int(ge=0).check(sweep.get("seed", 0), join(path, "seed"), out)
         ok = ok and seed is not INVALID
+    repeats = Int(ge=1, le=limit).check(sweep.get("repeats", 1), join(path, "repeats"), out)
+    ok = ok and repeats is not INVALID
     control = _CONTROL + (() if grid else ("seed",))
     axes: list[tuple[str, Any]] = []  # (key, list of values | parsed range)
     for k, v in sweep.items():
@@ -160,27 +162,51 @@ def expand(sweep: Any, path: str, out: Problems, run_keys: Mapping[str, Key],
     if not axes:
         out.add(path, "a sweep needs at least one key to vary, e.g. { lr = [0.1, 0.2] }")
         return INVALID
-    if grid:
-        sizes = [len(v) if isinstance(v, list) else v["num"] for _, v in axes]
-        total = math.prod(sizes)
-        if total > limit:
-            more = "" if limit == MAX_TRIALS else (
-                f"; runs kept as results only (keep = \"result\") may number {MAX_TRIALS}")
-            out.add(path, f"the sweep gives {total} runs (at most {limit}{more})")
-            return INVALID
-        columns = []
-        for k, v in axes:
-            kp = join(path, k)
-            if isinstance(v, list):
-                columns.append([(x, f"{kp}[{i}]") for i, x in enumerate(v)])
-            else:
-                n = v["num"]
-                columns.append([(_as_int_if(run_keys[k], _at(v, i / (n - 1) if n > 1 else 0.0, clean=True)),
-                                 kp) for i in range(n)])
-        return [
-            {k: cell for (k, _), cell in zip(axes, combo)}
-            for combo in itertools.product(*columns)
-        ]
+    if not grid and _too_many(count * repeats, limit, path, out):
+        return INVALID
+    runs = _grid(axes, path, out, run_keys, limit, repeats) if grid else \
+        _draws(axes, path, run_keys, count * repeats, seed)
+    if runs is INVALID or repeats == 1:
+        return runs
+    per = len(runs) // repeats          # the same search again: the runs say which time
+    for k, run in enumerate(runs):
+        run["repeat"] = (k // per, join(path, "repeats"))
+    return runs
+
+
+def _too_many(total: int, limit: int, path: str, out: Problems) -> bool:
+    if total <= limit:
+        return False
+    more = "" if limit == MAX_TRIALS else (
+        f"; runs kept as results only (keep = \"result\") may number {MAX_TRIALS}")
+    out.add(path, f"the sweep gives {total} runs (at most {limit}{more})")
+    return True
+
+
+def _grid(axes: list, path: str, out: Problems, run_keys: Mapping[str, Key], limit: int,
+          repeats: int) -> list[dict[str, tuple[Any, str]]] | Any:
+    """Every combination of the axes (the first varies slowest), `repeats` times."""
+    sizes = [len(v) if isinstance(v, list) else v["num"] for _, v in axes]
+    if _too_many(math.prod(sizes) * repeats, limit, path, out):
+        return INVALID
+    columns = []
+    for k, v in axes:
+        kp = join(path, k)
+        if isinstance(v, list):
+            columns.append([(x, f"{kp}[{i}]") for i, x in enumerate(v)])
+        else:
+            n = v["num"]
+            columns.append([(_as_int_if(run_keys[k], _at(v, i / (n - 1) if n > 1 else 0.0, clean=True)),
+                             kp) for i in range(n)])
+    return [
+        {k: cell for (k, _), cell in zip(axes, combo)}
+        for _ in range(repeats) for combo in itertools.product(*columns)
+    ]
+
+
+def _draws(axes: list, path: str, run_keys: Mapping[str, Key], count: int, seed: int
+           ) -> list[dict[str, tuple[Any, str]]]:
+    """`count` random draws of every axis from random.Random(seed)."""
     rng = random.Random(seed)
     runs = []
     for _ in range(count):

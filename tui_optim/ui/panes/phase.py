@@ -53,6 +53,15 @@ def _nearest(axis: np.ndarray, log: bool, at: np.ndarray) -> np.ndarray:
     return np.where(np.abs(t - a[k - 1]) <= np.abs(a[k] - t), k - 1, k)
 
 
+def _ticks(axis: np.ndarray, log: bool, most: int) -> tuple[list[float], list[str]]:
+    """Tick values and labels along an axis of sweep values (decades on a log axis)."""
+    if log:
+        at, labels, _ = log_ticks(math.log10(axis[0]), math.log10(axis[-1]), most)
+        return [10 ** v for v in at], labels
+    at = nice_ticks(float(axis[0]), float(axis[-1]), most)
+    return at, tick_labels(at)
+
+
 class PhasePane(Pane):
     kind = "phase"
     log_default = True
@@ -85,7 +94,7 @@ class PhasePane(Pane):
         if self.metric == "steps_to_tol":
             tol = self.members[0].tol if self.members else 0.0
             return f"steps to loss ≤ {tol:g}"
-        return f"{self.metric} {words(self.series)[1]}"
+        return f"{self.metric} {words(self.series)[0]}"
 
     def short_title(self) -> str:
         return f"{self.group}: phase"
@@ -152,8 +161,7 @@ class PhasePane(Pane):
         for i, o in outcomes.items():
             state[i], value[i] = self._state(o.metrics, o.status)
 
-        yt = nice_ticks(float(self.ys[0]), float(self.ys[-1]), max(2, height // 3))
-        ylabels = tick_labels(yt)
+        yt, ylabels = _ticks(self.ys, self.logy, max(2, height // 3))
         left = max((len(s) for s in ylabels), default=1) + 1
         cols, rows = max(1, width - left), max(1, height - 2)
         sub = 1 if no_color else 2                # half blocks: two cells per character
@@ -199,14 +207,7 @@ class PhasePane(Pane):
             cv.text(min(max(r, 0), rows - 1), left - 1 - len(s), s)
         cv.text(0, 0, self.y_key[: left - 1], bold=True)
         cv.text(rows, 0, self.x_key[: left - 1], bold=True)
-        if self.logx:
-            xv, xl, _ = log_ticks(math.log10(self.xs[0]), math.log10(self.xs[-1]),
-                                  max(2, cols // 10))
-            xv = [10 ** v for v in xv]
-        else:
-            xv = nice_ticks(float(self.xs[0]), float(self.xs[-1]), max(2, cols // 10))
-            xl = tick_labels(xv)
-        for v, s in zip(xv, xl):
+        for v, s in zip(*_ticks(self.xs, self.logx, max(2, cols // 10))):
             c = int(self._frac(self.xs, self.logx, v) * cols)
             cv.text(rows, min(max(left + c - len(s) // 2, left), width - len(s)), s)
         if len(outcomes):
