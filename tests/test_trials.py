@@ -2,6 +2,7 @@
 trial is the watched run's own numbers, and every executor (here, a local process pool, a
 Dask cluster) gives the same outcomes bit for bit, in any order, even when a worker dies."""
 
+import json
 import math
 import os
 import signal
@@ -354,5 +355,15 @@ def test_the_phase_pane_fills_in_names_its_cursor_and_opens_a_trial(tmp_path):
             await pilot.press("escape")
             await pilot.pause(0.1)
             assert app.screen is first
+            await pilot.press("x")          # the numbers: with trials, their results table
+            for _ in range(100):
+                if list(tmp_path.glob("*.results.csv")):
+                    break
+                await pilot.pause(0.05)
+            (table,) = tmp_path.glob("*.results.csv")
+            lines = table.read_text().splitlines()
+            assert len(lines) == 133 and lines[0].startswith("trial,label,group,status")
+            report = json.loads(next(tmp_path.glob("*.json")).read_text())
+            assert report["expect"][0]["holds"] is True     # the edge claim, on the trials
 
     asyncio.run(go())

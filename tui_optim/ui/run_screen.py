@@ -658,15 +658,21 @@ class RunScreen(Screen[None]):
         self._save("screenshot", saving.save_screenshot, svg, self.save_dir, self._stem())
 
     def action_export(self) -> None:
-        """The numbers behind the screen: every run's series (CSV) and the summary (JSON)."""
+        """The numbers behind the screen: every run's series (CSV), the summary (JSON) and, for
+        trials, their results table (CSV, as headless --results)."""
         from tui_optim.expect import evaluate
         from tui_optim.report import TracedRun
+        from tui_optim.summary import TrialSummary
 
         runs = [TracedRun(self.trace, r, s) for r, s in zip(self.source.runs, self.source.compute_seconds)]
+        trials = [TrialSummary(t.index, t.label, t.group, t.values, t.steps, t.tol)
+                  for t in getattr(self.source, "trials", ())]
+        for i, outcome in self.trace.outcomes().items():
+            trials[i].add(outcome)
         complete = all(r.every_step for r in runs)
-        finished = all(r.status != Status.RUNNING.value for r in runs)
+        finished = all(r.status != Status.RUNNING.value for r in (*runs, *trials))
         checked = complete and finished
-        verdicts = evaluate(self.scenario.expects, runs) if checked else []
+        verdicts = evaluate(self.scenario.expects, [*runs, *trials]) if checked else []
         notes = {
             "exported_from": "dashboard",
             "resolution": "every step" if complete else
@@ -677,7 +683,7 @@ class RunScreen(Screen[None]):
             notes["claims_note"] = ("claims are checked on every step of finished runs: "
                                     f"tui-optim run {self.scenario.name} --headless")
         self._save("numbers", saving.save_numbers, runs, verdicts, self.scenario, self.save_dir,
-                   self._stem(), **notes)
+                   self._stem(), trials=trials, **notes)
 
     def _stem(self) -> str:
         return self.scenario.name or "tui-optim"

@@ -88,12 +88,16 @@ def save_screenshot(svg: str, folder: Path, stem: str) -> Saved:
 
 
 def save_numbers(runs: Sequence, verdicts, scenario: Any, folder: Path, stem: str,
-                 **notes: Any) -> Saved:
-    """The runs' series as CSV and the summary as JSON, the formats of headless --csv/--json."""
-    from tui_optim.report import write_csv, write_json
+                 trials: Sequence = (), **notes: Any) -> Saved:
+    """The runs' series as CSV and the summary as JSON, the formats of headless --csv/--json;
+    with trials, their results table too (headless --results)."""
+    from tui_optim.report import write_csv, write_json, write_results
 
     folder.mkdir(parents=True, exist_ok=True)
-    csv_path, json_path = new_paths(folder, stem, ".csv", ".json")
-    write_csv(runs, csv_path)
-    write_json(runs, verdicts, scenario, json_path, interrupted=False, **notes)
-    return Saved((csv_path, json_path))
+    suffixes = (".csv", ".json") + ((".results.csv",) if trials else ())
+    paths = new_paths(folder, stem, *suffixes)
+    write_csv(runs, paths[0])
+    write_json(runs, verdicts, scenario, paths[1], interrupted=False, **notes)
+    if trials:
+        write_results(trials, paths[2])
+    return Saved(tuple(paths))
