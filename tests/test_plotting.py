@@ -194,3 +194,34 @@ def test_a_sweep_where_every_run_diverged_says_so_and_best_accuracy_is_the_large
     best = SweepPane({"x": "lr", "series": "accuracy", "metric": "best", "log": None},
                      PaneContext(trace, runs))
     assert best._value(0) == 0.9 and not best.log_scale       # accuracy: linear, largest best
+
+
+def test_a_sweep_pane_draws_trials_from_their_outcomes():
+    """Trials (keep = "result") have no records in the trace, only outcomes: the pane puts
+    each at its lr and its steps to tol (linear), fewer steps at larger rates; a diverged
+    trial is a ✕."""
+    from types import SimpleNamespace
+
+    from tui_optim.chunk import Outcome, Status
+    from tui_optim.trace import Trace
+    from tui_optim.ui.panes.base import PaneContext
+    from tui_optim.ui.panes.sweep import SweepPane
+
+    lrs = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0]
+    trials = [SimpleNamespace(index=i, label=f"t{i}", group="GD", steps=1000, values={"lr": lr},
+                              tol=1e-6) for i, lr in enumerate(lrs)]
+    trace = Trace(0)
+    for i, lr in enumerate(lrs):
+        if lr == 1.0:
+            trace.ingest(Outcome(i, 5, Status.DIVERGED, {"steps_to_tol": math.inf}, 4))
+        else:
+            trace.ingest(Outcome(i, 1000, Status.DONE, {"steps_to_tol": 7.0 / lr}))
+    pane = SweepPane({"x": "lr", "series": "loss", "metric": "steps_to_tol", "log": None},
+                     PaneContext(trace, [], trials=trials))
+    assert not pane.log_scale and pane.short_title() == "steps to tol vs lr"
+    rows = rows_of(pane.build(60, 18))
+    plot = rows[1:-3]
+    assert sum(r.count("●") for r in plot) == 6 and sum(r.count("✕") for r in plot) == 1
+    cols = sorted((r.index("●"), k) for k, r in enumerate(plot) if "●" in r)
+    assert [k for _, k in cols] == sorted(k for _, k in cols)      # falling left to right
+    assert "steps" in rows[-1]

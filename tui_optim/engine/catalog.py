@@ -449,9 +449,10 @@ PANES: tuple[PaneKind, ...] = (
              "the loss grew or diverged; the closed-form stability edge drawn where known; "
              "←→↑↓ move the cell cursor, enter opens that trial as a watched run"),
     PaneKind("sweep", ("surface", "network", "chain"),
-             "a sweep's result against its hyperparameter: a point per run at its value of x "
-             "and its final (or best) series, a glyph and colour per group, log x where the "
-             "values span more than a decade, ✕ where a run diverged"),
+             "a sweep's result against its hyperparameter: a point per run (and per trial) "
+             "at its value of x and its final (or best) series, or a trial's steps to tol, a "
+             "glyph and colour per group, log x where the values span more than a decade, ✕ "
+             "where a run diverged"),
 )
 
 

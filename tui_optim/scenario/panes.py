@@ -70,7 +70,8 @@ PANE_KEYS: dict[str, dict[str, tuple[Spec, Any]]] = {
               "metric": (Str(("steps_to_tol", "final", "min")), "steps_to_tol"),
               "series": (Str(), "loss"), "boundary": (Bool(), True)},
     "sweep": {"x": (Str(), "lr"), "series": (Str(), "loss"),
-              "metric": (Str(("final", "best")), "final"), "log": (Bool(), None)},
+              "metric": (Str(("final", "best", "steps_to_tol")), "final"),
+              "log": (Bool(), None)},
 }
 PANE_KINDS: dict[str, tuple[tuple[str, ...], dict[str, tuple[Spec, Any]]]] = {
     p.kind: (p.problems, PANE_KEYS[p.kind]) for p in catalog.PANES}

@@ -31,21 +31,29 @@ class SweepPane(Pane):
         self.series = values.get("series", "loss")
         self.metric = values.get("metric", "final")
         if values.get("log") is None:       # not given: log for losses and norms
-            values["log"] = self.series.split(".")[-1] in LOG_BY_DEFAULT
+            values["log"] = (self.metric != "steps_to_tol"
+                             and self.series.split(".")[-1] in LOG_BY_DEFAULT)
         super().__init__(values, ctx, id=id)
         self.plot = LinePlot()
-        self.groups = list(dict.fromkeys(run.group for run in ctx.runs))
+        self.groups = list(dict.fromkeys([run.group for run in ctx.runs]
+                                         + [t.group for t in ctx.trials]))
+
+    def _what(self, short: bool) -> str:
+        if self.metric == "steps_to_tol":
+            return "steps to tol"
+        return f"{self.metric} {words(self.series)[1 if short else 0]}"
 
     def short_title(self) -> str:
-        return f"{self.metric} {words(self.series)[1]} vs {self.x_key}"
+        return f"{self._what(True)} vs {self.x_key}"
 
     def title(self) -> str:
-        t = f"{self.metric} {words(self.series)[0]} against {self.x_key}, a point per run"
+        t = f"{self._what(False)} against {self.x_key}, a point per run"
         return f"{t} · log" if self.log_scale else t
 
     def data_key(self) -> tuple:
         t = self.ctx.trace
-        return tuple(t.run_version(i) for i in range(len(self.ctx.runs))) + (self.ctx.selected,)
+        return tuple(t.run_version(i) for i in range(len(self.ctx.runs))) + (
+            self.ctx.selected, t.outcomes_version)
 
     def _value(self, i: int) -> float:
         """The run's final (or best so far: the largest accuracy, the smallest loss) value of
@@ -59,21 +67,39 @@ class SweepPane(Pane):
             return float(ends.max() if higher else ends.min()) if len(ends) else math.nan
         return t.last(i, self.series)
 
+    def _trial_value(self, metrics: dict[str, float]) -> float:
+        """A trial's final, best or steps to its tol, from its outcome."""
+        if self.metric == "steps_to_tol":
+            return metrics.get("steps_to_tol", math.nan)
+        if self.metric == "best":
+            kind = "max" if self.series.split(".")[-1] in HIGHER_IS_BETTER else "min"
+            return metrics.get(f"{kind}.{self.series}", math.nan)
+        return metrics.get(f"final.{self.series}", math.nan)
+
+    def _points(self):
+        """(group, x, value, diverged) of every watched run and every trial that has one."""
+        t = self.ctx.trace
+        for i, run in enumerate(self.ctx.runs):
+            diverged = t.status(i)[0] == Status.DIVERGED
+            yield run, diverged, (math.nan if diverged else self._value(i))
+        for i, outcome in t.outcomes().items():
+            diverged = outcome.status == Status.DIVERGED
+            yield (self.ctx.trials[i], diverged,
+                   math.nan if diverged else self._trial_value(outcome.metrics))
+
     def build(self, width: int, height: int) -> RenderableType:
-        t, runs, no_color = self.ctx.trace, self.ctx.runs, self.ctx.no_color
+        runs, no_color = self.ctx.runs, self.ctx.no_color
         points: dict[str, tuple[list[float], list[float]]] = {g: ([], []) for g in self.groups}
         diverged: list[float] = []
         xs_all: list[float] = []
-        for i, run in enumerate(runs):
+        for run, went, y in self._points():
             x = run.values.get(self.x_key)
             if not isinstance(x, (int, float)) or isinstance(x, bool) or not math.isfinite(x):
                 continue
             xs_all.append(float(x))
-            if t.status(i)[0] == Status.DIVERGED:
+            if went:
                 diverged.append(float(x))
-                continue
-            y = self._value(i)
-            if math.isfinite(y):
+            elif math.isfinite(y):
                 points[run.group][0].append(float(x))
                 points[run.group][1].append(y)
         if not xs_all:
@@ -104,7 +130,7 @@ class SweepPane(Pane):
         for x in diverged:               # diverged runs: ✕ along the top edge of the plot
             marks.append(Mark(x, top, palette().diverged, "x" if no_color else "✕"))
         return self.plot.build(width, height, lines, log=self.log_scale, marks=marks,
-                               no_color=no_color, ylabel=words(self.series)[1],
+                               no_color=no_color, ylabel="steps" if self.metric == "steps_to_tol" else words(self.series)[1],
                                xlabel=(f"{self.x_key} (log)" if logx else self.x_key)
                                + ("   " + "  ".join(key) if len(key) > 1 else ""),
                                logx=logx, keep_all=True)
