@@ -430,3 +430,37 @@ def test_ordered_solve_and_lstsq_match_lapack_and_refuse_singular():
     np.testing.assert_allclose(ordered.lstsq(X, Y), np.linalg.lstsq(X, Y, rcond=None)[0], rtol=1e-9)
     with pytest.raises(np.linalg.LinAlgError):
         ordered.solve(np.zeros((2, 2)), np.ones(2))
+
+
+@pytest.mark.parametrize("d", [2, 3, 6, 12])
+def test_the_fixed_order_eigh_and_qr_agree_with_lapack(d):
+    from tui_optim.engine import ordered
+
+    rng = np.random.default_rng(d)
+    M = rng.standard_normal((d, d))
+    A = M + M.T
+    ev, V = ordered.eigh(A)
+    assert np.allclose(ev, np.linalg.eigvalsh(A), atol=1e-12 * d)
+    assert np.allclose(A @ V, V * ev, atol=1e-12 * d) and np.allclose(V.T @ V, np.eye(d), atol=1e-13)
+    assert all(V[np.argmax(np.abs(V[:, k])), k] > 0 for k in range(d))     # the sign rule
+    Q = ordered.orthonormal(M)
+    Q0, R0 = np.linalg.qr(M)
+    assert np.allclose(Q, Q0 * np.sign(np.diag(R0)), atol=1e-13)
+    R = Q.T @ M
+    assert np.allclose(np.tril(R, -1), 0, atol=1e-12) and np.all(np.diag(R) > 0)
+
+
+def test_a_problem_in_more_than_two_dimensions_is_set_up_without_lapack(monkeypatch):
+    """LAPACK calls BLAS, whose kernels depend on the CPU: the map plane of a d > 2 surface
+    (its top Hessian eigenvectors) and a random rotation come from engine/ordered.py."""
+    def refuse(*a, **k):
+        raise AssertionError("LAPACK called")
+
+    for name in ("eigh", "eigvalsh", "qr", "eig"):
+        monkeypatch.setattr(np.linalg, name, refuse)
+    spec = build_surface({"surface": "quadratic", "eigenvalues": [1.0, 4.0, 9.0],
+                          "rotation_seed": 3})
+    H = spec.hessian(np.zeros(3))
+    assert np.allclose(H @ spec.e0, 9.0 * spec.e0) and np.allclose(H @ spec.e1, 4.0 * spec.e1)
+    data = build_surface({"surface": "least_squares", "n_features": 5, "n_samples": 40})
+    assert data.e0.shape == (5,) and abs(data.e0 @ data.e1) < 1e-12

@@ -49,3 +49,60 @@ def lstsq(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
     G = matmul(Xt, X)
     theta = solve(G, matmul(Xt, Y))
     return theta + solve(G, matmul(Xt, Y - matmul(X, theta)))
+
+
+def eigh(A: np.ndarray, sweeps: int = 60) -> tuple[np.ndarray, np.ndarray]:
+    """Eigenvalues (ascending) and orthonormal eigenvectors (columns) of a symmetric A by
+    cyclic Jacobi rotations, pairs (p, q) in a fixed order: LAPACK's eigh calls BLAS, whose
+    kernels (and so the last bits, and even an eigenvector's sign) depend on the CPU. Each
+    vector's largest component (the first, on a tie) is made positive, so a map's axes
+    point the same way on every machine."""
+    A = np.array(A, dtype=np.float64)
+    d = A.shape[0]
+    V = np.eye(d)
+    for _ in range(sweeps):
+        off = sum(A[p, q] * A[p, q] for p in range(d) for q in range(p + 1, d))
+        if off <= 1e-30 * max(1.0, sum(A[k, k] * A[k, k] for k in range(d))):
+            break
+        for p in range(d - 1):
+            for q in range(p + 1, d):
+                if A[p, q] == 0.0:
+                    continue
+                # the rotation that zeroes A[p, q] (Golub & Van Loan, Algorithm 8.4.1)
+                theta = (A[q, q] - A[p, p]) / (2.0 * A[p, q])
+                t = (1.0 if theta >= 0 else -1.0) / (abs(theta) + np.sqrt(theta * theta + 1.0))
+                c = 1.0 / np.sqrt(t * t + 1.0)
+                s = t * c
+                ap, aq = A[:, p].copy(), A[:, q].copy()
+                A[:, p], A[:, q] = c * ap - s * aq, s * ap + c * aq
+                ap, aq = A[p, :].copy(), A[q, :].copy()
+                A[p, :], A[q, :] = c * ap - s * aq, s * ap + c * aq
+                vp, vq = V[:, p].copy(), V[:, q].copy()
+                V[:, p], V[:, q] = c * vp - s * vq, s * vp + c * vq
+    ev = np.diag(A).copy()
+    order = np.argsort(ev, kind="stable")
+    ev, V = ev[order], V[:, order]
+    for k in range(d):
+        if V[int(np.argmax(np.abs(V[:, k]))), k] < 0:
+            V[:, k] = -V[:, k]
+    return ev, V
+
+
+def orthonormal(M: np.ndarray) -> np.ndarray:
+    """Q of M = QR with R's diagonal positive (LAPACK's qr, sign-fixed, gives the same Q in
+    exact arithmetic), by modified Gram-Schmidt applied twice, every sum in index order."""
+    Q = np.array(M, dtype=np.float64)
+    for k in range(Q.shape[1]):
+        for _ in range(2):                      # twice: orthogonal to machine precision
+            for j in range(k):
+                Q[:, k] -= dot(Q[:, j], Q[:, k]) * Q[:, j]
+        Q[:, k] /= np.sqrt(dot(Q[:, k], Q[:, k]))
+    return Q
+
+
+def dot(a: np.ndarray, b: np.ndarray) -> float:
+    """Σ a_k b_k, k = 0, 1, ... in order (BLAS ddot adds in a CPU-chosen order)."""
+    s = 0.0
+    for x, y in zip(a.tolist(), b.tolist()):
+        s += x * y
+    return s

@@ -81,7 +81,7 @@ class SurfaceSpec:
     def to_map(self, x) -> np.ndarray:
         """Map coordinates (u, v) of a point (d = 2: the point itself)."""
         r = np.asarray(x, np.float64) - self.origin
-        return np.array([r @ self.e0, r @ self.e1])
+        return np.array([ordered.dot(r, self.e0), ordered.dot(r, self.e1)])
 
 
 def shared_surface(problem: Mapping, start=None, standardize: bool = False) -> SurfaceSpec:
@@ -130,7 +130,7 @@ def build_surface(problem: Mapping, start=None, standardize: bool = False) -> Su
         b = _vec(problem["b"], d)
         c = float(problem["c"])
         sp = np.concatenate([[d, c], A.ravel(), b])
-        ev = np.linalg.eigvalsh(A)
+        ev = ordered.eigh(A)[0]
         if np.all(np.abs(ev) > 0):
             stat = ordered.solve(A, -b)
             if np.all(ev > 0):
@@ -275,7 +275,7 @@ def _finish_map(spec: SurfaceSpec, problem: Mapping, code: int, minima, saddles)
         spec.e1[k * p] = 1.0
     else:
         ref = spec.theta_star if spec.theta_star is not None else np.zeros(d)
-        ev, vecs = np.linalg.eigh(spec.hessian(ref))
+        ev, vecs = ordered.eigh(spec.hessian(ref))
         order = np.argsort(ev)[::-1]
         spec.origin = ref.copy()
         spec.e0 = np.ascontiguousarray(vecs[:, order[0]])
@@ -333,8 +333,7 @@ def _quadratic_matrix(problem: Mapping) -> np.ndarray:
         Q = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
     elif d > 2 and problem["rotation_seed"] is not None:
         rng = np.random.default_rng(int(problem["rotation_seed"]))
-        Q, R = np.linalg.qr(rng.standard_normal((d, d)))
-        Q = Q * np.sign(np.diag(R))
+        Q = ordered.orthonormal(rng.standard_normal((d, d)))
     else:
         Q = np.eye(d)
     A = ordered.symmetric(Q, ev)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .. import catalog
+from .. import catalog, ordered
 from . import codes as C
 from .chain import ChainStepper, account_records, warm_up_chain
 from .datasets import load as load_dataset
@@ -340,7 +340,7 @@ def _easy_first(data, ntr):
     X, y = data.X_train[:ntr], data.Y_train[:ntr, 0].astype(int)
     means = np.array([X[y == c].mean(axis=0) if np.any(y == c) else np.full(X.shape[1], np.inf)
                       for c in range(data.n_classes)])
-    d = np.linalg.norm(X[:, None, :] - means[None, :, :], axis=2)
+    d = ordered.norm(X[:, None, :] - means[None, :, :], axis=2)
     own = d[np.arange(len(y)), y]
     d[np.arange(len(y)), y] = np.inf
     order = np.argsort(own - d.min(axis=1), kind="stable")
