@@ -66,6 +66,7 @@ class FakeSession(PacedControls):
                  compile_seconds: float = 0.0, cold: bool = True) -> None:
         self.scenario = scenario
         self.runs = tuple(scenario.runs)
+        self.trials = ()
         self.chunk = chunk
         self.pacer = Pacer(speed)
         self._scale = [1.0] * len(self.runs)

@@ -8,6 +8,7 @@ Series names are dotted and stable (`loss`, `layer.3.grad_norm`); a pane is a ch
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -77,3 +78,16 @@ def grew(status: str, first_loss: float, final_loss: float) -> bool:
     """Diverged, or ended with a loss above (or NaN) where it started: how a sweep tells the
     unstable runs, since within a few hundred steps few of them overflow."""
     return status == Status.DIVERGED.value or not final_loss <= first_loss
+
+
+def outcome_kind(o: Outcome) -> str:
+    """What became of a trial, on its loss (a network's: the training loss): "stopped" before
+    its end, "grew" (diverged, or ended above where it started, even if it got to its tol on
+    the way), "reached" its tol, or "neither" within its steps."""
+    if o.status not in (Status.DONE, Status.DIVERGED):
+        return "stopped"
+    name = "train_loss" if "final.train_loss" in o.metrics else "loss"
+    if grew(o.status.value, o.metrics.get(f"first.{name}", math.nan),
+            o.metrics.get(f"final.{name}", math.nan)):
+        return "grew"
+    return "reached" if math.isfinite(o.metrics.get("steps_to_tol", math.inf)) else "neither"

@@ -140,10 +140,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from tui_optim.replay import Recorder
     from tui_optim.runner.executor import check_reachable, executor_spec
 
-    executor = executor_spec(args.scheduler, args.workers)
     scenario = _load(args)
     _outputs(args, [scenario.path])
-    if scenario.trials:
+    executor = executor_spec(args.scheduler, args.workers)
+    if scenario.trials:         # where trials run: of no concern to a scenario without them
         check_reachable(executor)
     if not args.headless:
         if args.json or args.csv or args.results:

@@ -264,10 +264,12 @@ class _Evaluator:
             if kind == "min":
                 return float(np.nanmin(s)) if not np.all(np.isnan(s)) else math.nan
             return float(s[0] if kind == "first" else s[-1])
+        _ended(rec)
         key = name if name == "steps_to_tol" else f"{kind}.{name}"
         if key not in metrics:
+            kept = sorted({k.split(".", 1)[1] for k in metrics if "." in k})
             raise EvalError(f"trial {rec.label!r} has no {name!r} "
-                            f"(it has: {', '.join(sorted({k.split('.', 1)[1] for k in metrics if '.' in k})) or 'none'})")
+                            f"(it has: {', '.join(kept) or 'none'})")
         return float(metrics[key])
 
     def f_final(self, run, series):
@@ -304,6 +306,7 @@ class _Evaluator:
         rec = self.run(run)
         metrics = _metrics(rec)
         if metrics is not None:
+            _ended(rec)
             if series != "loss" or float(tol) != rec.tol:
                 raise EvalError(f"trial {rec.label!r} kept only its steps to loss <= "
                                 f"{fmt(rec.tol)} (its tol): ask steps_to({run!r}, 'loss', "
@@ -411,8 +414,8 @@ class _Evaluator:
                 if key not in r.values:
                     raise EvalError(f"run {r.label!r} has no key {key!r}")
                 v = self.reduced(r, "final", series)
-                if math.isnan(v):
-                    continue
+                if math.isnan(v):       # a repeat with nothing finite loses, not vanishes
+                    v = -math.inf if higher else math.inf
                 best = out.get(r.values[key])
                 out[r.values[key]] = v if best is None else (max if higher else min)(best, v)
             return out
@@ -501,6 +504,12 @@ class _Evaluator:
 
     def f_exp(self, x):
         return _exp(x)
+
+
+def _ended(trial: Any) -> None:
+    """A trial stopped before its end (quit, Ctrl-C, a cut-off recording) has no result."""
+    if trial.status not in ("done", "diverged"):
+        raise EvalError(f"trial {trial.label!r} was stopped before its end: no result")
 
 
 def _metrics(rec: Any) -> Mapping[str, float] | None:

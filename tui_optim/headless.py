@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Iterable, TextIO
 
-from tui_optim.chunk import Chunk, Outcome, Status, grew
+from tui_optim.chunk import Chunk, Outcome, Status, outcome_kind
 from tui_optim.expect import evaluate
 from tui_optim.runner.build import PREPARING
 from tui_optim.report import cut_off, status_text, write_csv, write_json, write_results
@@ -115,29 +115,23 @@ def format_table(summary: Summary) -> str:
 
 def format_trials(trials) -> list[str]:
     """One line per group of trials: how many reached their tolerance (and how fast), how many
-    grew (a network's training loss; a surface's loss) or diverged, how many did neither."""
+    grew or diverged, how many did neither, how many were stopped (chunk.outcome_kind)."""
     groups: dict[str, list] = {}
     for t in trials:
         groups.setdefault(t.group, []).append(t)
     lines = []
     for group, ts in groups.items():
-        ended = [t for t in ts if t.status != Status.STOPPED.value]
-        reached = [t.metrics["steps_to_tol"] for t in ended
-                   if math.isfinite(t.metrics.get("steps_to_tol", math.inf))]
-        name = "train_loss" if any("final.train_loss" in t.metrics for t in ended) else "loss"
-        grown = sum(grew(t.status, t.metrics.get(f"first.{name}", math.nan),
-                         t.metrics.get(f"final.{name}", math.nan)) for t in ended
-                    if not math.isfinite(t.metrics.get("steps_to_tol", math.inf)))
+        kinds = [outcome_kind(t.outcome()) for t in ts]
+        steps = sorted(t.metrics["steps_to_tol"] for t, k in zip(ts, kinds) if k == "reached")
         parts = [f"{group}: {len(ts):,} trials"]
-        if reached:
-            parts.append(f"{len(reached):,} reached loss ≤ {ts[0].tol:g} "
-                         f"(median {int(sorted(reached)[len(reached) // 2])} steps)")
-        parts.append(f"{grown:,} ended with a higher {name} than they started or diverged")
-        rest = len(ended) - len(reached) - grown
-        parts.append(f"{rest:,} did neither in {ts[0].planned_steps:,} steps" if reached
-                     else f"{rest:,} did not")
-        if len(ended) < len(ts):
-            parts.append(f"{len(ts) - len(ended):,} stopped")
+        if steps:
+            parts.append(f"{len(steps):,} reached loss ≤ {ts[0].tol:g} "
+                         f"(median {int(steps[len(steps) // 2])} steps)")
+        parts.append(f"{kinds.count('grew'):,} grew or diverged")
+        parts.append(f"{kinds.count('neither'):,} did neither in {ts[0].planned_steps:,} steps"
+                     if steps else f"{kinds.count('neither'):,} did not")
+        if kinds.count("stopped"):
+            parts.append(f"{kinds.count('stopped'):,} stopped before their end")
         lines.append(" · ".join(parts))
     return lines
 
@@ -166,7 +160,7 @@ def drive(source, *, recorder=None, out: TextIO | None = None, err: TextIO | Non
     out = out or sys.stdout
     err = err or sys.stderr
     scenario = source.scenario
-    trials = getattr(source, "trials", ())
+    trials = source.trials
     summary = Summary(source.runs, trials)
     progress = Progress(sum(r.steps for r in (*source.runs, *trials)), err)
     interrupted: KeyboardInterrupt | None = None
@@ -210,7 +204,8 @@ def drive(source, *, recorder=None, out: TextIO | None = None, err: TextIO | Non
     print("interrupted: claims not checked" if interrupted is not None
           else format_verdicts(verdicts, cut), file=out)
     if json_path is not None:
-        write_json(summary.runs, verdicts, scenario, json_path, interrupted is not None)
+        extra = {"trials": format_trials(summary.trials)} if summary.trials else {}
+        write_json(summary.runs, verdicts, scenario, json_path, interrupted is not None, **extra)
     if csv_path is not None:
         write_csv(summary.runs, csv_path)
     if results_path is not None:

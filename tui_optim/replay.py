@@ -25,7 +25,7 @@ from tui_optim.errors import LocatedError
 from tui_optim.outputs import partial_path
 from tui_optim.chunk import Chunk, Outcome, Status
 from tui_optim.runner.pacing import PacedControls, Pacer
-from tui_optim.runner.session import RunInfo
+from tui_optim.runner.session import RunInfo, run_infos
 
 FORMAT = "tui-optim-replay"
 # 2: every line is "CRC32 JSON" (8 hex digits of zlib.crc32 of the JSON, a space, the JSON), so
@@ -182,13 +182,13 @@ def _outcome_from(obj: dict[str, Any]) -> Outcome:
             isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool)
             for k, v in metrics.items()):
         raise ValueError("metrics must be a table of numbers")
-    steps = _int(obj, "trial"), _int(obj, "steps")
+    trial, steps = _int(obj, "trial"), _int(obj, "steps")
     if obj["diverged_at"] is not None:
         _int(obj, "diverged_at")
     seconds = obj.get("seconds", 0.0)
     if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
         raise ValueError("seconds must be a number")
-    return Outcome(steps[0], steps[1], Status(obj["status"]),
+    return Outcome(trial, steps, Status(obj["status"]),
                    {k: float(v) for k, v in metrics.items()}, obj["diverged_at"], float(seconds))
 
 
@@ -289,11 +289,8 @@ class Replayer(PacedControls):
                      len(self.scenario.trials))
         self._chunks = [c for _, c in lined if isinstance(c, Chunk)]
         self._outcomes = [c for _, c in lined if isinstance(c, Outcome)]
-        self.runs = tuple(
-            RunInfo(r.index, r.label, r.group, r.steps, r.values) for r in self.scenario.runs
-        )
-        self.trials = tuple(RunInfo(r.index, r.label, r.group, r.steps, r.values, r.tol)
-                            for r in self.scenario.trials)
+        self.runs = run_infos(self.scenario.runs)
+        self.trials = run_infos(self.scenario.trials)
         self._start(speed)
 
     def _start(self, speed: float | None) -> None:
@@ -333,10 +330,15 @@ class Replayer(PacedControls):
 
     def chunks(self, should_stop: Callable[[], bool] = lambda: False
                ) -> Iterator[Chunk | Outcome]:
-        """Yield the trials' outcomes (at once: they were computed in bulk), then the
-        recording run by run in rounds, as a live session does, so at any speed every run
-        moves together. On stop, unfinished runs get an empty STOPPED chunk."""
+        """Yield the trials' outcomes (at once: they were computed in bulk; STOPPED for a
+        trial the recording does not hold, which was cut off), then the recording run by run
+        in rounds, as a live session does, so at any speed every run moves together. On stop,
+        unfinished runs get an empty STOPPED chunk."""
         yield from self._outcomes
+        held = {o.trial for o in self._outcomes}
+        for i in range(len(self.trials)):
+            if i not in held:
+                yield Outcome(i, 0, Status.STOPPED, {})
         queues: dict[int, deque[Chunk]] = {}
         for chunk in self._chunks:
             queues.setdefault(chunk.run, deque()).append(chunk)
@@ -392,6 +394,9 @@ def overlay(first: Replayer, second: Replayer) -> Replayer:
                           "same problem overlay")
     from dataclasses import replace
 
+    if not (first.runs and second.runs):
+        raise ReplayError(f"{first.path if not first.runs else second.path}: a sweep of trials "
+                          "(runs kept as results) only; overlays show watched runs")
     offset = len(first.runs)
     both = first.reopen()
     both.truncated = first.truncated or second.truncated
@@ -405,6 +410,7 @@ def overlay(first: Replayer, second: Replayer) -> Replayer:
     both._chunks = first._chunks + [replace(c, run=c.run + offset) for c in second._chunks]
     both.trials, both._outcomes = (), []       # trials are a sweep's table: not overlaid
     # the claims name one recording's runs: they are checked on each recording alone
-    both.scenario = replace(a, title=f"{a.title}: {names[0]} and {names[1]}", expects=())
+    both.scenario = replace(a, title=f"{a.title}: {names[0]} and {names[1]}", expects=(),
+                            trials=())
     both._start(first.speed)
     return both

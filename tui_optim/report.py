@@ -144,7 +144,8 @@ def result_rows(runs: Sequence) -> list[dict[str, Any]]:
             best = getattr(finite, best_kind)() if len(finite) else math.nan
             row[f"best_{name}"] = float(best)
         if metrics is not None:
-            row[f"steps_to_{r.tol:g}"] = metrics.get("steps_to_tol", math.nan)
+            row["tol"] = r.tol
+            row["steps_to_tol"] = metrics.get("steps_to_tol", math.nan)
         rows.append(row)
     return rows
 

@@ -98,7 +98,6 @@ class Summary:
 
 
 
-
 @dataclass
 class TrialSummary:
     """A trial's result (runner/trials.py): the RunRecord protocol without per-step records;
@@ -124,6 +123,10 @@ class TrialSummary:
         self.diverged_at = outcome.diverged_at
         self.metrics = dict(outcome.metrics)
         self.compute_seconds = outcome.seconds
+
+    def outcome(self) -> Outcome:
+        return Outcome(self.index, self.records, Status(self.status), self.metrics,
+                       self.diverged_at, self.compute_seconds)
 
     def series(self, name: str) -> np.ndarray:
         raise KeyError(name)

@@ -182,7 +182,8 @@ class Trace:
         self.capacity = capacity
         self._lock = threading.Lock()
         self._runs: list[RunTrace] = [RunTrace() for _ in range(n_runs)]
-        self._outcomes: dict[int, Outcome] = {}      # trial -> its outcome, as they arrive
+        self._outcomes: dict[int, Outcome] = {}      # trial -> its outcome
+        self._arrived: list[Outcome] = []            # the same, in the order they came
         self.outcomes_version = 0
         self.version = 0
 
@@ -197,6 +198,7 @@ class Trace:
         if isinstance(chunk, Outcome):
             with self._lock:
                 self._outcomes[chunk.trial] = chunk
+                self._arrived.append(chunk)
                 self.outcomes_version += 1
                 self.version += 1
             return
@@ -226,6 +228,7 @@ class Trace:
             n = len(self._runs) if n_runs is None else n_runs
             self._runs = [RunTrace() for _ in range(n)]
             self._outcomes = {}
+            self._arrived = []
             self.outcomes_version += 1
             self.version += 1
 
@@ -234,6 +237,20 @@ class Trace:
         """The trials' outcomes received so far (a copy: the engine keeps adding)."""
         with self._lock:
             return dict(self._outcomes)
+
+    def outcome(self, trial: int) -> Outcome | None:
+        with self._lock:
+            return self._outcomes.get(trial)
+
+    @property
+    def n_outcomes(self) -> int:
+        return len(self._outcomes)
+
+    def outcomes_since(self, k: int) -> list[Outcome]:
+        """The outcomes after the first k to arrive: a reader keeps its place, and 20,000
+        trials are not copied on every frame."""
+        with self._lock:
+            return self._arrived[k:]
 
     @property
     def n_runs(self) -> int:

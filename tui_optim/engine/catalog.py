@@ -451,8 +451,8 @@ PANES: tuple[PaneKind, ...] = (
     PaneKind("sweep", ("surface", "network", "chain"),
              "a sweep's result against its hyperparameter: a point per run (and per trial) "
              "at its value of x and its final (or best) series, or a trial's steps to tol, a "
-             "glyph and colour per group, log x where the values span more than a decade, ✕ "
-             "where a run diverged"),
+             "glyph and colour per group (`groups`: which), log x where the values span more "
+             "than a decade, ✕ where a run diverged, ▲ where a trial never reached its tol"),
 )
 
 

@@ -57,7 +57,11 @@ def eigh(A: np.ndarray, sweeps: int = 60) -> tuple[np.ndarray, np.ndarray]:
     kernels (and so the last bits, and even an eigenvector's sign) depend on the CPU. Each
     vector's largest component (the first, on a tie) is made positive, so a map's axes
     point the same way on every machine."""
-    A = np.array(A, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):     # a hostile matrix: inf/nan out
+        return _jacobi(np.array(A, dtype=np.float64), sweeps)
+
+
+def _jacobi(A: np.ndarray, sweeps: int) -> tuple[np.ndarray, np.ndarray]:
     d = A.shape[0]
     V = np.eye(d)
     for _ in range(sweeps):

@@ -1,8 +1,8 @@
 """Executors: where trials (runs kept as results) are computed, in batches, in any order.
 
-- `local` (the default): the first trial runs here and times the rest; if they would take more
-  than POOL_WORTH seconds, the others go to a pool of processes, one per core, else they run
-  here too (starting processes costs more than a small sweep).
+- `local` (the default): the first two trials run here and the second times the rest; if they
+  would take more than POOL_WORTH seconds, the others go to a pool of processes, one per core,
+  else they run here too (starting processes costs more than a small sweep).
 - `dask`: a Dask cluster: a scheduler's address (`--scheduler tcp://HOST:PORT`, or
   TUI_OPTIM_SCHEDULER), or a local cluster of N worker processes (`--workers N`). Dask re-runs
   the tasks of a worker that is lost.
@@ -18,6 +18,7 @@ import logging
 import math
 import os
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ POOL_WORTH = 4.0
 TASK_SECONDS = 0.5
 INLINE_TASK_SECONDS = 0.05      # in the session's own thread, between rounds of watched runs
 MAX_BATCH = 1024
+MAX_INLINE_BATCH = 64           # here, between rounds of watched runs: a stop waits for one batch
 # Times a local pool is restarted after a worker died before the sweep gives up.
 POOL_RETRIES = 3
 SCHEDULER_ENV = "TUI_OPTIM_SCHEDULER"
@@ -58,12 +60,24 @@ class ExecutorSpec:
         return "this process" if self.kind == "inline" else "local processes"
 
 
+def _host_port(address: str) -> tuple[str, int]:
+    from urllib.parse import urlsplit
+
+    try:
+        where = urlsplit(address)
+        scheme, host, port = where.scheme, where.hostname, where.port
+    except ValueError:
+        scheme = host = port = None
+    if not scheme or not host or not port:
+        raise ExecutorError(f"scheduler address {address!r}: expected tcp://HOST:PORT")
+    return host, port
+
+
 def executor_spec(scheduler: str | None, workers: int | None) -> ExecutorSpec:
     """The spec from `--scheduler`/`--workers` (and TUI_OPTIM_SCHEDULER); checks the address."""
     address = scheduler or os.environ.get(SCHEDULER_ENV) or None
     if address is not None:
-        if "://" not in address or not address.split("://", 1)[1]:
-            raise ExecutorError(f"scheduler address {address!r}: expected tcp://HOST:PORT")
+        _host_port(address)
         return ExecutorSpec("dask", address=address)
     if workers is not None:
         if workers < 1:
@@ -77,15 +91,8 @@ def check_reachable(spec: ExecutorSpec, timeout: float = 5.0) -> None:
     if spec.kind != "dask" or spec.address is None:
         return
     import socket
-    from urllib.parse import urlsplit
 
-    try:
-        where = urlsplit(spec.address)
-        host, port = where.hostname, where.port
-    except ValueError:
-        host = port = None
-    if not host or not port:
-        raise ExecutorError(f"scheduler address {spec.address!r}: expected tcp://HOST:PORT")
+    host, port = _host_port(spec.address)
     try:
         socket.create_connection((host, port), timeout=timeout).close()
     except OSError as e:
@@ -93,11 +100,16 @@ def check_reachable(spec: ExecutorSpec, timeout: float = 5.0) -> None:
                             f"{e.strerror or e}") from None
 
 
-def plan_batches(n: int, per_trial: float, workers: int, seconds: float) -> list[range]:
-    """Consecutive trials in tasks of about `seconds` each, at least 4 tasks a worker."""
-    size = min(MAX_BATCH, max(1, math.ceil(n / (4 * max(1, workers)))),
+def plan_batches(n: int, per_trial: float, workers: int, seconds: float,
+                 most: int = MAX_BATCH) -> list[range]:
+    """Consecutive trials in tasks of about `seconds` each (at most `most`), at least 4 tasks
+    a worker."""
+    size = min(most, max(1, math.ceil(n / (4 * max(1, workers)))),
                max(1, int(seconds / max(per_trial, 1e-9))))
     return [range(i, min(n, i + size)) for i in range(0, n, size)]
+
+
+_LAUNCH = threading.Lock()       # one launch at a time: the swap below is process-wide
 
 
 @contextmanager
@@ -110,20 +122,21 @@ def _launching() -> Iterator[None]:
     """
     import types
 
-    saved_err, saved_main = sys.stderr, sys.modules.get("__main__")
-    try:
-        ok = saved_err is not None and saved_err.fileno() >= 0
-    except (AttributeError, OSError, ValueError):
-        ok = False
-    if not ok:
-        sys.stderr = sys.__stderr__
-    sys.modules["__main__"] = types.ModuleType("__main__")
-    try:
-        yield
-    finally:
-        sys.stderr = saved_err
-        if saved_main is not None:
-            sys.modules["__main__"] = saved_main
+    with _LAUNCH:
+        saved_err, saved_main = sys.stderr, sys.modules.get("__main__")
+        try:
+            ok = saved_err is not None and saved_err.fileno() >= 0
+        except (AttributeError, OSError, ValueError):
+            ok = False
+        if not ok:
+            sys.stderr = sys.__stderr__
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            sys.stderr = saved_err
+            if saved_main is not None:
+                sys.modules["__main__"] = saved_main
 
 
 def _quiet_worker() -> None:
@@ -241,36 +254,40 @@ class _Dask(Pending):
                  batches: list[range]) -> None:
         from distributed import Client, LocalCluster
 
-        self.cluster = None
+        self.cluster = self.client = None
+        self.futures: list = []
         try:
             if spec.address is not None:
-                self.client = Client(spec.address, timeout="10s")
+                self.client = Client(spec.address, timeout="10s", set_as_default=False)
             else:
                 with _launching():
                     self.cluster = LocalCluster(n_workers=spec.workers, threads_per_worker=1,
                                                 processes=True, dashboard_address=None,
                                                 silence_logs=logging.ERROR)
-                self.client = Client(self.cluster)
-        except (OSError, TimeoutError) as e:
-            raise ExecutorError(f"cannot reach the Dask scheduler at {spec.address}: "
-                                f"{str(e).splitlines()[0] if str(e) else type(e).__name__}") \
-                from None
-        problem_f = self.client.scatter(problem, broadcast=True)
-        self.futures = [self.client.submit(run_batch, problem_f,
-                                           [(i, trials[i]) for i in b], pure=False)
-                        for b in batches]
+                self.client = Client(self.cluster, set_as_default=False)
+            problem_f = self.client.scatter(problem, broadcast=True)
+            self.futures = [self.client.submit(run_batch, problem_f,
+                                               [(i, trials[i]) for i in b], pure=False)
+                            for b in batches]
+        except BaseException as e:
+            self.cancel()           # whatever was started is stopped again
+            if isinstance(e, (OSError, TimeoutError)):
+                where = (f"the Dask scheduler at {spec.address}" if spec.address
+                         else "a local Dask cluster")
+                raise ExecutorError(f"cannot reach {where}: "
+                                    f"{str(e).splitlines()[0] if str(e) else type(e).__name__}") \
+                    from None
+            raise
 
     def poll(self, timeout: float) -> list[Outcome]:
-        from distributed import wait
-
-        if not self.futures:
-            return []
-        try:
-            wait(self.futures, timeout=timeout, return_when="FIRST_COMPLETED")
-        except TimeoutError:
-            return []
+        end = time.monotonic() + timeout
+        while True:         # by the futures' own state: no default client involved
+            finished = [f for f in self.futures if f.done()]
+            if finished or time.monotonic() >= end:
+                break
+            time.sleep(0.02)
         out: list[Outcome] = []
-        for f in [f for f in self.futures if f.done()]:
+        for f in finished:
             self.futures.remove(f)
             out.extend(f.result())
         return out
@@ -280,34 +297,41 @@ class _Dask(Pending):
         return not self.futures
 
     def cancel(self) -> None:
-        try:
-            if self.futures:
-                self.client.cancel(self.futures)
-            self.futures = []
-            self.client.close()
-            if self.cluster is not None:
-                self.cluster.close()
-        except Exception:       # closing a cluster that is already gone
-            pass
+        futures, self.futures = self.futures, []
+        for close in (lambda: futures and self.client.cancel(futures),
+                      lambda: self.client and self.client.close(),
+                      lambda: self.cluster and self.cluster.close()):
+            try:
+                close()
+            except Exception:       # a scheduler or cluster already gone: go on closing
+                pass
+
+
+def first_trials(problem: Any, trials: Sequence[Any]) -> tuple[list[Outcome], float]:
+    """The first two trials, here: they show at once, and the second (past any one-time
+    setup) times the rest. Returns their outcomes and the seconds a trial takes."""
+    outcomes, per_trial = [], 0.0
+    for i in range(min(2, len(trials))):
+        t0 = time.perf_counter()
+        (outcome,) = run_batch(problem, [(i, trials[i])])
+        outcomes.append(outcome)
+        # per planned step: a trial that diverged at once says little about the others
+        per_trial = (time.perf_counter() - t0) * trials[i].steps / max(1, outcome.steps)
+    return outcomes, per_trial
 
 
 def start_trials(spec: ExecutorSpec, problem: Any, trials: Sequence[Any],
-                 first: Callable[[list[Outcome]], None]) -> Pending:
-    """Run the first two trials here (`first` gets their outcomes: they show at once, and the
-    second, past any one-time setup, times the rest), then the others where `spec` says."""
-    per_trial = 0.0
-    for i in range(min(2, len(trials))):
-        t0 = time.perf_counter()
-        first(run_batch(problem, [(i, trials[i])]))
-        per_trial = time.perf_counter() - t0
-    n = max(0, len(trials) - 2)
+                 per_trial: float, skip: int = 2) -> Pending:
+    """The trials after the first `skip`, where `spec` says (`per_trial`: first_trials')."""
+    n = max(0, len(trials) - skip)
     workers = spec.workers or os.cpu_count() or 1
     here = spec.kind == "inline" or (spec.kind == "local" and (
         workers < 2 or per_trial * n < POOL_WORTH))
     # here: short batches, so a dashboard's watched runs between them keep moving
-    rest = [range(b.start + 2, b.stop + 2) for b in
+    rest = [range(b.start + skip, b.stop + skip) for b in
             plan_batches(n, per_trial, 1 if here else workers,
-                         INLINE_TASK_SECONDS if here else TASK_SECONDS)]
+                         INLINE_TASK_SECONDS if here else TASK_SECONDS,
+                         MAX_INLINE_BATCH if here else MAX_BATCH)]
     if here or not rest:
         return _Inline(problem, trials, rest)
     if spec.kind == "dask":

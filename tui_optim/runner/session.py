@@ -17,7 +17,7 @@ import numpy as np
 
 from tui_optim.chunk import Chunk, Outcome, Status
 from tui_optim.runner.build import make_stepper, warm_up
-from tui_optim.runner.executor import ExecutorSpec, Pending, start_trials
+from tui_optim.runner.executor import ExecutorSpec, Pending, first_trials, start_trials
 from tui_optim.runner.pacing import PacedControls, Pacer
 
 # Wall time one round of kernel calls (one chunk per active run) aims for. Short enough that
@@ -66,6 +66,11 @@ class RunInfo:
     tol: float = 1e-6       # trials only: the loss their steps_to_tol counts steps to
 
 
+def run_infos(specs: Any) -> tuple[RunInfo, ...]:
+    """What a Source tells of its runs (or trials): the RunSpecs without their engine."""
+    return tuple(RunInfo(r.index, r.label, r.group, r.steps, r.values, r.tol) for r in specs)
+
+
 def _kernel_kinds(trials: Any) -> list[Any]:
     """One trial of each kind the kernels tell apart (the same keys, the same words, the same
     numbers zero or not): warming up these warms up all of a sweep of thousands."""
@@ -93,12 +98,8 @@ class Session(PacedControls):
     def __init__(self, scenario: Any, *, speed: float | None = None,
                  executor: ExecutorSpec = ExecutorSpec()) -> None:
         self.scenario = scenario
-        self.runs = tuple(
-            RunInfo(r.index, r.label, r.group, r.steps, r.values) for r in scenario.runs
-        )
-        self.trials = tuple(
-            RunInfo(r.index, r.label, r.group, r.steps, r.values, r.tol) for r in scenario.trials
-        )
+        self.runs = run_infos(scenario.runs)
+        self.trials = run_infos(scenario.trials)
         self.executor = executor
         self.pacer = Pacer(speed)
         self._steppers: list[Any] | None = None
@@ -165,19 +166,19 @@ class Session(PacedControls):
         assert steppers is not None
         stopped = lambda: should_stop() or self.pacer.stopped      # noqa: E731
         if trials_left:
-            first: list[Outcome] = []
-            self._pending = start_trials(self.executor, self.scenario.problem,
-                                         self.scenario.trials, first.extend)
+            first, per_trial = first_trials(self.scenario.problem, self.scenario.trials)
             for o in first:
                 trials_left.discard(o.trial)
                 yield o
+            self._pending = start_trials(self.executor, self.scenario.problem,
+                                         self.scenario.trials, per_trial, len(first))
         active = [i for i in range(len(self.runs)) if steppers[i].steps_done < self.runs[i].steps]
         per_record: float | None = None  # kernel seconds per record per round, measured
         wanted = FIRST_CHUNK
         snaps = _SnapshotClock(len(self.runs))
         pending = self._pending
         while active or (pending is not None and not pending.done):
-            if pending is not None:
+            if pending is not None and not self.pacer.paused:     # paused: results wait too
                 for o in pending.poll(0.0 if active else 0.1):
                     trials_left.discard(o.trial)
                     yield o
@@ -185,6 +186,8 @@ class Session(PacedControls):
                 if stopped():
                     yield from self._stopped_trials(trials_left)
                     return
+                if self.pacer.paused:
+                    time.sleep(0.05)
                 continue
             granted = self.pacer.grant(wanted, should_stop)
             if granted == 0:

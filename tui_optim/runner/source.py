@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterator, Protocol, runtime_checkable
 
-from tui_optim.chunk import Chunk
+from tui_optim.chunk import Chunk, Outcome
 from tui_optim.runner.pacing import Pacer
 
 Progress = Callable[[int, int, str], None]      # (done, total, what is being prepared)
@@ -19,6 +19,7 @@ Progress = Callable[[int, int, str], None]      # (done, total, what is being pr
 class Source(Protocol):
     scenario: Any                   # the validated Scenario whose runs these are
     runs: tuple                     # RunInfo per run: index, label, group, steps, values
+    trials: tuple                   # RunInfo per trial (keep = "result"): its Outcome comes once
     pacer: Pacer                    # pause, single step, speed, stop (PacedControls delegate)
     compute_seconds: list[float]    # seconds inside kernels per run (0 for a replay)
     is_replay: bool
@@ -26,8 +27,10 @@ class Source(Protocol):
     def compile(self, progress: Progress | None = None) -> None:
         """Prepare (compile or load kernels; for a replay, nothing) before `chunks`."""
 
-    def chunks(self, should_stop: Callable[[], bool] = lambda: False) -> Iterator[Chunk]:
-        """Every run's chunks, interleaved, until all end or the source is stopped."""
+    def chunks(self, should_stop: Callable[[], bool] = lambda: False
+               ) -> Iterator[Chunk | Outcome]:
+        """Every run's chunks and every trial's outcome, interleaved, until all end or the
+        source is stopped (then every unfinished one says STOPPED)."""
 
     def reopen(self) -> "Source":
         """A fresh source of the same runs from step 0 (restart), at the same speed."""
@@ -74,9 +77,10 @@ class Replay(Source, Protocol):
 class ChunkSink(Protocol):
     """Where a dashboard also sends the chunks it shows (a Recorder), from the worker thread."""
 
-    def write(self, chunk: Chunk) -> None: ...
+    def write(self, chunk: Chunk | Outcome) -> None: ...
 
     def write_stopped(self, run: int) -> None:
-        """Run `run` ends here without finishing (quit, restart, a signal)."""
+        """Run `run` ends here without finishing (quit, restart, a signal); a trial that did
+        not finish is written as an Outcome with status STOPPED."""
 
     def close(self) -> None: ...

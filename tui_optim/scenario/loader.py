@@ -186,17 +186,20 @@ class _Builder:
         problem = self.check_problem()
         self.check_defaults()
         runs = self.check_runs(problem)
-        labels = [r.label for r in runs] if runs is not None else []
         panes_raw = doc.get("panes")
         if panes_raw is not None and not isinstance(panes_raw, list):
             out.add("panes", f"expected an array of tables [[panes]], got {show(panes_raw)}")
             panes_raw = []
         ptype = problem.type if problem else None
-        self.series = emitted_series(ptype, self.dim, runs) if runs is not None else None
-        if self.series is not None and any(r.keep == "result" for r in runs or ()):
-            self.series = [*self.series, STEPS_TO_TOL]     # a trial's own measure
+        series = emitted_series(ptype, self.dim, runs) if runs is not None else None
+        trial_groups = sorted({r.group for r in runs or () if r.keep == "result"})
+        watched_labels = [r.label for r in runs or () if r.keep == "trace"]
         panes = check_panes(panes_raw, ptype, problem.values if problem else {}, self.dim,
-                            labels if runs is not None else _AnyNameList(), out, self.series)
+                            watched_labels if runs is not None else _AnyNameList(), out, series)
+        if runs is not None:
+            self.check_phase_panes(panes, trial_groups)
+        # claims may also ask a trial's own measure
+        self.series = [*series, STEPS_TO_TOL] if series is not None and trial_groups else series
         expects = self.check_expects(runs)
         if out or problem is None or runs is None:
             return None
@@ -483,6 +486,20 @@ class _Builder:
             return None
         return runs
 
+    def check_phase_panes(self, panes: list, trial_groups: list[str]) -> None:
+        """A phase pane draws trials: the scenario must have some, and its `group` be theirs."""
+        for i, (kind, values) in enumerate(panes):
+            if kind != "phase":
+                continue
+            if not trial_groups:
+                self.out.add(f"panes[{i}].kind", "a phase pane draws trials (runs with keep = "
+                                                 "\"result\"); this scenario has none")
+            elif values.get("group") is not None and values["group"] not in trial_groups:
+                g = values["group"]
+                self.out.add(f"panes[{i}].group", f"no trials in group {g!r}"
+                                                  f"{suggest(g, trial_groups)} (trial groups: "
+                                                  f"{', '.join(map(repr, trial_groups))})")
+
     def _meta_str(self, entry: dict, k: str, epath: str) -> str | None:
         if k not in entry:
             return None
@@ -551,7 +568,7 @@ class _Builder:
             tol = Float(gt=0).check(v, p, out)
             if tol is INVALID:
                 return None
-            if keep != "result" and source == "entry":
+            if keep != "result" and source in ("entry", "sweep"):
                 out.add(p, "'tol' is for trials: runs kept as their result (keep = \"result\"); "
                            "a watched run's claims name their own tolerance (steps_to)")
                 return None

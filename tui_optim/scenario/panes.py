@@ -71,7 +71,7 @@ PANE_KEYS: dict[str, dict[str, tuple[Spec, Any]]] = {
               "series": (Str(), "loss"), "boundary": (Bool(), True)},
     "sweep": {"x": (Str(), "lr"), "series": (Str(), "loss"),
               "metric": (Str(("final", "best", "steps_to_tol")), "final"),
-              "log": (Bool(), None)},
+              "log": (Bool(), None), "groups": (List(Str()), None)},
 }
 PANE_KINDS: dict[str, tuple[tuple[str, ...], dict[str, tuple[Spec, Any]]]] = {
     p.kind: (p.problems, PANE_KEYS[p.kind]) for p in catalog.PANES}

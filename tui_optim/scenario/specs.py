@@ -339,14 +339,11 @@ class Key:
 
     def why_not(self, ctx: RunContext) -> str | None:
         """None if the key applies in `ctx`, else why not (for the error message)."""
+        if self.applies(ctx):
+            return None
         if self.optimizers is not None and ctx.optimizer not in self.optimizers:
             return (f"does not apply to optimizer {ctx.optimizer!r} "
                     f"(it is for {', '.join(sorted(self.optimizers))})")
-        if self.problems is not None and ctx.ptype in PROBLEM_TYPES:
-            ok = ctx.ptype in self.problems or (
-                ctx.surface is not None and f"{ctx.ptype}:{ctx.surface}" in self.problems)
-            if not ok:
-                where = f"surface {ctx.surface!r}" if ctx.surface else f"problem type {ctx.ptype!r}"
-                fors = ", ".join(sorted(p.split(":")[-1] for p in self.problems))
-                return f"does not apply to {where} (it is for {fors})"
-        return None
+        where = f"surface {ctx.surface!r}" if ctx.surface else f"problem type {ctx.ptype!r}"
+        fors = ", ".join(sorted(p.split(":")[-1] for p in self.problems or ()))
+        return f"does not apply to {where} (it is for {fors})"

@@ -17,7 +17,7 @@ from tui_optim.scenario.specs import (
 )
 
 MAX_RUNS = 1000  # more runs than anyone can watch; also keeps hostile files cheap
-MAX_TRIALS = 40_000  # runs kept as results only (keep = "result"): two 100 x 100 diagrams and more
+MAX_TRIALS = 40_000  # per sweep of runs kept as results only (keep = "result"): a 200 x 200 grid
 _CONTROL = ("mode", "count", "repeats")
 
 

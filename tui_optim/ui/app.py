@@ -133,13 +133,14 @@ class TuiOptimApp(App[int]):
         """Called by the browser: a run screen over it; esc stops the run and comes back."""
         self.push_screen(self._run_screen(scenario, None, can_go_back=True))
 
-    def _run_screen(self, scenario: Any, source: Source | None, *, can_go_back: bool) -> RunScreen:
+    def _run_screen(self, scenario: Any, source: Source | None, *, can_go_back: bool,
+                    record: bool = True) -> RunScreen:
         if source is None:
             source = self.make_source(scenario)
         elif source.speed is None:
             # a source handed over unpaced (a replay, say) plays at the live dashboard's pace
             source.set_speed(_dashboard_speed(scenario))
-        return RunScreen(scenario, source, sinks=self._sinks_factory(scenario),
+        return RunScreen(scenario, source, sinks=self._sinks_factory(scenario) if record else None,
                          save_dir=self.save_dir, can_go_back=can_go_back,
                          stop_at=self.stop_at)
 

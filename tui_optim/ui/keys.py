@@ -33,7 +33,7 @@ def help_lines(table: list[Key]) -> list[tuple[str, str]]:
 
 
 RUN_KEYS = [
-    Key((("space", "toggle_pause"),), ("space", "pause"), ("space", "pause or resume every run"),
+    Key((("space", "toggle_pause"),), ("space", "pause"), ("space", "pause or resume every run (and the arrival of trials' results)"),
         priority=True),
     Key((("n", "step"),), ("n", "step"), ("n", "advance every run by one step (pauses first)")),
     Key((("plus,equals_sign", "faster"), ("minus,underscore", "slower")), ("+/-", "speed"),

@@ -22,7 +22,7 @@ from textual.screen import Screen
 from textual.widgets import ProgressBar, Static
 from textual.worker import get_current_worker
 
-from tui_optim.chunk import Chunk, Status
+from tui_optim.chunk import Chunk, Outcome, Status
 from tui_optim.runner.build import PREPARING, compile_estimate, stop_preparing
 from tui_optim.runner.source import ChunkSink, Replay, Source
 from tui_optim.trace import Trace
@@ -127,7 +127,7 @@ class RunScreen(Screen[None]):
         self.shown_at: float | None = None
         self.first_frame_at: float | None = None
         self.ctx = PaneContext(self.trace, self.source.runs,
-                               trials=getattr(self.source, "trials", ()),
+                               trials=self.source.trials,
                                problem=scenario.problem.values)
 
     # -- layout -----------------------------------------------------------------------------------
@@ -293,10 +293,15 @@ class RunScreen(Screen[None]):
             self.post_message(EngineFailed(generation, f"{type(exc).__name__}: {exc}"))
         finally:
             unfinished = [i for i in range(len(source.runs)) if trace.status(i)[0] == Status.RUNNING]
+            ended = trace.outcomes()
+            cut = [Outcome(i, 0, Status.STOPPED, {})
+                   for i in range(len(source.trials)) if i not in ended]
             for sink in sinks:
                 try:     # quit, restart or a signal: the recording says where each run stopped
                     for i in unfinished:
                         sink.write_stopped(i)
+                    for outcome in cut:
+                        sink.write(outcome)
                 except OSError as exc:
                     self.post_message(EngineFailed(generation, f"recording: {exc.strerror or exc}"))
                 finally:
@@ -432,8 +437,8 @@ class RunScreen(Screen[None]):
         parts: list[tuple[str, str]] = []
         if self.source.is_replay:              # say so, always
             parts.append((" REPLAY ", "bold reverse"))
-        trials = getattr(self.source, "trials", ())
-        trials_in = len(trace.outcomes()) if trials else 0
+        trials = self.source.trials
+        trials_in = trace.n_outcomes
         if done == len(runs) and (runs or trials) and trials_in == len(trials):
             parts.append(("■ finished", "bold green"))
         elif self.compile_state is not None:
@@ -506,7 +511,7 @@ class RunScreen(Screen[None]):
         self.trace = Trace(len(self.source.runs))
         self.ctx.trace = self.trace
         self.ctx.runs = self.source.runs
-        self.ctx.trials = getattr(self.source, "trials", ())
+        self.ctx.trials = self.source.trials
         self.compile_state = (0, 1, "loading kernels…")
         self._preparing_since = self._shown_loading = None
         self.engine_error = None
@@ -571,7 +576,9 @@ class RunScreen(Screen[None]):
         if trial is None:
             return
         scenario = watch_trial(self.scenario, trial.index)
-        self.app.push_screen(self.app._run_screen(scenario, None, can_go_back=True))
+        # not recorded: a --record file holds the sweep, not a run opened from it
+        self.app.push_screen(self.app._run_screen(scenario, None, can_go_back=True,
+                                                  record=False))
 
     def action_seek_chunk(self, direction: int) -> None:
         """To the next (previous) recorded chunk's end, but never more than SEEK_STRIDE of the
@@ -599,6 +606,8 @@ class RunScreen(Screen[None]):
                                  lambda step: step is not None and self.seek(step))
 
     def action_scale_lr(self, factor: float) -> None:
+        if not self.source.runs:            # a sweep of trials only: no run to change
+            return
         i = self.selected
         total = self.source.scale_lr(i, factor)
         label = self.source.runs[i].label
@@ -659,16 +668,16 @@ class RunScreen(Screen[None]):
 
     def action_export(self) -> None:
         """The numbers behind the screen: every run's series (CSV), the summary (JSON) and, for
-        trials, their results table (CSV, as headless --results)."""
+        trials, their results table (CSV, the trials' rows of headless --results)."""
         from tui_optim.expect import evaluate
         from tui_optim.report import TracedRun
-        from tui_optim.summary import TrialSummary
+        from tui_optim.summary import Summary
 
         runs = [TracedRun(self.trace, r, s) for r, s in zip(self.source.runs, self.source.compute_seconds)]
-        trials = [TrialSummary(t.index, t.label, t.group, t.values, t.steps, t.tol)
-                  for t in getattr(self.source, "trials", ())]
-        for i, outcome in self.trace.outcomes().items():
-            trials[i].add(outcome)
+        results = Summary((), self.source.trials)
+        for outcome in self.trace.outcomes_since(0):
+            results.add(outcome)
+        trials = results.trials
         complete = all(r.every_step for r in runs)
         finished = all(r.status != Status.RUNNING.value for r in (*runs, *trials))
         checked = complete and finished

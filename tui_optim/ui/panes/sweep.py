@@ -35,8 +35,9 @@ class SweepPane(Pane):
                              and self.series.split(".")[-1] in LOG_BY_DEFAULT)
         super().__init__(values, ctx, id=id)
         self.plot = LinePlot()
-        self.groups = list(dict.fromkeys([run.group for run in ctx.runs]
-                                         + [t.group for t in ctx.trials]))
+        every = list(dict.fromkeys([run.group for run in ctx.runs]
+                                   + [t.group for t in ctx.trials]))
+        self.groups = list(values.get("groups") or every)
 
     def _what(self, short: bool) -> str:
         if self.metric == "steps_to_tol":
@@ -77,21 +78,26 @@ class SweepPane(Pane):
         return metrics.get(f"final.{self.series}", math.nan)
 
     def _points(self):
-        """(group, x, value, diverged) of every watched run and every trial that has one."""
+        """(run or trial, diverged, value) of every watched run and every trial that has one,
+        in the groups shown; steps to tol is a trial's measure only."""
         t = self.ctx.trace
-        for i, run in enumerate(self.ctx.runs):
-            diverged = t.status(i)[0] == Status.DIVERGED
-            yield run, diverged, (math.nan if diverged else self._value(i))
-        for i, outcome in t.outcomes().items():
+        if self.metric != "steps_to_tol":
+            for i, run in enumerate(self.ctx.runs):
+                diverged = t.status(i)[0] == Status.DIVERGED
+                if run.group in self.groups:
+                    yield run, diverged, (math.nan if diverged else self._value(i))
+        for outcome in t.outcomes_since(0):
+            trial = self.ctx.trials[outcome.trial]
             diverged = outcome.status == Status.DIVERGED
-            yield (self.ctx.trials[i], diverged,
-                   math.nan if diverged else self._trial_value(outcome.metrics))
+            if trial.group in self.groups and outcome.status != Status.STOPPED:
+                yield trial, diverged, math.nan if diverged else self._trial_value(outcome.metrics)
 
     def build(self, width: int, height: int) -> RenderableType:
         runs, no_color = self.ctx.runs, self.ctx.no_color
         points: dict[str, tuple[list[float], list[float]]] = {g: ([], []) for g in self.groups}
         diverged: list[float] = []
         xs_all: list[float] = []
+        unreached: list[float] = []     # trials that never got to their tol
         for run, went, y in self._points():
             x = run.values.get(self.x_key)
             if not isinstance(x, (int, float)) or isinstance(x, bool) or not math.isfinite(x):
@@ -102,6 +108,8 @@ class SweepPane(Pane):
             elif math.isfinite(y):
                 points[run.group][0].append(float(x))
                 points[run.group][1].append(y)
+            elif self.metric == "steps_to_tol":
+                unreached.append(float(x))
         if not xs_all:
             return Text(f"no run has a number for {self.x_key!r}", style="dim")
         logx = min(xs_all) > 0 and max(xs_all) / min(xs_all) > 10
@@ -116,21 +124,26 @@ class SweepPane(Pane):
             key.append(f"{glyph} {group}")
         marks = []
         sel = self.ctx.selected
-        if 0 <= sel < len(runs) and math.isfinite(self._value(sel)):
+        if (self.metric != "steps_to_tol" and 0 <= sel < len(runs)
+                and runs[sel].group in self.groups and math.isfinite(self._value(sel))):
             x = runs[sel].values.get(self.x_key)
             if isinstance(x, (int, float)) and not isinstance(x, bool):
                 marks.append(Mark(float(x), self._value(sel), palette().landmark, "◉"))
-        if not lines and not diverged:
+        if not lines and not diverged and not unreached:
             return Text(f"waiting for {self.series}…", style="dim")
         if not lines:
-            return Text(f"all {len(diverged)} runs diverged: no {self.series} to compare",
+            what = "diverged" if not unreached else "diverged or never reached their tol"
+            return Text(f"all {len(diverged) + len(unreached)} runs {what}: nothing to compare",
                         style="bold red")
         ys_shown = [y for line in lines for y in line.y]
         top = max(ys_shown)
         for x in diverged:               # diverged runs: ✕ along the top edge of the plot
             marks.append(Mark(x, top, palette().diverged, "x" if no_color else "✕"))
+        for x in unreached:              # and trials that never got to their tol: ▲
+            marks.append(Mark(x, top, palette().guide, "^" if no_color else "▲"))
+        ylabel = "steps" if self.metric == "steps_to_tol" else words(self.series)[1]
         return self.plot.build(width, height, lines, log=self.log_scale, marks=marks,
-                               no_color=no_color, ylabel="steps" if self.metric == "steps_to_tol" else words(self.series)[1],
+                               no_color=no_color, ylabel=ylabel,
                                xlabel=(f"{self.x_key} (log)" if logx else self.x_key)
                                + ("   " + "  ".join(key) if len(key) > 1 else ""),
                                logx=logx, keep_all=True)
