@@ -20,6 +20,7 @@ from tui_optim.engine.series import HIGHER_IS_BETTER
 from tui_optim.errors import UserError
 from tui_optim.scenario.checks import CheckError, bind_args, parse_check
 from tui_optim.scenario.model import ExpectSpec
+from tui_optim.summary import KeptSeries, NotKept
 
 
 class RunRecord(Protocol):
@@ -246,6 +247,11 @@ class _Evaluator:
                             "steps_to (loss, at its tol), diverged or param")
         try:
             values = np.asarray(rec.series(name), dtype=float)
+        except NotKept as e:
+            raise EvalError(f"run {rec.label!r}, series {name!r}: this claim needs every record, "
+                            f"and {e} (flat memory); ask about a window near the start or the "
+                            "end, or a whole-run value (final, min, max, mean, steps_to…)") \
+                from None
         except KeyError:
             have = ", ".join(rec.series_names()) or "none"
             raise EvalError(f"run {rec.label!r} has no series {name!r} (it has: {have})") \
@@ -254,11 +260,42 @@ class _Evaluator:
             raise EvalError(f"run {rec.label!r} has no records of {name!r}")
         return values.ravel()
 
+    def _thinned(self, label: str | RunRecord, name: str) -> KeptSeries | None:
+        """A long run's series whose middle was not kept (its running statistics answer
+        whole-run questions); None when every record is there."""
+        rec = self.run(label) if isinstance(label, str) else label
+        kept = getattr(rec, "kept", None)
+        if kept is None or _metrics(rec) is not None:
+            return None
+        try:
+            k = kept(name)
+        except KeyError:
+            return None             # self.series reports the missing series
+        return None if k.complete else k
+
+    def _records(self, label: str | RunRecord, name: str, k0, k1, what: str) -> np.ndarray:
+        """Records k0 <= k < k1 of a series (k1 = inf: to the end): from every record, or
+        from the start or the end a long run kept."""
+        k = self._thinned(label, name)
+        if k is None:
+            return self._window(self.series(label, name), k0, k1, what)
+        self._check_window(k.n, k0, k1, what)
+        try:
+            return k.window(int(k0), k.n if math.isinf(k1) else min(int(k1), k.n))
+        except NotKept as e:
+            raise EvalError(f"{what}: {e} (flat memory); ask about a window near the start or "
+                            "the end") from None
+
     def reduced(self, label: str | RunRecord, kind: str, name: str) -> float:
-        """first, final or min of a series: from a watched run's records, or a trial's
-        metrics (the same numbers: runner/trials.py folds them from the same records)."""
+        """first, final or min of a series: from a watched run's records (a long run's running
+        statistics), or a trial's metrics (the same numbers: runner/trials.py folds them from
+        the same records)."""
         rec = self.run(label) if isinstance(label, str) else label
         metrics = _metrics(rec)
+        k = self._thinned(rec, name)
+        if k is not None:
+            return {"first": k.first, "final": k.final,
+                    "min": k.min if k.min <= k.max else math.nan}[kind]
         if metrics is None:
             s = self.series(rec, name)
             if kind == "min":
@@ -279,28 +316,47 @@ class _Evaluator:
         return self.reduced(run, "first", series)
 
     def f_at(self, run, series, k):
-        s = self.series(run, series)
-        if not float(k).is_integer() or not -len(s) <= k < len(s):
+        kept = self._thinned(run, series)
+        n = kept.n if kept is not None else len(self.series(run, series))
+        if not float(k).is_integer() or not -n <= k < n:
             raise EvalError(f"at({run!r}, {series!r}, {fmt(k)}): k must be a whole step in "
-                            f"0..{len(s) - 1}")
-        return float(s[int(k)])
+                            f"0..{n - 1}")
+        k = int(k) % n
+        return float(self._records(run, series, k, k + 1, f"at({run!r}, {series!r})")[0])
 
     def f_min(self, run, series, k0=0.0, k1=math.inf):
         if k0 == 0 and math.isinf(k1):
             return self.reduced(run, "min", series)
-        s = self._window(self.series(run, series), k0, k1, f"min({run!r}, {series!r})")
+        s = self._records(run, series, k0, k1, f"min({run!r}, {series!r})")
         return float(np.nanmin(s)) if not np.all(np.isnan(s)) else math.nan
 
     def f_max(self, run, series, k0=0.0, k1=math.inf):
-        s = self._window(self.series(run, series), k0, k1, f"max({run!r}, {series!r})")
+        kept = self._thinned(run, series)
+        if kept is not None and k0 == 0 and math.isinf(k1):
+            return kept.max if kept.min <= kept.max else math.nan
+        s = self._records(run, series, k0, k1, f"max({run!r}, {series!r})")
         return float(np.nanmax(s)) if not np.all(np.isnan(s)) else math.nan
 
     def f_mean(self, run, series, k0=0.0, k1=math.inf):
-        s = self._window(self.series(run, series), k0, k1, f"mean({run!r}, {series!r})")
+        kept = self._thinned(run, series)
+        if kept is not None and k0 == 0 and math.isinf(k1):
+            return kept.sum / kept.n
+        s = self._records(run, series, k0, k1, f"mean({run!r}, {series!r})")
         return float(np.mean(s))
 
     def f_count_below(self, run, series, tol):
+        kept = self._thinned(run, series)
+        if kept is not None:
+            return float(self._below(kept, run, series, tol)[1])
         return float(np.count_nonzero(self.series(run, series) <= float(tol)))
+
+    def _below(self, kept: KeptSeries, run, series, tol) -> tuple[int | None, int]:
+        try:
+            return kept.below(float(tol))
+        except NotKept:
+            raise EvalError(f"run {run!r}, series {series!r}: a run of {kept.n:,} records keeps "
+                            f"the steps at or below a tolerance only for the tolerances its "
+                            f"claims name as numbers, not {fmt(tol)} (flat memory)") from None
 
     def f_steps_to(self, run, series, tol):
         rec = self.run(run)
@@ -312,6 +368,10 @@ class _Evaluator:
                                 f"{fmt(rec.tol)} (its tol): ask steps_to({run!r}, 'loss', "
                                 f"{fmt(rec.tol)})")
             return float(metrics["steps_to_tol"])
+        kept = self._thinned(run, series)
+        if kept is not None:
+            first = self._below(kept, run, series, tol)[0]
+            return math.inf if first is None else float(first)
         hits = np.flatnonzero(self.series(run, series) <= float(tol))
         return float(hits[0]) if hits.size else math.inf
 
@@ -325,49 +385,64 @@ class _Evaluator:
         return float(rec.diverged_at)
 
     def _diffs(self, run, series, k0, k1, what):
-        return np.diff(self._window(self.series(run, series), k0, k1, f"{what}({run!r}, {series!r})"))
+        return np.diff(self._records(run, series, k0, k1, f"{what}({run!r}, {series!r})"))
 
     def f_frac_decreasing(self, run, series, k0=0.0, k1=math.inf):
+        kept = self._thinned(run, series)
+        if kept is not None and k0 == 0 and math.isinf(k1):
+            return kept.down / (kept.n - 1)
         d = self._diffs(run, series, k0, k1, "frac_decreasing")
         return float(np.mean(d < 0)) if d.size else 0.0
 
     def f_frac_increasing(self, run, series, k0=0.0, k1=math.inf):
+        kept = self._thinned(run, series)
+        if kept is not None and k0 == 0 and math.isinf(k1):
+            return kept.up / (kept.n - 1)
         d = self._diffs(run, series, k0, k1, "frac_increasing")
         return float(np.mean(d > 0)) if d.size else 0.0
 
     def f_sign_flips(self, run, series, ref, k0=0.0, k1=math.inf):
-        s = self._window(self.series(run, series), k0, k1, f"sign_flips({run!r}, {series!r})")
+        s = self._records(run, series, k0, k1, f"sign_flips({run!r}, {series!r})")
         sign = np.sign(s - float(ref))
         if sign.size < 2:
             return 0.0
         return float(np.mean(sign[1:] * sign[:-1] < 0))
 
+    @staticmethod
+    def _check_window(n: int, k0, k1, what: str) -> None:
+        if not float(k0).is_integer() or not 0 <= k0 < n or not (k1 > k0) or \
+                not (math.isinf(k1) or float(k1).is_integer()):
+            raise EvalError(f"{what}: need whole steps 0 <= k0 < k1, k0 below {n}; "
+                            f"got k0={fmt(k0)}, k1={fmt(k1)}")
+
     def _window(self, s: np.ndarray, k0, k1, what: str) -> np.ndarray:
         """Records k0 <= k < k1 (k1 = inf: to the end), as the pane shows them."""
-        if not float(k0).is_integer() or not 0 <= k0 < len(s) or not (k1 > k0) or \
-                not (math.isinf(k1) or float(k1).is_integer()):
-            raise EvalError(f"{what}: need whole steps 0 <= k0 < k1, k0 below {len(s)}; "
-                            f"got k0={fmt(k0)}, k1={fmt(k1)}")
+        self._check_window(len(s), k0, k1, what)
         return s[int(k0):] if math.isinf(k1) else s[int(k0):int(k1)]
 
     def _along(self, run, angle, k0, k1, what: str) -> np.ndarray:
         """The 2-D position projected on the unit vector at `angle` degrees from the x axis."""
         a = math.radians(float(angle))
-        x, y = self.series(run, "x.0"), self.series(run, "x.1")
-        return self._window(x * math.cos(a) + y * math.sin(a), k0, k1, what)
+        x, y = self._records(run, "x.0", k0, k1, what), self._records(run, "x.1", k0, k1, what)
+        return x * math.cos(a) + y * math.sin(a)
 
     def f_spread(self, run, series, k0=0.0, k1=math.inf):
-        return _spread(self._window(self.series(run, series), k0, k1, f"spread({run!r}, {series!r})"))
+        kept = self._thinned(run, series)
+        if kept is not None and k0 == 0 and math.isinf(k1):
+            return kept.max - kept.min if kept.min <= kept.max else math.nan
+        return _spread(self._records(run, series, k0, k1, f"spread({run!r}, {series!r})"))
 
     def f_spread_along(self, run, angle, k0=0.0, k1=math.inf):
         return _spread(self._along(run, angle, k0, k1, f"spread_along({run!r}, {fmt(angle)})"))
 
     def f_at_along(self, run, angle, k):
-        s = self._along(run, angle, 0, math.inf, f"at_along({run!r}, {fmt(angle)})")
-        if not float(k).is_integer() or not -len(s) <= k < len(s):
+        kept = self._thinned(run, "x.0")
+        n = kept.n if kept is not None else len(self.series(run, "x.0"))
+        if not float(k).is_integer() or not -n <= k < n:
             raise EvalError(f"at_along({run!r}, {fmt(angle)}, {fmt(k)}): k must be a whole step "
-                            f"in 0..{len(s) - 1}")
-        return float(s[int(k)])
+                            f"in 0..{n - 1}")
+        k = int(k) % n
+        return float(self._along(run, angle, k, k + 1, f"at_along({run!r}, {fmt(angle)})")[0])
 
     def f_flips_along(self, run, angle, k0=0.0, k1=math.inf):
         d = np.diff(self._along(run, angle, k0, k1, f"flips_along({run!r}, {fmt(angle)})"))
@@ -479,7 +554,7 @@ class _Evaluator:
             if not names:
                 raise EvalError(f"run {r.label!r} has no position series x.0, x.1, ... "
                                 f"(it has: {', '.join(r.series_names()) or 'none'})")
-            point = np.array([self.series(r, n)[-1] for n in names])
+            point = np.array([self.reduced(r, "final", n) for n in names])
             if not np.all(np.isfinite(point)):
                 continue  # a diverged run ends nowhere
             if not any(p.shape == point.shape and np.linalg.norm(p - point) <= float(tol)
@@ -504,6 +579,29 @@ class _Evaluator:
 
     def f_exp(self, x):
         return _exp(x)
+
+
+def claim_tolerances(expects: Sequence[ExpectSpec]) -> dict[str, set[float]]:
+    """Per series, the tolerances the claims name as numbers in steps_to and count_below: a
+    long run's summary counts them as records arrive (it does not keep every record)."""
+    out: dict[str, set[float]] = {}
+    for e in expects:
+        try:
+            tree = ast.parse(e.check, mode="eval")
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id in ("steps_to", "count_below")):
+                continue
+            try:
+                args = bind_args(node)
+                series, tol = ast.literal_eval(args["series"]), ast.literal_eval(args["tol"])
+            except (KeyError, ValueError, TypeError, SyntaxError):
+                continue            # a computed tolerance: asked of the kept records
+            if isinstance(series, str) and isinstance(tol, (int, float)):
+                out.setdefault(series, set()).add(float(tol))
+    return out
 
 
 def _ended(trial: Any) -> None:

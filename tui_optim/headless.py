@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Iterable, TextIO
 
 from tui_optim.chunk import Chunk, Outcome, Status, outcome_kind
-from tui_optim.expect import evaluate
+from tui_optim.expect import claim_tolerances, evaluate
 from tui_optim.runner.build import PREPARING
 from tui_optim.report import cut_off, status_text, write_csv, write_json, write_results
-from tui_optim.summary import Summary
+from tui_optim.summary import KEEP_RECORDS, Summary
 
 EXIT_OK, EXIT_CLAIM_FAILED, EXIT_INTERRUPTED = 0, 1, 130
 
@@ -161,7 +161,10 @@ def drive(source, *, recorder=None, out: TextIO | None = None, err: TextIO | Non
     err = err or sys.stderr
     scenario = source.scenario
     trials = source.trials
-    summary = Summary(source.runs, trials)
+    # flat memory: a long run keeps its start and end, and what its claims ask (summary.py);
+    # --csv writes every record, so it keeps them all
+    summary = Summary(source.runs, trials, keep=None if csv_path is not None else KEEP_RECORDS,
+                      tols=claim_tolerances(scenario.expects))
     progress = Progress(sum(r.steps for r in (*source.runs, *trials)), err)
     interrupted: KeyboardInterrupt | None = None
     try:

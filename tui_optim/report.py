@@ -138,6 +138,12 @@ def result_rows(runs: Sequence) -> list[dict[str, Any]]:
                 continue
             if name not in r.series_names():
                 continue
+            kept = getattr(r, "kept", None)         # a headless run: its running statistics
+            if kept is not None and kept(name).n:
+                k = kept(name)
+                row[f"final_{name}"] = k.final
+                row[f"best_{name}"] = getattr(k, best_kind) if k.min <= k.max else math.nan
+                continue
             values = np.asarray(r.series(name), dtype=float)
             finite = values[np.isfinite(values)]
             row[f"final_{name}"] = float(values[-1]) if len(values) else math.nan

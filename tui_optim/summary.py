@@ -1,18 +1,116 @@
-"""Full-resolution record of every run, built from the chunk stream.
+"""What headless reports and claims know of every run, built from the chunk stream, in
+memory that stays flat however long the run.
 
-The trace keeps a bounded, decimated history for drawing; claims and reports need every record
-(the first step a loss drops below a tolerance, the sign of every iterate), so headless mode
-keeps this instead. Each `RunSummary` satisfies the RunRecord protocol of tui_optim.expect.
+The trace keeps a decimated history for drawing; claims need exact records (the first step a
+loss drops below a tolerance, the sign of every iterate). A run keeps every record while it
+has at most KEEP_RECORDS values in all (a few million: every built-in); a longer one keeps its
+first and its last records, a share of KEEP_RECORDS each, and exact running statistics of all
+of them: first, final, least, largest, sum, the steps that went down or up, and the first step
+at or below each tolerance its claims ask about. A claim that needs a record in the part not
+kept says so (expect.py). Each `RunSummary` satisfies the RunRecord protocol of
+tui_optim.expect.
 """
 
 from __future__ import annotations
 
+import math
+from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 
 from tui_optim.chunk import Chunk, Outcome, Status, note_lr_change
+
+# Values a run keeps exactly (8 bytes each), over all its series: 16 MB; however many series,
+# at least MIN_KEEP records at each end of each.
+KEEP_RECORDS = 1 << 21
+MIN_KEEP = 1024
+
+
+class NotKept(LookupError):
+    """Records a claim asks for that a long run did not keep (the middle of its history)."""
+
+
+class KeptSeries:
+    """One series of one run: its first `head` and last `tail` records (every record while
+    there are no more than head + tail), and running statistics of every record."""
+
+    def __init__(self, head: float, tail: float, tols: Iterable[float] = ()) -> None:
+        self.head, self.tail = head, tail
+        self._head: list[np.ndarray] = []
+        self._tail: deque[np.ndarray] = deque()
+        self.n_head = self.n_tail = self.n = 0
+        self.first = self.final = math.nan
+        self.min, self.max = math.inf, -math.inf        # of the records that are not NaN
+        self.sum = 0.0
+        self.down = self.up = 0                         # consecutive pairs that fell, rose
+        self._below = {float(t): [None, 0] for t in tols}   # tol -> [first step, count]
+        self._full: np.ndarray | None = None
+
+    def add(self, values: np.ndarray) -> None:
+        with np.errstate(invalid="ignore", over="ignore"):     # inf − inf in a diverged run
+            self._add(np.asarray(values, dtype=np.float64))
+
+    def _add(self, v: np.ndarray) -> None:
+        if not len(v):
+            return
+        self._full = None
+        if self.n == 0:
+            self.first = float(v[0])
+            d = np.diff(v)
+        else:
+            d = np.diff(np.concatenate(([self.final], v)))
+        self.down += int(np.count_nonzero(d < 0))
+        self.up += int(np.count_nonzero(d > 0))
+        known = v[~np.isnan(v)]
+        if known.size:
+            self.min = min(self.min, float(known.min()))
+            self.max = max(self.max, float(known.max()))
+        self.sum += float(np.sum(v))
+        for tol, hit in self._below.items():
+            at = v <= tol
+            if hit[0] is None and at.any():
+                hit[0] = self.n + int(np.argmax(at))
+            hit[1] += int(np.count_nonzero(at))
+        take = int(min(len(v), self.head - self.n_head))
+        if take > 0:
+            self._head.append(v[:take].copy())
+            self.n_head += take
+        rest = v[take:] if take > 0 else v
+        if len(rest):
+            self._tail.append(rest.copy())
+            self.n_tail += len(rest)
+            while self.n_tail - len(self._tail[0]) >= self.tail:
+                self.n_tail -= len(self._tail.popleft())
+        self.final = float(v[-1])
+        self.n += len(v)
+
+    @property
+    def complete(self) -> bool:
+        return self.n == self.n_head + self.n_tail
+
+    def window(self, k0: int, k1: int) -> np.ndarray:
+        """Records k0 <= k < k1 (0 <= k0 <= k1 <= n), if kept; else NotKept."""
+        if self.complete:
+            if self._full is None:
+                self._full = np.concatenate([*self._head, *self._tail]) if self.n else np.empty(0)
+            return self._full[k0:k1]
+        if k1 <= self.n_head:
+            return np.concatenate(self._head)[k0:k1]
+        start = self.n - self.n_tail
+        if k0 >= start:
+            return np.concatenate(self._tail)[k0 - start:k1 - start]
+        raise NotKept(f"records {k0}..{k1 - 1} of {self.n:,}: a run this long keeps only its "
+                      f"first {self.n_head:,} and last {self.n_tail:,} records in memory")
+
+    def below(self, tol: float) -> tuple[int | None, int]:
+        """(first step at or below tol, how many records are), exact."""
+        if float(tol) in self._below:
+            first, count = self._below[float(tol)]
+            return first, count
+        at = self.window(0, self.n) <= tol
+        return (int(np.argmax(at)) if at.any() else None), int(np.count_nonzero(at))
 
 
 @dataclass
@@ -25,42 +123,46 @@ class RunSummary:
     status: str = Status.RUNNING.value
     diverged_at: int | None = None
     compute_seconds: float = 0.0
-    _parts: dict[str, list[np.ndarray]] = field(default_factory=dict)
-    _cache: dict[str, np.ndarray] = field(default_factory=dict)
+    _kept: dict[str, KeptSeries] = field(default_factory=dict)
     snapshots: dict[str, np.ndarray] = field(default_factory=dict)
     records: int = 0
     # (first step, scale) each time the live ε scale changed: the run was altered by hand
     lr_changes: list[tuple[int, float]] = field(default_factory=list)
+    keep: int | None = KEEP_RECORDS         # values kept exactly over all series; None: all
+    tols: Mapping[str, Iterable[float]] = field(default_factory=dict)   # series -> tolerances
 
     def add(self, chunk: Chunk) -> None:
         note_lr_change(self.lr_changes, chunk)
         for name, values in chunk.series.items():
-            self._parts.setdefault(name, []).append(np.asarray(values, dtype=np.float64))
-            self._cache.pop(name, None)
+            kept = self._kept.get(name)
+            if kept is None:
+                share = (math.inf if self.keep is None
+                         else max(MIN_KEEP, self.keep // (2 * max(1, len(chunk.series)))))
+                kept = self._kept[name] = KeptSeries(share, share, self.tols.get(name, ()))
+            kept.add(values)
         self.snapshots.update(chunk.snapshots)
         self.records = max(self.records, chunk.stop)
         self.status = chunk.status.value
         if chunk.diverged_at is not None:
             self.diverged_at = chunk.diverged_at
 
+    def kept(self, name: str) -> KeptSeries:
+        return self._kept[name]      # KeyError names the series, as the protocol asks
+
     def series(self, name: str) -> np.ndarray:
-        if name not in self._cache:
-            parts = self._parts[name]  # KeyError names the series, as the protocol asks
-            self._cache[name] = np.concatenate(parts) if parts else np.empty(0)
-        return self._cache[name]
+        """Every record of the series (NotKept for a long run: claims ask `kept(name)`)."""
+        k = self.kept(name)
+        return k.window(0, k.n)
 
     def series_names(self) -> list[str]:
-        return list(self._parts)
+        return list(self._kept)
 
     def steps(self) -> np.ndarray:
         """The steps with a record: every one."""
         return np.arange(self.records)
 
     def final(self, name: str) -> float:
-        if name not in self._parts:
-            return float("nan")
-        values = self.series(name)
-        return float(values[-1]) if len(values) else float("nan")
+        return self._kept[name].final if name in self._kept else float("nan")
 
     @property
     def steps_per_second(self) -> float | None:
@@ -72,9 +174,13 @@ class RunSummary:
 class Summary:
     """Every run's RunSummary, fed chunk by chunk, and every trial's TrialSummary."""
 
-    def __init__(self, runs, trials=()) -> None:
+    def __init__(self, runs, trials=(), *, keep: int | None = KEEP_RECORDS,
+                 tols: Mapping[str, Iterable[float]] | None = None) -> None:
+        """`keep`: values kept exactly per run (None: every record, for --csv); `tols`: per
+        series, the tolerances claims ask the first step below (expect.claim_tolerances)."""
         self.runs = [
-            RunSummary(r.index, r.label, r.group, r.values, r.steps) for r in runs
+            RunSummary(r.index, r.label, r.group, r.values, r.steps, keep=keep,
+                       tols=tols or {}) for r in runs
         ]
         self.trials = [
             TrialSummary(t.index, t.label, t.group, t.values, t.steps, t.tol) for t in trials
