@@ -114,19 +114,40 @@ def test_a_newer_format_version_is_refused_with_the_versions_read(tmp_path):
         Replayer(path)
 
 
+def json_lines(path: Path) -> tuple[dict, list[dict]]:
+    """A recording as the JSON objects of versions 1 and 2 (arrays as base64 of their
+    bytes): the header and one object per chunk. Those versions are still read."""
+    import base64
+
+    from tui_optim.replay import read_replay
+
+    header, items, _ = read_replay(path)
+
+    def enc(a):
+        a = np.ascontiguousarray(a)
+        return {"dtype": a.dtype.str, "shape": list(a.shape),
+                "data": base64.b64encode(a.tobytes()).decode()}
+
+    objs = []
+    for _, c in items:
+        c = c.load()
+        objs.append({"run": c.run, "start": c.start, "n": c.n, "status": c.status.value,
+                     "diverged_at": c.diverged_at,
+                     "series": {k: enc(v) for k, v in c.series.items()},
+                     "snapshots": {k: enc(v) for k, v in c.snapshots.items()}})
+    return {**header, "version": 2}, objs
+
+
 def test_crafted_recordings_are_refused_with_their_line(tmp_path):
     """A header without its scenario, chunks of a run that does not exist, a gap, a repeat,
     a series that is not a table, JSON nested 100 000 deep (each with a valid checksum, as a
     crafted file would have): each a ReplayError naming the line, never a traceback and never
-    a silently different run."""
-    import json as _json
-
+    a silently different run. Version 2 lines here; version 3 frames below."""
     from tui_optim.replay import encode_line
 
     path, _ = record(tmp_path, name="01_lr_regimes")
-    lines = path.read_text().splitlines()
-    header, first, second = (_json.loads(lines[0].split(" ", 1)[1]),
-                             _json.loads(lines[1].split(" ", 1)[1]), lines[2])
+    header, objs = json_lines(path)
+    first, second = objs[0], encode_line(objs[1]).rstrip("\n")
 
     def line(obj) -> str:
         return encode_line(obj).rstrip("\n")
@@ -138,11 +159,11 @@ def test_crafted_recordings_are_refused_with_their_line(tmp_path):
 
     deep = "[" * 100_000 + "]" * 100_000
     cases = {
-        "no scenario": damaged("a", lines[1], head={k: v for k, v in header.items() if k != "scenario"}),
+        "no scenario": damaged("a", line(first), head={k: v for k, v in header.items() if k != "scenario"}),
         "no run -1": damaged("b", line({**first, "run": -1}), second),
         "run 99": damaged("c", line({**first, "run": 99}), second),
         "a gap": damaged("d", line({**first, "start": 10 ** 18}), second),
-        "repeated": damaged("e", lines[1], lines[1], second),
+        "repeated": damaged("e", line(first), line(first), second),
         "series list": damaged("f", line({**first, "series": [1, 2]}), second),
         "deep": damaged("g", f"{zlib.crc32(deep.encode()):08x} {deep}", second),
     }
@@ -152,14 +173,56 @@ def test_crafted_recordings_are_refused_with_their_line(tmp_path):
         assert str(p) in str(info.value), what
 
 
+def test_crafted_frames_are_refused_with_their_byte(tmp_path):
+    """Version 3: frames with valid checksums that cannot come from a recording (a run out of
+    range, a gap, a repeat, arrays of the wrong size, a snapshot that is not numbers)."""
+    from tui_optim import frames
+
+    path, _ = record(tmp_path, name="01_lr_regimes")
+    data = path.read_bytes()
+    head = data[: data.index(b"\n") + 1]
+    (_, ref), (_, ref2) = read_replay_items(path)[:2]
+    c, c2 = ref.load(), ref2.load()
+
+    def frame(chunk=c, **meta_over):
+        if not meta_over:
+            return b"".join(frames.chunk_frame(chunk))
+        meta = {"run": chunk.run, "start": chunk.start, "n": chunk.n, "status": "running",
+                "diverged_at": None, "series": list(chunk.series), "snapshots": []}
+        return b"".join(frames.encode({**meta, **meta_over}, list(chunk.series.values())))
+
+    cases = {
+        "run 99": frame(run=99), "a gap": frame(start=10 ** 18),
+        "wrong size": frame(n=c.n + 1),
+        "not numbers": b"".join(frames.encode({"run": 0, "start": 0, "n": 0,
+                                               "status": "running", "diverged_at": None,
+                                               "series": [], "snapshots": [["s", "|O", [1]]]},
+                                              [])),
+        "repeated": frame() + frame(),
+    }
+    for what, body in cases.items():
+        p = tmp_path / f"{what}.replay"
+        p.write_bytes(head + body + b"".join(frames.chunk_frame(c2)))
+        with pytest.raises(ReplayError) as info:
+            Replayer(p)
+        assert str(p) in str(info.value) and "byte" in str(info.value), (what, str(info.value))
+
+
+def read_replay_items(path):
+    from tui_optim.replay import read_replay
+
+    return read_replay(path)[1]
+
+
 def test_every_changed_byte_is_found_never_replayed(tmp_path):
-    """Version 2 checksums every line: a flipped bit anywhere is a ReplayError naming the line
-    (or, in the last line, a recording that is said to end early), never different numbers."""
+    """Every byte of a recording is under a checksum: a flipped bit anywhere is a ReplayError
+    naming where (or, in the last frame's head, a recording that is said to end early), never
+    different numbers."""
     path, live = record(tmp_path, name="01_lr_regimes")
     data = path.read_bytes()
-    last_line = data.rstrip(b"\n").rfind(b"\n") + 1
+    last = int(read_replay_items(path)[-1][0].rsplit("byte ", 1)[1])
     rng = np.random.default_rng(0)
-    for pos in rng.choice(len(data) - 1, size=200, replace=False):
+    for pos in rng.choice(len(data) - 1, size=300, replace=False):
         flipped = bytearray(data)
         flipped[pos] ^= 1 << int(rng.integers(8))
         p = tmp_path / "flipped.replay"
@@ -169,21 +232,27 @@ def test_every_changed_byte_is_found_never_replayed(tmp_path):
         except ReplayError as e:
             assert "checksum mismatch" in str(e) or "header" in str(e) or "not a" in str(e), str(e)
             continue
-        assert replayer.truncated and pos >= last_line, pos     # the torn-last-line case only
+        assert replayer.truncated and pos >= last, pos     # the torn-last-frame case only
         got = replay_summary(replayer)
         for x, y in zip(live.runs, got.runs):
             np.testing.assert_array_equal(x.series("loss")[: y.records], y.series("loss"))
 
 
-def test_version_1_recordings_still_replay(tmp_path):
+@pytest.mark.parametrize("version", [1, 2])
+def test_older_recordings_still_replay(tmp_path, version):
     import json as _json
 
+    from tui_optim.replay import encode_line
+
     path, live = record(tmp_path, name="01_lr_regimes")
-    v1 = tmp_path / "v1.replay"
-    lines = [_json.loads(raw.split(" ", 1)[1]) for raw in path.read_text().splitlines()]
-    lines[0]["version"] = 1
-    v1.write_text("".join(_json.dumps(obj) + "\n" for obj in lines))
-    got = replay_summary(Replayer(v1))
+    header, objs = json_lines(path)
+    old = tmp_path / f"v{version}.replay"
+    header["version"] = version
+    if version == 1:
+        old.write_text("".join(_json.dumps(obj) + "\n" for obj in [header, *objs]))
+    else:
+        old.write_text("".join(encode_line(obj) for obj in [header, *objs]))
+    got = replay_summary(Replayer(old))
     np.testing.assert_array_equal(got.runs[2].series("loss"), live.runs[2].series("loss"))
 
 

@@ -1,9 +1,11 @@
 """Record the chunk stream to a file and feed it back, so a replay is the live run again.
 
-Format (version 1): JSON lines. The first line is a header (format, version, the scenario's full
-text and the overrides it ran with, the runs); every further line is one chunk, arrays as base64
-of their raw bytes. Each line is flushed as it is written, so a crash or Ctrl-C leaves a readable
-prefix; the reader drops a torn last line and says so.
+Format (version 3): a header line ("CRC32 JSON": format, version, the scenario's full text and
+the overrides it ran with, the runs), then one binary frame per chunk or trial outcome
+(frames.py: the arrays' raw bytes, every byte under a checksum). Each frame is flushed as it is
+written, so a crash or Ctrl-C leaves a readable prefix; the reader drops a torn last frame and
+says so. A replay reads a chunk's arrays from the file when it plays it: memory stays flat.
+Versions 1 and 2 (JSON lines, arrays in base64) are still read.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import zlib
 import math
 import json
 import os
+import queue
 import signal
+import threading
 import time
 from collections import deque
 from pathlib import Path
@@ -21,6 +25,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from tui_optim import frames
 from tui_optim.errors import LocatedError
 from tui_optim.outputs import partial_path
 from tui_optim.chunk import Chunk, Outcome, Status
@@ -28,10 +33,10 @@ from tui_optim.runner.pacing import PacedControls, Pacer
 from tui_optim.runner.session import RunInfo, run_infos
 
 FORMAT = "tui-optim-replay"
-# 2: every line is "CRC32 JSON" (8 hex digits of zlib.crc32 of the JSON, a space, the JSON), so
-# a changed byte anywhere is found, never replayed; 1: plain JSON lines (still read).
-VERSION = 2
-READS = (1, 2)
+# 3: the header line, then binary frames (frames.py); 2: every line is "CRC32 JSON" (8 hex
+# digits of zlib.crc32 of the JSON, a space, the JSON), arrays in base64; 1: plain JSON lines.
+VERSION = 3
+READS = (1, 2, 3)
 
 
 def encode_line(obj: dict[str, Any]) -> str:
@@ -52,11 +57,6 @@ class ReplayError(LocatedError):
     """A file that is not a readable replay; the message names the file and the problem."""
 
 
-def _encode(a: np.ndarray) -> dict[str, Any]:
-    a = np.ascontiguousarray(a)
-    return {"dtype": a.dtype.str, "shape": list(a.shape), "data": base64.b64encode(a.tobytes()).decode()}
-
-
 def _decode(d: dict[str, Any]) -> np.ndarray:
     raw = base64.b64decode(d["data"])
     return np.frombuffer(raw, dtype=np.dtype(d["dtype"])).reshape(d["shape"]).copy()
@@ -67,14 +67,20 @@ _DEFERRED = {getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasa
 
 
 class Recorder:
-    """Appends chunks to a replay file, one flushed line each. The lines go to a hidden
+    """Appends chunks to a replay file, one flushed frame each. The frames go to a hidden
     `.NAME.partial` beside it, renamed to NAME on close: a run that fails to start leaves an
-    older recording intact, and one killed midway leaves its readable prefix in the partial."""
+    older recording intact, and one killed midway leaves its readable prefix in the partial.
+
+    A thread of its own encodes, checksums and writes the frames (zlib and the file release
+    the GIL), so on a second core recording costs the run little time; at most QUEUED chunks
+    wait for it. A write error is raised at the next write or at close."""
+
+    QUEUED = 8
 
     def __init__(self, path: str | Path, scenario: Any, *, sets=(), seed=None, steps=None) -> None:
         self.path = Path(path)
         self._partial = partial_path(self.path)
-        self._f = open(self._partial, "w", encoding="utf-8")
+        self._f = open(self._partial, "wb")
         header = {
             "format": FORMAT,
             "version": VERSION,
@@ -90,19 +96,36 @@ class Recorder:
         }
         self.chunks_written = 0
         self.next_start: dict[int, int] = {}      # per run: where its next chunk starts
-        self._write(header)
+        self._f.write(encode_line(header).encode())
+        self._f.flush()
+        self._queue: queue.Queue = queue.Queue(self.QUEUED)
+        self._error: Exception | None = None
+        self._writer = threading.Thread(target=self._drain, name="recorder", daemon=True)
+        self._writer.start()
 
-    def _write(self, obj: dict[str, Any], chunk: Chunk | None = None) -> None:
-        """One whole line and its bookkeeping: Ctrl-C, SIGTERM and SIGHUP wait until both are
-        done (a signal between them would put the stopped marker in the wrong place)."""
-        line = encode_line(obj)
+    def _drain(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if self._error is not None:
+                continue
+            try:
+                self._f.writelines(frames.outcome_frame(item) if isinstance(item, Outcome)
+                                   else frames.chunk_frame(item))
+                self._f.flush()
+            except Exception as e:      # raised to the writer at its next write or close
+                self._error = e
+
+    def _write(self, item: Chunk | Outcome) -> None:
+        """Queue one chunk or outcome and do its bookkeeping: Ctrl-C, SIGTERM and SIGHUP wait
+        until both are done (a signal between them would put the stopped marker in the wrong
+        place)."""
+        if self._error is not None:
+            raise self._error
         held = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED) if _DEFERRED else None
         try:
-            self._f.write(line)
-            self._f.flush()
-            if chunk is not None:
+            self._queue.put(item)
+            if isinstance(item, Chunk):
                 self.chunks_written += 1
-                self.next_start[chunk.run] = chunk.stop
+                self.next_start[item.run] = item.stop
         finally:
             if held is not None:
                 signal.pthread_sigmask(signal.SIG_SETMASK, held)
@@ -113,26 +136,17 @@ class Recorder:
         self.write(Chunk(run, self.next_start.get(run, 0), 0, {}, {}, Status.STOPPED))
 
     def write(self, chunk: Chunk | Outcome) -> None:
-        if isinstance(chunk, Outcome):
-            self._write({"trial": chunk.trial, "steps": chunk.steps,
-                         "status": chunk.status.value, "diverged_at": chunk.diverged_at,
-                         "metrics": chunk.metrics, "seconds": chunk.seconds})
-            return
-        self._write({
-            "run": chunk.run,
-            "start": chunk.start,
-            "n": chunk.n,
-            "status": chunk.status.value,
-            "diverged_at": chunk.diverged_at,
-            "series": {k: _encode(np.asarray(v, dtype=np.float64)) for k, v in chunk.series.items()},
-            "snapshots": {k: _encode(np.asarray(v)) for k, v in chunk.snapshots.items()},
-            **({"lr_scale": chunk.lr_scale} if chunk.lr_scale != 1.0 else {}),
-        }, chunk)
+        self._write(chunk)
 
     def close(self) -> None:
-        if not self._f.closed:
-            self._f.close()
-            os.replace(self._partial, self.path)
+        if self._f.closed:
+            return
+        self._queue.put(None)
+        self._writer.join()
+        self._f.close()
+        if self._error is not None:
+            raise self._error
+        os.replace(self._partial, self.path)
 
     def __enter__(self) -> "Recorder":
         return self
@@ -192,78 +206,110 @@ def _outcome_from(obj: dict[str, Any]) -> Outcome:
                    {k: float(v) for k, v in metrics.items()}, obj["diverged_at"], float(seconds))
 
 
-def check_stream(path: Path, header: dict[str, Any], chunks: list[tuple[int, Chunk | Outcome]],
+def check_stream(path: Path, header: dict[str, Any], chunks: list[tuple[str, Any]],
                  n_runs: int, n_trials: int = 0) -> None:
     """Chunks that cannot come from a recording are refused with their line: a run index out
     of range, a start that is not where that run's last chunk stopped (a gap, a repeat), a
     trial out of range or recorded twice."""
     next_start = [0] * n_runs
     seen: set[int] = set()
-    for line, c in chunks:
+    for where, c in chunks:
         if isinstance(c, Outcome):
             if not 0 <= c.trial < n_trials or c.trial in seen:
-                raise ReplayError(f"{path}:{line}: outcome of trial {c.trial}: "
+                raise ReplayError(f"{where}: outcome of trial {c.trial}: "
                                   + ("recorded twice" if c.trial in seen else
                                      f"the scenario has {n_trials} trials"))
             seen.add(c.trial)
             continue
         if not 0 <= c.run < n_runs:
-            raise ReplayError(f"{path}:{line}: chunk of run {c.run}; the scenario has runs "
+            raise ReplayError(f"{where}: chunk of run {c.run}; the scenario has runs "
                               f"0..{n_runs - 1}")
         if c.start != next_start[c.run]:
-            raise ReplayError(f"{path}:{line}: chunk of run {c.run} starts at record {c.start}, "
+            raise ReplayError(f"{where}: chunk of run {c.run} starts at record {c.start}, "
                               f"expected {next_start[c.run]} (a gap or a repeated chunk)")
         next_start[c.run] = c.stop
 
 
+MAX_HEADER = 8 << 20        # the header line holds the scenario's text (at most 1 MB)
+
+
 def read_replay(path: str | Path
-                ) -> tuple[dict[str, Any], list[tuple[int, Chunk | Outcome]], bool]:
-    """(header, (line, chunk) pairs, truncated). Raises ReplayError for a file that is not a
-    replay, or whose header or chunks are damaged."""
+                ) -> tuple[dict[str, Any], list[tuple[str, Chunk | frames.ChunkRef | Outcome]], bool]:
+    """(header, (where, chunk) pairs, truncated): `where` names the line (versions 1, 2) or the
+    byte (version 3) of each, for messages. A version-3 chunk is a ChunkRef whose arrays stay
+    on disk. Raises ReplayError for a file that is not a replay, or whose header or chunks are
+    damaged."""
     path = Path(path)
     if path.exists() and not path.is_file():
         raise ReplayError(f"{path}: not a regular file (a recording is a file)")
     try:
-        lines = path.read_bytes().split(b"\n")
+        f = open(path, "rb")
+        first = f.readline(MAX_HEADER)
     except OSError as e:
         raise ReplayError(f"{path}: cannot read: {e.strerror or e}") from None
-    checked = not lines[0].startswith(b"{")         # version 1 lines are bare JSON
+    first = first.rstrip(b"\n")
+    checked = not first.startswith(b"{")            # version 1 lines are bare JSON
     try:
-        header = json.loads(_checked(lines[0]) if checked else lines[0])
+        header = json.loads(_checked(first) if checked else first)
     except (ValueError, UnicodeDecodeError, RecursionError):
-        if checked and lines[0][:8].isalnum() and b'"format":"tui-optim-replay"' in lines[0]:
+        f.close()
+        if checked and first[:8].isalnum() and b'"format":"tui-optim-replay"' in first:
             raise ReplayError(f"{path}:1: checksum mismatch: the header is damaged "
                               "(a changed byte)") from None
         raise ReplayError(f"{path}: not a tui-optim replay file (no header line)") from None
+    version = header.get("version") if isinstance(header, dict) else None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
+        f.close()
         raise ReplayError(f"{path}: not a tui-optim replay file")
-    if header.get("version") not in READS or (header.get("version") == 2) != checked:
-        raise ReplayError(f"{path}: replay format version {header.get('version')!r}; "
+    if version not in READS or (version >= 2) != checked:
+        f.close()
+        raise ReplayError(f"{path}: replay format version {version!r}; "
                           f"this tui-optim reads versions {', '.join(map(str, READS))}")
     scenario = header.get("scenario")
     if not isinstance(scenario, dict) or not isinstance(scenario.get("text"), str):
+        f.close()
         raise ReplayError(f"{path}:1: the header holds no scenario text")
     if not isinstance(header.get("overrides", {}), dict):
+        f.close()
         raise ReplayError(f"{path}:1: the header's overrides are not a table")
-    chunks: list[tuple[int, Chunk]] = []
-    truncated = False
-    body = lines[1:]
+    if version == 3:
+        return header, *_read_frames(path, f)
+    rest = f.read()
+    f.close()
+    return header, *_read_lines(path, rest.split(b"\n"), checked)
+
+
+def _read_frames(path: Path, f) -> tuple[list, bool]:
+    blob = frames.Blob(f)
+    start, end = f.tell(), os.fstat(f.fileno()).st_size
+    items: list[tuple[str, Any]] = []
+    for offset, item, problem in frames.scan(blob, start, end):
+        if problem == "cut short":
+            return items, True          # a crash mid-write: the prefix replays
+        if problem is not None:
+            raise ReplayError(f"{path}: byte {offset}: {problem}")
+        items.append((f"{path}: byte {offset}", item))
+    return items, False
+
+
+def _read_lines(path: Path, body: list[bytes], checked: bool) -> tuple[list, bool]:
+    """The chunk lines of versions 1 and 2 (base64 arrays in JSON), read whole."""
+    chunks: list[tuple[str, Chunk | Outcome]] = []
     for i, line in enumerate(body):
         if not line.strip():
             continue
         try:
             obj = json.loads(_checked(line) if checked else line)
-            chunks.append((i + 2, _outcome_from(obj) if isinstance(obj, dict) and "trial" in obj
-                           else _chunk_from(obj)))
+            chunks.append((f"{path}:{i + 2}", _outcome_from(obj)
+                           if isinstance(obj, dict) and "trial" in obj else _chunk_from(obj)))
         except (ValueError, KeyError, TypeError, UnicodeDecodeError, RecursionError) as e:
             # Only a torn last line is expected (crash mid-write); anything else is damage.
             if any(rest.strip() for rest in body[i + 1:]):
                 what = ("checksum mismatch: a changed byte" if "checksum" in str(e)
                         else "damaged chunk record")
                 raise ReplayError(f"{path}:{i + 2}: {what}") from None
-            truncated = True
-            break
-    return header, chunks, truncated
+            return chunks, True
+    return chunks, False
 
 
 class Replayer(PacedControls):
@@ -287,7 +333,7 @@ class Replayer(PacedControls):
         )
         check_stream(self.path, self.header, lined, len(self.scenario.runs),
                      len(self.scenario.trials))
-        self._chunks = [c for _, c in lined if isinstance(c, Chunk)]
+        self._chunks = [c for _, c in lined if not isinstance(c, Outcome)]
         self._outcomes = [c for _, c in lined if isinstance(c, Outcome)]
         self.runs = run_infos(self.scenario.runs)
         self.trials = run_infos(self.scenario.trials)
@@ -339,22 +385,31 @@ class Replayer(PacedControls):
         for i in range(len(self.trials)):
             if i not in held:
                 yield Outcome(i, 0, Status.STOPPED, {})
-        queues: dict[int, deque[Chunk]] = {}
+        queues: dict[int, deque[Chunk | frames.ChunkRef]] = {}
         for chunk in self._chunks:
             queues.setdefault(chunk.run, deque()).append(chunk)
         pos = {run: 0 for run in queues}  # records of the head chunk already emitted
+        heads: dict[int, Chunk] = {}      # each run's head chunk, its arrays read from disk
+
+        def head_of(run: int) -> Chunk:
+            if run not in heads:
+                c = queues[run][0]
+                heads[run] = c.load() if isinstance(c, frames.ChunkRef) else c
+            return heads[run]
+
         while queues:
             behind = [r for r in queues if queues[r][0].start + pos[r] < self._seek_to]
             granted = None if behind else self.pacer.grant(1 << 20, should_stop)
             if granted == 0:
                 for run, q in queues.items():
                     yield Chunk(run, q[0].start + pos[run], 0,
-                                {k: v[:0] for k, v in q[0].series.items()}, {}, Status.STOPPED)
+                                {k: v[:0] for k, v in head_of(run).series.items()}, {},
+                                Status.STOPPED)
                 return
             for run in list(queues):
                 budget = (self._seek_to - queues[run][0].start - pos[run]) if granted is None else granted
                 while budget >= 0 and run in queues:
-                    head = queues[run][0]
+                    head = head_of(run)
                     n = min(budget, head.n - pos[run])
                     if n == 0 and head.n > 0:
                         break
@@ -372,6 +427,7 @@ class Replayer(PacedControls):
                     budget -= n
                     if last:
                         queues[run].popleft()
+                        heads.pop(run, None)
                         pos[run] = 0
                         if not queues[run]:
                             del queues[run]

@@ -1,0 +1,206 @@
+"""The binary frames of a version-3 recording: one per chunk (or trial outcome), its arrays as
+their raw float64 bytes, so a recording costs 8 bytes per value and no text encoding.
+
+A frame is a 14-byte head, `TF`, the payload's length and CRC-32, and the CRC-32 of those 10
+bytes; then the payload: the length of a JSON description (run, start, n, status, the series'
+names, the snapshots' dtypes and shapes), the JSON, and the arrays' bytes. Every byte is under
+a checksum, so a changed byte is found, never replayed; a frame cut short at the end of the
+file is a run cut off (a crash mid-write). Reading keeps the descriptions and where each
+frame's arrays are: a chunk's arrays are read from the file when it is replayed, so memory
+stays flat however long the recording.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import threading
+import zlib
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, Iterator
+
+import numpy as np
+
+from tui_optim.chunk import Chunk, Outcome, Status
+
+MAGIC = b"TF"
+_HEAD = struct.Struct("<2sII")          # magic, payload length, payload CRC
+_HEAD_CRC = struct.Struct("<I")
+HEAD_BYTES = _HEAD.size + _HEAD_CRC.size
+_META_LEN = struct.Struct("<I")
+MAX_META = 1 << 20                      # a description is a few hundred bytes
+
+
+class FrameError(ValueError):
+    """A frame whose bytes do not check out: the message says what, the reader adds where."""
+
+
+def encode(meta: dict[str, Any], arrays: list[np.ndarray]) -> list[bytes | memoryview]:
+    """The frame as the buffers to write, in order: the arrays' own memory, not copies
+    (a recorder writes each chunk once, from a thread of its own)."""
+    raw = json.dumps(meta, separators=(",", ":")).encode()
+    parts: list[bytes | memoryview] = [_META_LEN.pack(len(raw)), raw]
+    parts += [memoryview(np.ascontiguousarray(a).reshape(-1).view(np.uint8)) for a in arrays]
+    crc = 0
+    for part in parts:
+        crc = zlib.crc32(part, crc)
+    head = _HEAD.pack(MAGIC, sum(len(p) for p in parts), crc)
+    return [head + _HEAD_CRC.pack(zlib.crc32(head)), *parts]
+
+
+def chunk_frame(chunk: Chunk) -> list[bytes | memoryview]:
+    series = {k: np.asarray(v, dtype=np.float64) for k, v in chunk.series.items()}
+    snaps = {k: np.ascontiguousarray(v) for k, v in chunk.snapshots.items()}
+    meta = {"run": chunk.run, "start": chunk.start, "n": chunk.n, "status": chunk.status.value,
+            "diverged_at": chunk.diverged_at, "series": list(series),
+            "snapshots": [[k, v.dtype.str, list(v.shape)] for k, v in snaps.items()]}
+    if chunk.lr_scale != 1.0:
+        meta["lr_scale"] = chunk.lr_scale
+    return encode(meta, [*series.values(), *snaps.values()])
+
+
+def outcome_frame(o: Outcome) -> list[bytes | memoryview]:
+    return encode({"trial": o.trial, "steps": o.steps, "status": o.status.value,
+                   "diverged_at": o.diverged_at, "metrics": o.metrics, "seconds": o.seconds}, [])
+
+
+class Blob:
+    """The open recording a replay reads its chunks' arrays from (kept open: a replay started
+    over never opens the file again, even if it was removed meanwhile)."""
+
+    def __init__(self, f: BinaryIO) -> None:
+        self.f = f
+        self._lock = threading.Lock()
+
+    def read(self, offset: int, size: int) -> bytes:
+        if hasattr(os, "pread"):
+            return os.pread(self.f.fileno(), size, offset)
+        with self._lock:
+            self.f.seek(offset)
+            return self.f.read(size)
+
+
+@dataclass(frozen=True, eq=False)
+class ChunkRef:
+    """A recorded chunk whose arrays are still on disk: `load()` reads them."""
+
+    run: int
+    start: int
+    n: int
+    status: Status
+    diverged_at: int | None
+    lr_scale: float
+    names: tuple[str, ...]
+    snapshot_specs: tuple[tuple[str, str, tuple[int, ...]], ...]
+    blob: Blob = field(repr=False)
+    offset: int = 0                     # where its arrays begin in the file
+
+    @property
+    def stop(self) -> int:
+        return self.start + self.n
+
+    def load(self) -> Chunk:
+        sizes = [8 * self.n] * len(self.names) + [
+            int(np.dtype(dt).itemsize * np.prod(shape)) for _, dt, shape in self.snapshot_specs]
+        raw = self.blob.read(self.offset, sum(sizes))
+        arrays, at = [], 0
+        for size in sizes:
+            arrays.append(raw[at:at + size])
+            at += size
+        series = {k: np.frombuffer(b, dtype=np.float64) for k, b in zip(self.names, arrays)}
+        snaps = {k: np.frombuffer(b, dtype=np.dtype(dt)).reshape(shape)
+                 for (k, dt, shape), b in zip(self.snapshot_specs, arrays[len(self.names):])}
+        return Chunk(self.run, self.start, self.n, series, snaps, self.status, self.diverged_at,
+                     self.lr_scale)
+
+
+def _int(meta: dict[str, Any], key: str) -> int:
+    v = meta[key]
+    if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+        raise FrameError(f"{key} must be a whole number >= 0")
+    return v
+
+
+def _ref(meta: dict[str, Any], data_len: int, blob: Blob, offset: int) -> ChunkRef:
+    """A chunk frame's description, its types and sizes checked against its bytes."""
+    n = _int(meta, "n")
+    run, start = _int(meta, "run"), _int(meta, "start")
+    if meta.get("diverged_at") is not None:
+        _int(meta, "diverged_at")
+    scale = meta.get("lr_scale", 1.0)
+    if not isinstance(scale, (int, float)) or isinstance(scale, bool) or not 0 < scale < float("inf"):
+        raise FrameError("lr_scale must be a number > 0")
+    names = meta["series"]
+    specs = meta["snapshots"]
+    if not isinstance(names, list) or not all(isinstance(k, str) for k in names):
+        raise FrameError("series must be a list of names")
+    if not isinstance(specs, list):
+        raise FrameError("snapshots must be a list")
+    checked = []
+    for spec in specs:
+        k, dt, shape = spec
+        if not isinstance(k, str) or not isinstance(shape, list) or not all(
+                isinstance(d, int) and d >= 0 for d in shape):
+            raise FrameError("a snapshot needs a name, a dtype and a shape")
+        if np.dtype(dt).kind not in "biuf":
+            raise FrameError(f"snapshot {k!r} is not numbers")
+        checked.append((k, np.dtype(dt).str, tuple(shape)))
+    size = 8 * n * len(names) + sum(np.dtype(dt).itemsize * int(np.prod(s)) for _, dt, s in checked)
+    if size != data_len:
+        raise FrameError(f"its arrays are {data_len} bytes, its description says {size}")
+    return ChunkRef(run, start, n, Status(meta["status"]), meta.get("diverged_at"), float(scale),
+                    tuple(names), tuple(checked), blob, offset)
+
+
+def _outcome(meta: dict[str, Any]) -> Outcome:
+    metrics = meta["metrics"]
+    if not isinstance(metrics, dict) or not all(
+            isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool)
+            for k, v in metrics.items()):
+        raise FrameError("metrics must be a table of numbers")
+    if meta.get("diverged_at") is not None:
+        _int(meta, "diverged_at")
+    seconds = meta.get("seconds", 0.0)
+    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
+        raise FrameError("seconds must be a number")
+    return Outcome(_int(meta, "trial"), _int(meta, "steps"), Status(meta["status"]),
+                   {k: float(v) for k, v in metrics.items()}, meta.get("diverged_at"),
+                   float(seconds))
+
+
+def scan(blob: Blob, offset: int, end: int
+         ) -> Iterator[tuple[int, ChunkRef | Outcome | None, str | None]]:
+    """(offset, item, problem) for every frame from `offset` to `end`: item None and a problem
+    for a frame that does not check out ("cut short" when it runs past the end)."""
+    while offset < end:
+        head = blob.read(offset, HEAD_BYTES)
+        if len(head) < HEAD_BYTES:
+            yield offset, None, "cut short"
+            return
+        magic, length, crc = _HEAD.unpack(head[:_HEAD.size])
+        if magic != MAGIC or _HEAD_CRC.unpack(head[_HEAD.size:])[0] != zlib.crc32(head[:_HEAD.size]):
+            yield offset, None, "checksum mismatch: a changed byte"
+            return
+        if offset + HEAD_BYTES + length > end:
+            yield offset, None, "cut short"
+            return
+        payload = blob.read(offset + HEAD_BYTES, length)
+        if zlib.crc32(payload) != crc:
+            yield offset, None, "checksum mismatch: a changed byte"
+            return
+        try:
+            (meta_len,) = _META_LEN.unpack(payload[:_META_LEN.size])
+            if meta_len > min(MAX_META, length - _META_LEN.size):
+                raise FrameError("its description is longer than the frame")
+            meta = json.loads(payload[_META_LEN.size:_META_LEN.size + meta_len])
+            if not isinstance(meta, dict):
+                raise FrameError("its description is not a table")
+            data_at = _META_LEN.size + meta_len
+            item = (_outcome(meta) if "trial" in meta else
+                    _ref(meta, length - data_at, blob, offset + HEAD_BYTES + data_at))
+        except (FrameError, ValueError, KeyError, TypeError, struct.error, RecursionError) as e:
+            yield offset, None, f"damaged chunk record ({e})"
+            return
+        yield offset, item, None
+        offset += HEAD_BYTES + length
