@@ -322,3 +322,53 @@ def test_two_recordings_of_one_problem_overlay_and_of_two_problems_are_refused(t
     c, _ = record(tmp_path / "ls", name="01_lr_regimes")
     with pytest.raises(ReplayError, match="only recordings of the same problem overlay"):
         overlay(Replayer(a), Replayer(c))
+
+
+def test_a_recording_changed_after_it_was_opened_is_refused_when_played(tmp_path):
+    path, _ = record(tmp_path, name="01_lr_regimes")
+    replayer = Replayer(path)
+    data = bytearray(path.read_bytes())
+    data[-20] ^= 0xFF                       # the file is written over in place meanwhile
+    with open(path, "r+b") as f:
+        f.write(bytes(data))
+    with pytest.raises(ReplayError, match="changed since it was opened"):
+        for _ in replayer.chunks():
+            pass
+
+
+def test_a_second_recorder_of_a_file_waits_for_the_first_and_a_closed_one_refuses(tmp_path):
+    import threading
+
+    scenario = load_scenario("01_lr_regimes")
+    path = tmp_path / "r.replay"
+    first = Recorder(path, scenario)
+    chunks = list(Session(scenario).chunks())
+    first.write(chunks[0])
+    made = []
+    later = threading.Thread(target=lambda: made.append(Recorder(path, scenario)))
+    later.start()
+    later.join(0.3)
+    assert not made                         # it waits: one writer of the partial file
+    first.close()
+    later.join(10)
+    second = made[0]
+    for c in chunks:
+        second.write(c)
+    second.close()
+    assert sum(c.n for _, c in read_replay_items(path)) == sum(c.n for c in chunks)
+    with pytest.raises(ValueError, match="closed"):
+        second.write(chunks[0])
+
+
+def test_crafted_numbers_too_large_for_a_float_are_refused(tmp_path):
+    from tui_optim import frames
+
+    path, _ = record(tmp_path, name="01_lr_regimes")
+    data = path.read_bytes()
+    head = data[: data.index(b"\n") + 1]
+    bad = b"".join(frames.encode({"trial": 0, "steps": 1, "status": "done", "diverged_at": None,
+                                  "metrics": {"final.loss": 10 ** 400}, "seconds": 0}, []))
+    p = tmp_path / "big.replay"
+    p.write_bytes(head + bad + data[len(head):])
+    with pytest.raises(ReplayError, match="byte .*damaged chunk record"):
+        Replayer(p)

@@ -163,6 +163,15 @@ def _wait_for(predicate, timeout: float = 60.0) -> None:
         time.sleep(0.05)
 
 
+def _finish(pending, timeout: float = 120.0) -> list[Outcome]:
+    """Every outcome still to come (the test fails rather than hang)."""
+    got, end = [], time.monotonic() + timeout
+    while not pending.done:
+        assert time.monotonic() < end, "timed out"
+        got.extend(pending.poll(0.2))
+    return got
+
+
 def test_a_killed_pool_worker_is_replaced_and_its_batches_run_again(monkeypatch):
     scenario = phase(8, 5, steps=200_000)       # ~20 ms a trial: the kill lands mid-sweep
     serial = {o.trial: o for o in [run_trial(scenario.problem, t, t.index)
@@ -177,10 +186,7 @@ def test_a_killed_pool_worker_is_replaced_and_its_batches_run_again(monkeypatch)
         _wait_for(lambda: pending.pool._processes)
         victim = next(iter(pending.pool._processes.values()))
         os.kill(victim.pid, signal.SIGKILL)
-        end = time.monotonic() + 120
-        while not pending.done:
-            assert time.monotonic() < end
-            got.extend(pending.poll(0.2))
+        got += _finish(pending)
     finally:
         pending.cancel()
     assert pending.retries >= 1
@@ -224,10 +230,7 @@ def test_a_dask_cluster_gives_the_serial_outcomes_and_survives_a_killed_worker(d
         pids = client.run(os.getpid)
         _wait_for(lambda: any(f.status in ("pending", "finished") for f in pending.futures))
         os.kill(next(iter(pids.values())), signal.SIGKILL)
-        end = time.monotonic() + 120
-        while not pending.done:
-            assert time.monotonic() < end
-            got.extend(pending.poll(0.2))
+        got += _finish(pending)
     finally:
         pending.cancel()
     same(serial, {o.trial: o for o in got})

@@ -24,7 +24,8 @@ from tui_optim.summary import KeptSeries, NotKept
 
 
 class RunRecord(Protocol):
-    """What the runner's summary provides for each run (full resolution)."""
+    """What the runner's summary provides for each run (every record, or a long run's ends and
+    running statistics: summary.RunSummary.kept)."""
 
     label: str
     group: str
@@ -128,7 +129,7 @@ def _exp(x: float) -> float:
 
 
 def _spread(s: np.ndarray) -> float:
-    """max − min of the finite values (nan if there are none)."""
+    """max − min of the values that are not nan (nan if none is finite)."""
     return float(np.nanmax(s) - np.nanmin(s)) if np.isfinite(s).any() else math.nan
 
 
@@ -273,6 +274,11 @@ class _Evaluator:
             return None             # self.series reports the missing series
         return None if k.complete else k
 
+    def _whole(self, label: str | RunRecord, name: str, k0, k1) -> KeptSeries | None:
+        """The thinned series when (k0, k1) asks about all of it: its statistics answer."""
+        k = self._thinned(label, name)
+        return k if k is not None and k0 == 0 and k1 >= k.n else None
+
     def _records(self, label: str | RunRecord, name: str, k0, k1, what: str) -> np.ndarray:
         """Records k0 <= k < k1 of a series (k1 = inf: to the end): from every record, or
         from the start or the end a long run kept."""
@@ -325,21 +331,21 @@ class _Evaluator:
         return float(self._records(run, series, k, k + 1, f"at({run!r}, {series!r})")[0])
 
     def f_min(self, run, series, k0=0.0, k1=math.inf):
-        if k0 == 0 and math.isinf(k1):
+        if k0 == 0 and (math.isinf(k1) or self._whole(run, series, k0, k1) is not None):
             return self.reduced(run, "min", series)
         s = self._records(run, series, k0, k1, f"min({run!r}, {series!r})")
         return float(np.nanmin(s)) if not np.all(np.isnan(s)) else math.nan
 
     def f_max(self, run, series, k0=0.0, k1=math.inf):
-        kept = self._thinned(run, series)
-        if kept is not None and k0 == 0 and math.isinf(k1):
+        kept = self._whole(run, series, k0, k1)
+        if kept is not None:
             return kept.max if kept.min <= kept.max else math.nan
         s = self._records(run, series, k0, k1, f"max({run!r}, {series!r})")
         return float(np.nanmax(s)) if not np.all(np.isnan(s)) else math.nan
 
     def f_mean(self, run, series, k0=0.0, k1=math.inf):
-        kept = self._thinned(run, series)
-        if kept is not None and k0 == 0 and math.isinf(k1):
+        kept = self._whole(run, series, k0, k1)
+        if kept is not None:         # a running sum: numpy's mean but for the last bits
             return kept.sum / kept.n
         s = self._records(run, series, k0, k1, f"mean({run!r}, {series!r})")
         return float(np.mean(s))
@@ -388,15 +394,15 @@ class _Evaluator:
         return np.diff(self._records(run, series, k0, k1, f"{what}({run!r}, {series!r})"))
 
     def f_frac_decreasing(self, run, series, k0=0.0, k1=math.inf):
-        kept = self._thinned(run, series)
-        if kept is not None and k0 == 0 and math.isinf(k1):
+        kept = self._whole(run, series, k0, k1)
+        if kept is not None:
             return kept.down / (kept.n - 1)
         d = self._diffs(run, series, k0, k1, "frac_decreasing")
         return float(np.mean(d < 0)) if d.size else 0.0
 
     def f_frac_increasing(self, run, series, k0=0.0, k1=math.inf):
-        kept = self._thinned(run, series)
-        if kept is not None and k0 == 0 and math.isinf(k1):
+        kept = self._whole(run, series, k0, k1)
+        if kept is not None:
             return kept.up / (kept.n - 1)
         d = self._diffs(run, series, k0, k1, "frac_increasing")
         return float(np.mean(d > 0)) if d.size else 0.0
@@ -427,9 +433,9 @@ class _Evaluator:
         return x * math.cos(a) + y * math.sin(a)
 
     def f_spread(self, run, series, k0=0.0, k1=math.inf):
-        kept = self._thinned(run, series)
-        if kept is not None and k0 == 0 and math.isinf(k1):
-            return kept.max - kept.min if kept.min <= kept.max else math.nan
+        kept = self._whole(run, series, k0, k1)
+        if kept is not None:         # as _spread: nan when nothing is finite
+            return kept.max - kept.min if kept.fmin <= kept.fmax else math.nan
         return _spread(self._records(run, series, k0, k1, f"spread({run!r}, {series!r})"))
 
     def f_spread_along(self, run, angle, k0=0.0, k1=math.inf):

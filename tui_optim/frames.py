@@ -4,8 +4,9 @@ their raw float64 bytes, so a recording costs 8 bytes per value and no text enco
 A frame is a 14-byte head, `TF`, the payload's length and CRC-32, and the CRC-32 of those 10
 bytes; then the payload: the length of a JSON description (run, start, n, status, the series'
 names, the snapshots' dtypes and shapes), the JSON, and the arrays' bytes. Every byte is under
-a checksum, so a changed byte is found, never replayed; a frame cut short at the end of the
-file is a run cut off (a crash mid-write). Reading keeps the descriptions and where each
+a checksum (checked when the file is opened and again when a chunk is read), so a changed
+byte is found, never replayed; a frame cut short at the end of the file is a run cut off (a
+crash mid-write). Reading keeps the descriptions and where each
 frame's arrays are: a chunk's arrays are read from the file when it is replayed, so memory
 stays flat however long the recording.
 """
@@ -13,6 +14,7 @@ stays flat however long the recording.
 from __future__ import annotations
 
 import json
+import math
 import os
 import struct
 import threading
@@ -74,11 +76,19 @@ class Blob:
         self._lock = threading.Lock()
 
     def read(self, offset: int, size: int) -> bytes:
-        if hasattr(os, "pread"):
-            return os.pread(self.f.fileno(), size, offset)
-        with self._lock:
-            self.f.seek(offset)
-            return self.f.read(size)
+        """Up to `size` bytes at `offset` (fewer only at the end of the file)."""
+        if not hasattr(os, "pread"):
+            with self._lock:
+                self.f.seek(offset)
+                return self.f.read(size)
+        parts, got = [], 0
+        while got < size:               # one pread returns at most about 2 GB
+            part = os.pread(self.f.fileno(), min(size - got, 1 << 30), offset + got)
+            if not part:
+                break
+            parts.append(part)
+            got += len(part)
+        return b"".join(parts)
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,16 +104,24 @@ class ChunkRef:
     names: tuple[str, ...]
     snapshot_specs: tuple[tuple[str, str, tuple[int, ...]], ...]
     blob: Blob = field(repr=False)
-    offset: int = 0                     # where its arrays begin in the file
+    offset: int = 0                     # where its frame's payload begins in the file
+    length: int = 0                     # the payload's bytes
+    crc: int = 0                        # and their CRC-32, checked again when loaded
+    data_at: int = 0                    # where its arrays begin in the payload
 
     @property
     def stop(self) -> int:
         return self.start + self.n
 
     def load(self) -> Chunk:
+        """The chunk with its arrays, read from the file and checked again (FrameError if the
+        file changed since it was opened)."""
+        payload = self.blob.read(self.offset, self.length)
+        if len(payload) != self.length or zlib.crc32(payload) != self.crc:
+            raise FrameError("the recording changed since it was opened")
+        raw = payload[self.data_at:]
         sizes = [8 * self.n] * len(self.names) + [
-            int(np.dtype(dt).itemsize * np.prod(shape)) for _, dt, shape in self.snapshot_specs]
-        raw = self.blob.read(self.offset, sum(sizes))
+            np.dtype(dt).itemsize * math.prod(shape) for _, dt, shape in self.snapshot_specs]
         arrays, at = [], 0
         for size in sizes:
             arrays.append(raw[at:at + size])
@@ -122,7 +140,8 @@ def _int(meta: dict[str, Any], key: str) -> int:
     return v
 
 
-def _ref(meta: dict[str, Any], data_len: int, blob: Blob, offset: int) -> ChunkRef:
+def _ref(meta: dict[str, Any], data_len: int, blob: Blob, offset: int, length: int, crc: int,
+         data_at: int) -> ChunkRef:
     """A chunk frame's description, its types and sizes checked against its bytes."""
     n = _int(meta, "n")
     run, start = _int(meta, "run"), _int(meta, "start")
@@ -146,14 +165,16 @@ def _ref(meta: dict[str, Any], data_len: int, blob: Blob, offset: int) -> ChunkR
         if np.dtype(dt).kind not in "biuf":
             raise FrameError(f"snapshot {k!r} is not numbers")
         checked.append((k, np.dtype(dt).str, tuple(shape)))
-    size = 8 * n * len(names) + sum(np.dtype(dt).itemsize * int(np.prod(s)) for _, dt, s in checked)
+    size = 8 * n * len(names) + sum(np.dtype(dt).itemsize * math.prod(s) for _, dt, s in checked)
     if size != data_len:
         raise FrameError(f"its arrays are {data_len} bytes, its description says {size}")
     return ChunkRef(run, start, n, Status(meta["status"]), meta.get("diverged_at"), float(scale),
-                    tuple(names), tuple(checked), blob, offset)
+                    tuple(names), tuple(checked), blob, offset, length, crc, data_at)
 
 
-def _outcome(meta: dict[str, Any]) -> Outcome:
+def outcome_from(meta: dict[str, Any]) -> Outcome:
+    """A trial's outcome from its description (this frame's, or a version-2 line), its types
+    checked (FrameError, a ValueError, otherwise)."""
     metrics = meta["metrics"]
     if not isinstance(metrics, dict) or not all(
             isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool)
@@ -180,14 +201,17 @@ def scan(blob: Blob, offset: int, end: int
             return
         magic, length, crc = _HEAD.unpack(head[:_HEAD.size])
         if magic != MAGIC or _HEAD_CRC.unpack(head[_HEAD.size:])[0] != zlib.crc32(head[:_HEAD.size]):
-            yield offset, None, "checksum mismatch: a changed byte"
+            # zeros to the end: what a power cut leaves after the last whole frame
+            zeros = not blob.read(offset, end - offset).strip(b"\0")
+            yield offset, None, "cut short" if zeros else "checksum mismatch: a changed byte"
             return
         if offset + HEAD_BYTES + length > end:
             yield offset, None, "cut short"
             return
         payload = blob.read(offset + HEAD_BYTES, length)
         if zlib.crc32(payload) != crc:
-            yield offset, None, "checksum mismatch: a changed byte"
+            last = offset + HEAD_BYTES + length == end     # a torn last write, as in versions 1-2
+            yield offset, None, "cut short" if last else "checksum mismatch: a changed byte"
             return
         try:
             (meta_len,) = _META_LEN.unpack(payload[:_META_LEN.size])
@@ -197,9 +221,10 @@ def scan(blob: Blob, offset: int, end: int
             if not isinstance(meta, dict):
                 raise FrameError("its description is not a table")
             data_at = _META_LEN.size + meta_len
-            item = (_outcome(meta) if "trial" in meta else
-                    _ref(meta, length - data_at, blob, offset + HEAD_BYTES + data_at))
-        except (FrameError, ValueError, KeyError, TypeError, struct.error, RecursionError) as e:
+            item = (outcome_from(meta) if "trial" in meta else
+                    _ref(meta, length - data_at, blob, offset + HEAD_BYTES, length, crc, data_at))
+        except (FrameError, ValueError, KeyError, TypeError, struct.error, RecursionError,
+                ArithmeticError) as e:
             yield offset, None, f"damaged chunk record ({e})"
             return
         yield offset, item, None

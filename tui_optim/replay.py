@@ -3,7 +3,8 @@
 Format (version 3): a header line ("CRC32 JSON": format, version, the scenario's full text and
 the overrides it ran with, the runs), then one binary frame per chunk or trial outcome
 (frames.py: the arrays' raw bytes, every byte under a checksum). Each frame is flushed as it is
-written, so a crash or Ctrl-C leaves a readable prefix; the reader drops a torn last frame and
+written (by a writer thread: a crash loses the few still queued), so a crash or Ctrl-C leaves a
+readable prefix; the reader drops a torn last frame and
 says so. A replay reads a chunk's arrays from the file when it plays it: memory stays flat.
 Versions 1 and 2 (JSON lines, arrays in base64) are still read.
 """
@@ -40,7 +41,7 @@ READS = (1, 2, 3)
 
 
 def encode_line(obj: dict[str, Any]) -> str:
-    """One line of a version-2 recording: its checksum, then its JSON."""
+    """A checksummed JSON line: a version-3 header, or any line of version 2."""
     payload = json.dumps(obj, separators=(",", ":"))
     return f"{zlib.crc32(payload.encode()):08x} {payload}\n"
 
@@ -66,6 +67,16 @@ _DEFERRED = {getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasa
     if hasattr(signal, "pthread_sigmask") else set()
 
 
+class _Open(threading.Condition):
+    """The partial files Recorders of this process are writing."""
+
+    paths: set[Path]
+
+
+_OPEN = _Open()
+_OPEN.paths = set()
+
+
 class Recorder:
     """Appends chunks to a replay file, one flushed frame each. The frames go to a hidden
     `.NAME.partial` beside it, renamed to NAME on close: a run that fails to start leaves an
@@ -73,14 +84,19 @@ class Recorder:
 
     A thread of its own encodes, checksums and writes the frames (zlib and the file release
     the GIL), so on a second core recording costs the run little time; at most QUEUED chunks
-    wait for it. A write error is raised at the next write or at close."""
+    wait for it (a crash loses those). A write error is raised once, at the next write or at
+    close. A second Recorder of the same file (a restart) waits for the first to close."""
 
     QUEUED = 8
 
     def __init__(self, path: str | Path, scenario: Any, *, sets=(), seed=None, steps=None) -> None:
         self.path = Path(path)
         self._partial = partial_path(self.path)
-        self._f = open(self._partial, "wb")
+        with _OPEN:                     # the same partial file: one writer at a time
+            if not _OPEN.wait_for(lambda: self._partial.resolve() not in _OPEN.paths, 10.0):
+                raise OSError(f"{self.path}: still being written by an earlier recording")
+            self._f = open(self._partial, "wb")
+            _OPEN.paths.add(self._partial.resolve())
         header = {
             "format": FORMAT,
             "version": VERSION,
@@ -104,6 +120,8 @@ class Recorder:
         self._writer.start()
 
     def _drain(self) -> None:
+        if _DEFERRED:       # Ctrl-C and the like go to the thread that records chunks
+            signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED)
         while (item := self._queue.get()) is not None:
             if self._error is not None:
                 continue
@@ -118,8 +136,9 @@ class Recorder:
         """Queue one chunk or outcome and do its bookkeeping: Ctrl-C, SIGTERM and SIGHUP wait
         until both are done (a signal between them would put the stopped marker in the wrong
         place)."""
-        if self._error is not None:
-            raise self._error
+        self._raise()
+        if self._f.closed:
+            raise ValueError(f"{self.path}: the recording is closed")
         held = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED) if _DEFERRED else None
         try:
             self._queue.put(item)
@@ -138,15 +157,31 @@ class Recorder:
     def write(self, chunk: Chunk | Outcome) -> None:
         self._write(chunk)
 
+    def _raise(self) -> None:
+        error, self._error = self._error, None
+        if error is not None:
+            self._failed = True
+            raise error
+
     def close(self) -> None:
+        """Write what is queued, then give the file its name (not after a write error: the
+        partial file keeps what was written). Signals wait meanwhile."""
         if self._f.closed:
             return
-        self._queue.put(None)
-        self._writer.join()
-        self._f.close()
-        if self._error is not None:
-            raise self._error
-        os.replace(self._partial, self.path)
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED) if _DEFERRED else None
+        try:
+            self._queue.put(None)
+            self._writer.join()
+            self._f.close()
+            with _OPEN:
+                _OPEN.paths.discard(self._partial.resolve())
+                _OPEN.notify_all()
+            self._raise()
+            if not getattr(self, "_failed", False):
+                os.replace(self._partial, self.path)
+        finally:
+            if held is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
     def __enter__(self) -> "Recorder":
         return self
@@ -189,28 +224,12 @@ def _chunk_from(obj: dict[str, Any]) -> Chunk:
     return chunk
 
 
-def _outcome_from(obj: dict[str, Any]) -> Outcome:
-    """A trial's outcome record, its types checked."""
-    metrics = obj["metrics"]
-    if not isinstance(metrics, dict) or not all(
-            isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool)
-            for k, v in metrics.items()):
-        raise ValueError("metrics must be a table of numbers")
-    trial, steps = _int(obj, "trial"), _int(obj, "steps")
-    if obj["diverged_at"] is not None:
-        _int(obj, "diverged_at")
-    seconds = obj.get("seconds", 0.0)
-    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
-        raise ValueError("seconds must be a number")
-    return Outcome(trial, steps, Status(obj["status"]),
-                   {k: float(v) for k, v in metrics.items()}, obj["diverged_at"], float(seconds))
-
-
 def check_stream(path: Path, header: dict[str, Any], chunks: list[tuple[str, Any]],
-                 n_runs: int, n_trials: int = 0) -> None:
-    """Chunks that cannot come from a recording are refused with their line: a run index out
+                 steps: list[int], n_trials: int = 0) -> None:
+    """Chunks that cannot come from a recording are refused with their place: a run index out
     of range, a start that is not where that run's last chunk stopped (a gap, a repeat), a
-    trial out of range or recorded twice."""
+    trial out of range or recorded twice, records past a run's planned steps."""
+    n_runs = len(steps)
     next_start = [0] * n_runs
     seen: set[int] = set()
     for where, c in chunks:
@@ -227,6 +246,9 @@ def check_stream(path: Path, header: dict[str, Any], chunks: list[tuple[str, Any
         if c.start != next_start[c.run]:
             raise ReplayError(f"{where}: chunk of run {c.run} starts at record {c.start}, "
                               f"expected {next_start[c.run]} (a gap or a repeated chunk)")
+        if c.stop > steps[c.run]:
+            raise ReplayError(f"{where}: chunk of run {c.run} ends at record {c.stop}; the run "
+                              f"has {steps[c.run]} steps")
         next_start[c.run] = c.stop
 
 
@@ -300,9 +322,10 @@ def _read_lines(path: Path, body: list[bytes], checked: bool) -> tuple[list, boo
             continue
         try:
             obj = json.loads(_checked(line) if checked else line)
-            chunks.append((f"{path}:{i + 2}", _outcome_from(obj)
+            chunks.append((f"{path}:{i + 2}", frames.outcome_from(obj)
                            if isinstance(obj, dict) and "trial" in obj else _chunk_from(obj)))
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError, RecursionError) as e:
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError, RecursionError,
+                ArithmeticError) as e:
             # Only a torn last line is expected (crash mid-write); anything else is damage.
             if any(rest.strip() for rest in body[i + 1:]):
                 what = ("checksum mismatch: a changed byte" if "checksum" in str(e)
@@ -331,8 +354,14 @@ class Replayer(PacedControls):
             sc["text"], visible(str(sc.get("file") or sc.get("name") or self.path)),
             sets=ov.get("sets") or (), steps=ov.get("steps"), seed=ov.get("seed"),
         )
-        check_stream(self.path, self.header, lined, len(self.scenario.runs),
-                     len(self.scenario.trials))
+        try:
+            check_stream(self.path, self.header, lined, [r.steps for r in self.scenario.runs],
+                         len(self.scenario.trials))
+        except ReplayError:
+            for _, c in lined[:1]:          # the open file of a version-3 recording
+                if isinstance(c, frames.ChunkRef):
+                    c.blob.f.close()
+            raise
         self._chunks = [c for _, c in lined if not isinstance(c, Outcome)]
         self._outcomes = [c for _, c in lined if isinstance(c, Outcome)]
         self.runs = run_infos(self.scenario.runs)
@@ -394,7 +423,10 @@ class Replayer(PacedControls):
         def head_of(run: int) -> Chunk:
             if run not in heads:
                 c = queues[run][0]
-                heads[run] = c.load() if isinstance(c, frames.ChunkRef) else c
+                try:
+                    heads[run] = c.load() if isinstance(c, frames.ChunkRef) else c
+                except frames.FrameError as e:
+                    raise ReplayError(f"{self.path}: {e}") from None
             return heads[run]
 
         while queues:
@@ -402,9 +434,9 @@ class Replayer(PacedControls):
             granted = None if behind else self.pacer.grant(1 << 20, should_stop)
             if granted == 0:
                 for run, q in queues.items():
-                    yield Chunk(run, q[0].start + pos[run], 0,
-                                {k: v[:0] for k, v in head_of(run).series.items()}, {},
-                                Status.STOPPED)
+                    names = q[0].names if isinstance(q[0], frames.ChunkRef) else q[0].series
+                    yield Chunk(run, q[0].start + pos[run], 0, {k: np.empty(0) for k in names},
+                                {}, Status.STOPPED)
                 return
             for run in list(queues):
                 budget = (self._seek_to - queues[run][0].start - pos[run]) if granted is None else granted

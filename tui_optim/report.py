@@ -1,6 +1,6 @@
 """The files a run's numbers are written to: every series as CSV, the summary and claims as JSON.
 
-Headless runs write them from the full-resolution `Summary`; the dashboard's `x` writes the same
+Headless runs write them from the `Summary` (every record of a short run); the dashboard's `x` writes the same
 formats from what its screen holds (`TracedRun`: every step of a short run, exact samples of a
 long one). Both kinds of run answer the same questions: index, label, group, records,
 planned_steps, status, diverged_at, steps_per_second, steps(), series(name), series_names(),
@@ -138,11 +138,12 @@ def result_rows(runs: Sequence) -> list[dict[str, Any]]:
                 continue
             if name not in r.series_names():
                 continue
-            kept = getattr(r, "kept", None)         # a headless run: its running statistics
-            if kept is not None and kept(name).n:
+            kept = getattr(r, "kept", None)         # a long headless run: its running statistics
+            if kept is not None and kept(name).n and not kept(name).complete:
                 k = kept(name)
                 row[f"final_{name}"] = k.final
-                row[f"best_{name}"] = getattr(k, best_kind) if k.min <= k.max else math.nan
+                best = k.fmax if best_kind == "max" else k.fmin
+                row[f"best_{name}"] = best if math.isfinite(best) else math.nan
                 continue
             values = np.asarray(r.series(name), dtype=float)
             finite = values[np.isfinite(values)]

@@ -43,10 +43,12 @@ class KeptSeries:
         self.n_head = self.n_tail = self.n = 0
         self.first = self.final = math.nan
         self.min, self.max = math.inf, -math.inf        # of the records that are not NaN
+        self.fmin, self.fmax = math.inf, -math.inf      # of the finite ones (results' best)
         self.sum = 0.0
         self.down = self.up = 0                         # consecutive pairs that fell, rose
         self._below = {float(t): [None, 0] for t in tols}   # tol -> [first step, count]
-        self._full: np.ndarray | None = None
+        self._full: np.ndarray | None = None      # every record (while complete), or
+        self._ends: tuple[np.ndarray, np.ndarray] | None = None     # the head and the tail
 
     def add(self, values: np.ndarray) -> None:
         with np.errstate(invalid="ignore", over="ignore"):     # inf − inf in a diverged run
@@ -55,7 +57,7 @@ class KeptSeries:
     def _add(self, v: np.ndarray) -> None:
         if not len(v):
             return
-        self._full = None
+        self._full = self._ends = None
         if self.n == 0:
             self.first = float(v[0])
             d = np.diff(v)
@@ -67,6 +69,10 @@ class KeptSeries:
         if known.size:
             self.min = min(self.min, float(known.min()))
             self.max = max(self.max, float(known.max()))
+            finite = known[np.isfinite(known)]
+            if finite.size:
+                self.fmin = min(self.fmin, float(finite.min()))
+                self.fmax = max(self.fmax, float(finite.max()))
         self.sum += float(np.sum(v))
         for tol, hit in self._below.items():
             at = v <= tol
@@ -96,11 +102,14 @@ class KeptSeries:
             if self._full is None:
                 self._full = np.concatenate([*self._head, *self._tail]) if self.n else np.empty(0)
             return self._full[k0:k1]
+        if self._ends is None:
+            self._ends = (np.concatenate(self._head) if self._head else np.empty(0),
+                          np.concatenate(self._tail) if self._tail else np.empty(0))
         if k1 <= self.n_head:
-            return np.concatenate(self._head)[k0:k1]
+            return self._ends[0][k0:k1]
         start = self.n - self.n_tail
         if k0 >= start:
-            return np.concatenate(self._tail)[k0 - start:k1 - start]
+            return self._ends[1][k0 - start:k1 - start]
         raise NotKept(f"records {k0}..{k1 - 1} of {self.n:,}: a run this long keeps only its "
                       f"first {self.n_head:,} and last {self.n_tail:,} records in memory")
 

@@ -302,10 +302,14 @@ class RunScreen(Screen[None]):
                         sink.write_stopped(i)
                     for outcome in cut:
                         sink.write(outcome)
-                except OSError as exc:
-                    self.post_message(EngineFailed(generation, f"recording: {exc.strerror or exc}"))
-                finally:
                     sink.close()
+                except Exception as exc:        # a full disk: said, and the others still close
+                    why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+                    self.post_message(EngineFailed(generation, f"recording: {why}"))
+                    try:
+                        sink.close()
+                    except Exception:
+                        pass
             self.post_message(StreamEnded(generation))
 
     def on_preparing(self, message: "Preparing") -> None:
@@ -463,7 +467,8 @@ class RunScreen(Screen[None]):
             rate = (n_b - n_a) / max(t_b - t_a, 1e-9) / max(1, len(runs) - done)
             parts.append((f"{fmt(rate)} steps/s", ""))
         speed = self.source.speed
-        parts.append((f"speed {'max' if speed is None else fmt(speed) + '/s'}", "dim"))
+        if runs:                # trials run as fast as they can: no pace to show
+            parts.append((f"speed {'max' if speed is None else fmt(speed) + '/s'}", "dim"))
         diverged = [i for i in range(len(runs)) if trace.status(i)[0] == Status.DIVERGED]
         if diverged:
             parts.append((f"{len(diverged)} diverged", "bold red"))
