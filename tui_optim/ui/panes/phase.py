@@ -243,7 +243,7 @@ class PhasePane(Pane):
             for r in range(rows):
                 for c in range(cols):
                     s = st[r, c]
-                    ch = {PENDING: " ", SLOW: ".", GREW: "x"}.get(
+                    ch = {PENDING: " ", SLOW: "~", GREW: "x"}.get(
                         s, ramp[min(len(ramp) - 1, int(frac[r, c] * len(ramp)))])
                     cv.put(r, left + c, ch)
         else:
@@ -310,7 +310,7 @@ class PhasePane(Pane):
         parts: list[tuple[str, int]] = [(f"{ends[0]} ", -1)]
         if no_color:
             parts += [(ASCII_RAMP[1:][::-1], -1),
-                      (f" {ends[1]}{unit}{gap}. {neither}{gap}x grew", -1)]
+                      (f" {ends[1]}{unit}{gap}~ {neither}{gap}x grew", -1)]
         else:
             ramp = pal.heat_ramp[::-1][:: 4 if narrow else 2]
             parts += [("█", c) for c in ramp]
