@@ -7,6 +7,7 @@ import math
 import os
 import signal
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -368,3 +369,55 @@ def test_the_phase_pane_fills_in_names_its_cursor_and_opens_a_trial(tmp_path):
             assert report["expect"][0]["holds"] is True     # the edge claim, on the trials
 
     asyncio.run(go())
+
+
+def test_ctrl_c_during_a_sweep_on_the_pool_exits_130_and_leaves_no_process(tmp_path):
+    """Trials long enough for the local pool; Ctrl-C (to the whole process group, as a
+    terminal sends it) ends the command with 130 and every worker with it."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "slow.toml"
+    path.write_text('''
+title = "slow sweep"
+steps = 20000
+[problem]
+type = "network"
+dataset = "spiral"
+n_samples = 200
+[defaults]
+layers = [16]
+keep = "result"
+[[runs]]
+label = "lr {lr:.3g}"
+sweep = { lr = { from = 0.01, to = 1.0, num = 40, scale = "log" } }
+''')
+    proc = subprocess.Popen([sys.executable, "-m", "tui_optim", "run", str(path), "--headless"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        def children() -> list[str]:
+            try:
+                return " ".join(p.read_text() for p in
+                                Path(f"/proc/{proc.pid}/task").glob("*/children")).split()
+            except OSError:
+                return []
+
+        _wait_for(lambda: len(children()) >= 2 or proc.poll() is not None, timeout=120)
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.5)                  # the workers are at work
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 130, (out, err)
+        assert b"Traceback" not in err and b"interrupted" in out
+        _wait_for(lambda: _group_gone(proc.pid), timeout=10)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _group_gone(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return True
+    return False
