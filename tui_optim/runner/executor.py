@@ -53,12 +53,6 @@ class ExecutorSpec:
     workers: int | None = None      # local: processes (None: one per core); dask: local cluster
     address: str | None = None      # dask: a running scheduler
 
-    def describe(self) -> str:
-        if self.kind == "dask":
-            return (f"Dask scheduler {self.address}" if self.address
-                    else f"local Dask cluster of {self.workers} workers")
-        return "this process" if self.kind == "inline" else "local processes"
-
 
 def _host_port(address: str) -> tuple[str, int]:
     from urllib.parse import urlsplit
