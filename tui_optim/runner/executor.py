@@ -22,7 +22,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from tui_optim.chunk import Outcome
 from tui_optim.errors import UserError
@@ -245,7 +245,8 @@ class _Dask(Pending):
     """Tasks on a Dask cluster; the scheduler re-runs a lost worker's tasks."""
 
     def __init__(self, spec: ExecutorSpec, problem: Any, trials: Sequence[Any],
-                 batches: list[range]) -> None:
+                 plan: Callable[[int], list[range]]) -> None:
+        """`plan(workers)`: the batches, once the cluster says how many workers it has."""
         from distributed import Client, LocalCluster
 
         self.cluster = self.client = None
@@ -259,10 +260,11 @@ class _Dask(Pending):
                                                 processes=True, dashboard_address=None,
                                                 silence_logs=logging.ERROR)
                 self.client = Client(self.cluster, set_as_default=False)
+            workers = sum(self.client.nthreads().values()) or 1
             problem_f = self.client.scatter(problem, broadcast=True)
             self.futures = [self.client.submit(run_batch, problem_f,
                                                [(i, trials[i]) for i in b], pure=False)
-                            for b in batches]
+                            for b in plan(workers)]
         except BaseException as e:
             self.cancel()           # whatever was started is stopped again
             if isinstance(e, (OSError, TimeoutError)):
@@ -321,13 +323,16 @@ def start_trials(spec: ExecutorSpec, problem: Any, trials: Sequence[Any],
     workers = spec.workers or os.cpu_count() or 1
     here = spec.kind == "inline" or (spec.kind == "local" and (
         workers < 2 or per_trial * n < POOL_WORTH))
-    # here: short batches, so a dashboard's watched runs between them keep moving
-    rest = [range(b.start + skip, b.stop + skip) for b in
-            plan_batches(n, per_trial, 1 if here else workers,
-                         INLINE_TASK_SECONDS if here else TASK_SECONDS,
-                         MAX_INLINE_BATCH if here else MAX_BATCH)]
-    if here or not rest:
-        return _Inline(problem, trials, rest)
-    if spec.kind == "dask":
-        return _Dask(spec, problem, trials, rest)
-    return _Pool(problem, trials, rest, workers)
+
+    def plan(workers: int) -> list[range]:
+        # here: short batches, so a dashboard's watched runs between them keep moving
+        return [range(b.start + skip, b.stop + skip) for b in
+                plan_batches(n, per_trial, 1 if here else workers,
+                             INLINE_TASK_SECONDS if here else TASK_SECONDS,
+                             MAX_INLINE_BATCH if here else MAX_BATCH)]
+
+    if here or n == 0:
+        return _Inline(problem, trials, plan(1))
+    if spec.kind == "dask":         # batches for the cluster's workers, not this machine's cores
+        return _Dask(spec, problem, trials, plan)
+    return _Pool(problem, trials, plan(workers), workers)
