@@ -16,7 +16,7 @@ from typing import Any, Callable, Mapping, Protocol, Sequence
 import numpy as np
 
 from tui_optim.chunk import grew
-from tui_optim.engine.series import HIGHER_IS_BETTER
+from tui_optim.engine.series import higher_is_better
 from tui_optim.errors import UserError
 from tui_optim.scenario.checks import CheckError, bind_args, parse_check
 from tui_optim.scenario.model import ExpectSpec
@@ -473,7 +473,7 @@ class _Evaluator:
     def f_best_param(self, group, series, key):
         """The value of run key `key` in the group's run whose final `series` is best (the
         largest for accuracy, else the smallest): "the best learning rate"."""
-        higher = series.split(".")[-1] in HIGHER_IS_BETTER
+        higher = higher_is_better(series)
         scored = [(self.reduced(r, "final", series), r) for r in self.group(group)]
         scored = [(f, r) for f, r in scored if not math.isnan(f)]
         if not scored:
@@ -487,7 +487,7 @@ class _Evaluator:
         """Over the values of run key `key` that both groups have (a sweep's `repeat`), the
         fraction at which group_a's best final `series` beats group_b's (lower; higher for
         accuracy): "random search beats grid search in 17 of 20 repeats"."""
-        higher = series.split(".")[-1] in HIGHER_IS_BETTER
+        higher = higher_is_better(series)
 
         def bests(group: str) -> dict[Any, float]:
             out: dict[Any, float] = {}

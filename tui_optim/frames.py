@@ -140,16 +140,23 @@ def _int(meta: dict[str, Any], key: str) -> int:
     return v
 
 
+def placed(meta: dict[str, Any]) -> tuple[int, int, int, int | None, float]:
+    """(run, start, n, diverged_at, lr_scale) of a chunk's description (this frame's, or a
+    version-2 line), their types checked (FrameError, a ValueError, otherwise)."""
+    n, run, start = _int(meta, "n"), _int(meta, "run"), _int(meta, "start")
+    diverged_at = meta.get("diverged_at")
+    if diverged_at is not None:
+        _int(meta, "diverged_at")
+    scale = meta.get("lr_scale", 1.0)
+    if not isinstance(scale, (int, float)) or isinstance(scale, bool) or not 0 < scale < math.inf:
+        raise FrameError("lr_scale must be a number > 0")
+    return run, start, n, diverged_at, float(scale)
+
+
 def _ref(meta: dict[str, Any], data_len: int, blob: Blob, offset: int, length: int, crc: int,
          data_at: int) -> ChunkRef:
     """A chunk frame's description, its types and sizes checked against its bytes."""
-    n = _int(meta, "n")
-    run, start = _int(meta, "run"), _int(meta, "start")
-    if meta.get("diverged_at") is not None:
-        _int(meta, "diverged_at")
-    scale = meta.get("lr_scale", 1.0)
-    if not isinstance(scale, (int, float)) or isinstance(scale, bool) or not 0 < scale < float("inf"):
-        raise FrameError("lr_scale must be a number > 0")
+    run, start, n, diverged_at, scale = placed(meta)
     names = meta["series"]
     specs = meta["snapshots"]
     if not isinstance(names, list) or not all(isinstance(k, str) for k in names):
@@ -168,7 +175,7 @@ def _ref(meta: dict[str, Any], data_len: int, blob: Blob, offset: int, length: i
     size = 8 * n * len(names) + sum(np.dtype(dt).itemsize * math.prod(s) for _, dt, s in checked)
     if size != data_len:
         raise FrameError(f"its arrays are {data_len} bytes, its description says {size}")
-    return ChunkRef(run, start, n, Status(meta["status"]), meta.get("diverged_at"), float(scale),
+    return ChunkRef(run, start, n, Status(meta["status"]), diverged_at, scale,
                     tuple(names), tuple(checked), blob, offset, length, crc, data_at)
 
 

@@ -18,7 +18,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from tui_optim.chunk import Status
-from tui_optim.engine.series import HIGHER_IS_BETTER
+from tui_optim.engine.series import higher_is_better
 from tui_optim.outputs import whole, write_text
 from tui_optim.trace import Trace
 
@@ -130,7 +130,7 @@ def result_rows(runs: Sequence) -> list[dict[str, Any]]:
                                "seconds": r.compute_seconds}
         row.update({k: _cell_value(r.values.get(k)) for k in varying})
         for name in RESULT_SERIES:
-            best_kind = "max" if name in HIGHER_IS_BETTER else "min"
+            best_kind = "max" if higher_is_better(name) else "min"
             if metrics is not None:
                 if f"final.{name}" in metrics:
                     row[f"final_{name}"] = metrics[f"final.{name}"]

@@ -87,7 +87,7 @@ class KeptSeries:
         if len(rest):
             self._tail.append(rest.copy())
             self.n_tail += len(rest)
-            while self.n_tail - len(self._tail[0]) >= self.tail:
+            while self._tail and self.n_tail - len(self._tail[0]) >= self.tail:
                 self.n_tail -= len(self._tail.popleft())
         self.final = float(v[-1])
         self.n += len(v)

@@ -66,6 +66,11 @@ LAYER_WORDS: dict[str, tuple[str, str]] = {
 MAX_LAYERS = 64          # per-layer series of at most this many layers (the chain's deepest)
 HIGHER_IS_BETTER = frozenset({"accuracy"})   # a run's best of these is its largest value
 _LAYER = re.compile(r"layer\.(\d+)\.(\w+)$")
+
+
+def higher_is_better(name: str) -> bool:
+    """Whether a series' best is its largest value (accuracy, layer.3.accuracy, …)."""
+    return name.split(".")[-1] in HIGHER_IS_BETTER
 _COORD = re.compile(r"(avg\.)?x\.(\d+)$")
 
 

@@ -12,55 +12,33 @@ import math
 import time
 from typing import Any, Sequence
 
-import numpy as np
 
 from tui_optim.chunk import Outcome, Status
 from tui_optim.runner.build import make_stepper
+from tui_optim.summary import KeptSeries
 
 # Records per kernel call: bounded memory however many steps a trial has.
 TRIAL_CHUNK = 1 << 15
 
 
-class _Reduction:
-    """first, final, min and max (of the finite records) of every series, and the first step with
-    loss ≤ tol, folded in chunk by chunk: what a watched run's claims would measure."""
-
-    def __init__(self, tol: float) -> None:
-        self.tol = tol
-        self.first: dict[str, float] = {}
-        self.final: dict[str, float] = {}
-        self.min: dict[str, float] = {}
-        self.max: dict[str, float] = {}
-        self.steps_to = math.inf
-
-    def add(self, start: int, series: dict[str, np.ndarray]) -> None:
-        for name, values in series.items():
-            if not len(values):
-                continue
-            self.first.setdefault(name, float(values[0]))
-            self.final[name] = float(values[-1])
-            finite = values[np.isfinite(values)]
-            if finite.size:
-                self.min[name] = min(self.min.get(name, math.inf), float(finite.min()))
-                self.max[name] = max(self.max.get(name, -math.inf), float(finite.max()))
-        loss = series.get("loss")
-        if math.isinf(self.steps_to) and loss is not None:
-            hits = np.flatnonzero(loss <= self.tol)
-            if hits.size:
-                self.steps_to = float(start + hits[0])
-
-    def metrics(self) -> dict[str, float]:
-        out = {"steps_to_tol": self.steps_to}
-        for kind, values in (("first", self.first), ("final", self.final), ("min", self.min),
-                             ("max", self.max)):
-            out.update({f"{kind}.{name}": v for name, v in values.items()})
-        return out
+def _metrics(kept: dict[str, KeptSeries], tol: float) -> dict[str, float]:
+    """Outcome.metrics from a trial's running statistics (the finite records' least and
+    largest): what a watched run's claims would measure."""
+    loss = kept.get("loss")
+    first = loss.below(tol)[0] if loss is not None else None
+    out = {"steps_to_tol": math.inf if first is None else float(first)}
+    for name, k in kept.items():
+        out[f"first.{name}"], out[f"final.{name}"] = k.first, k.final
+        if k.fmin <= k.fmax:            # some record was finite
+            out[f"min.{name}"], out[f"max.{name}"] = k.fmin, k.fmax
+    return out
 
 
 def run_trial(problem: Any, spec: Any, trial: int) -> Outcome:
     """Run `spec` (a RunSpec) on `problem` to its end; its Outcome as trial number `trial`."""
     stepper = make_stepper(problem, spec)
-    reduction = _Reduction(spec.tol)
+    kept: dict[str, KeptSeries] = {}    # no records kept: statistics only
+    tols = {"loss": (spec.tol,)}
     diverged_at = None
     seconds = 0.0
     while stepper.steps_done < spec.steps and diverged_at is None:
@@ -70,9 +48,13 @@ def run_trial(problem: Any, spec: Any, trial: int) -> Outcome:
         seconds += time.perf_counter() - t0
         if stepper.steps_done == start:
             break
-        reduction.add(start, series)
+        for name, values in series.items():
+            if name not in kept:
+                kept[name] = KeptSeries(0, 0, tols.get(name, ()))
+            kept[name].add(values)
     status = Status.DIVERGED if diverged_at is not None else Status.DONE
-    return Outcome(trial, stepper.steps_done, status, reduction.metrics(), diverged_at, seconds)
+    return Outcome(trial, stepper.steps_done, status, _metrics(kept, spec.tol), diverged_at,
+                   seconds)
 
 
 def run_batch(problem: Any, batch: Sequence[tuple[int, Any]]) -> list[Outcome]:

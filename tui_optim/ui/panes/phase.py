@@ -21,7 +21,7 @@ from rich.text import Text
 
 from tui_optim.chunk import Outcome, outcome_kind
 from tui_optim.engine.catalog import stable_lr_limit
-from tui_optim.engine.series import HIGHER_IS_BETTER, words
+from tui_optim.engine.series import higher_is_better, words
 from tui_optim.ui.canvas import Canvas
 from tui_optim.ui.colors import ASCII_RAMP, palette
 from tui_optim.ui.panes.base import Pane
@@ -234,7 +234,7 @@ class PhasePane(Pane):
         with np.errstate(invalid="ignore", divide="ignore"):
             frac = np.clip((f(np.where(st == REACHED, val, lo if shown.size else 0.0))
                             - (f(lo) if shown.size else 0.0)) / span, 0.0, 1.0)
-        if self.metric != "steps_to_tol" and self.series.split(".")[-1] in HIGHER_IS_BETTER:
+        if self.metric != "steps_to_tol" and higher_is_better(self.series):
             frac = 1.0 - frac                     # bright is good: a high accuracy
 
         cv = Canvas(width, height)
@@ -304,8 +304,8 @@ class PhasePane(Pane):
         gap = " " if narrow else "  "
         unit = " steps" if self.metric == "steps_to_tol" and not narrow else ""
         neither = "none" if narrow else "neither"
-        good, bad = (hi, lo) if (self.metric != "steps_to_tol" and self.series.split(".")[-1]
-                                 in HIGHER_IS_BETTER) else (lo, hi)
+        good, bad = (hi, lo) if (self.metric != "steps_to_tol"
+                                 and higher_is_better(self.series)) else (lo, hi)
         ends = (fmt(good), fmt(bad)) if math.isfinite(lo) else ("—", "—")
         parts: list[tuple[str, int]] = [(f"{ends[0]} ", -1)]
         if no_color:

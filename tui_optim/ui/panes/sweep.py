@@ -12,7 +12,7 @@ from rich.console import RenderableType
 from rich.text import Text
 
 from tui_optim.chunk import Status
-from tui_optim.engine.series import HIGHER_IS_BETTER, words
+from tui_optim.engine.series import higher_is_better, words
 from tui_optim.ui.colors import palette, run_color
 from tui_optim.ui.panes.base import Pane
 from tui_optim.ui.panes.trace import LOG_BY_DEFAULT
@@ -62,7 +62,7 @@ class SweepPane(Pane):
         t = self.ctx.trace
         if self.metric == "best":
             v = t.view(i, self.series, BEST_POINTS)
-            higher = self.series.split(".")[-1] in HIGHER_IS_BETTER
+            higher = higher_is_better(self.series)
             ends = v.hi if higher else v.lo
             ends = ends[np.isfinite(ends)]
             return float(ends.max() if higher else ends.min()) if len(ends) else math.nan
@@ -73,7 +73,7 @@ class SweepPane(Pane):
         if self.metric == "steps_to_tol":
             return metrics.get("steps_to_tol", math.nan)
         if self.metric == "best":
-            kind = "max" if self.series.split(".")[-1] in HIGHER_IS_BETTER else "min"
+            kind = "max" if higher_is_better(self.series) else "min"
             return metrics.get(f"{kind}.{self.series}", math.nan)
         return metrics.get(f"final.{self.series}", math.nan)
 
