@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import zlib
-import math
 import json
 import os
 import queue
@@ -173,13 +172,13 @@ class Recorder:
             self._queue.put(None)
             self._writer.join()
             self._f.close()
-            with _OPEN:
-                _OPEN.paths.discard(self._partial.resolve())
-                _OPEN.notify_all()
             self._raise()
             if not getattr(self, "_failed", False):
                 os.replace(self._partial, self.path)
         finally:
+            with _OPEN:         # only now may the next recorder of this file open its partial
+                _OPEN.paths.discard(self._partial.resolve())
+                _OPEN.notify_all()
             if held is not None:
                 signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
@@ -190,34 +189,21 @@ class Recorder:
         self.close()
 
 
-def _int(obj: dict[str, Any], key: str, lo: int = 0) -> int:
-    v = obj[key]
-    if not isinstance(v, int) or isinstance(v, bool) or v < lo:
-        raise ValueError(f"{key} must be a whole number >= {lo}")
-    return v
-
-
 def _chunk_from(obj: dict[str, Any]) -> Chunk:
     """A chunk record, its types checked (anything else raises ValueError/KeyError/TypeError)."""
     if not isinstance(obj, dict) or not isinstance(obj.get("series"), dict) \
             or not isinstance(obj.get("snapshots"), dict):
         raise ValueError("not a chunk record")
-    n = _int(obj, "n")
-    _int(obj, "run"), _int(obj, "start")
-    if obj["diverged_at"] is not None:
-        _int(obj, "diverged_at")
-    scale = obj.get("lr_scale", 1.0)
-    if not isinstance(scale, (int, float)) or isinstance(scale, bool) or not 0 < scale < math.inf:
-        raise ValueError("lr_scale must be a number > 0")
+    if "diverged_at" not in obj:
+        raise ValueError("not a chunk record")
+    run, start, n, diverged_at, scale = frames.placed(obj)
     chunk = Chunk(
-        run=int(obj["run"]),
-        start=int(obj["start"]),
-        n=int(obj["n"]),
+        run=run, start=start, n=n,
         series={k: _decode(v) for k, v in obj["series"].items()},
         snapshots={k: _decode(v) for k, v in obj["snapshots"].items()},
         status=Status(obj["status"]),
-        diverged_at=obj["diverged_at"],
-        lr_scale=float(scale),
+        diverged_at=diverged_at,
+        lr_scale=scale,
     )
     if any(v.ndim != 1 or len(v) != n for v in chunk.series.values()):
         raise ValueError("a series of the wrong length")
