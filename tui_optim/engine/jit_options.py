@@ -15,3 +15,19 @@ runtime) and only read or write arrays their caller owns, so nothing needs count
 
 KERNEL = dict(cache=True, nogil=True, error_model="numpy")
 PER_STEP = dict(KERNEL, _nrt=False)
+
+# This module's interpreted copy (engine/interpreted.py) runs the kernels as plain Python.
+INTERPRETED = __name__.partition(".")[0] != "tui_optim"
+
+
+def twin(numpy_version):
+    """Decorate a kernel whose element loops are too slow in Python: the interpreted tier runs
+    `numpy_version` instead, the same arithmetic on every element in the same order, a row (or a
+    whole array) per numpy operation. Tests compare the two bit for bit. The compiled tier is
+    untouched. `numpy_version.loops` is the kernel's own Python, for the cases it leaves to it."""
+    def choose(kernel):
+        if not INTERPRETED:
+            return kernel
+        numpy_version.loops = kernel
+        return numpy_version
+    return choose

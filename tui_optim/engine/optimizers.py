@@ -30,7 +30,7 @@ import numpy as np
 from numba import njit
 
 from . import catalog
-from .jit_options import PER_STEP
+from .jit_options import PER_STEP, twin
 
 from .lbfgs import lbfgs_update
 from .linalg import solve_inplace
@@ -42,6 +42,7 @@ BY_CODE = {e.code: e for e in catalog.OPTIMIZERS}
 SGD, MOMENTUM, NESTEROV, ADAGRAD, RMSPROP, ADAM, NEWTON, LBFGS, COORDINATE = (
     CODES[n] for n in ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "newton",
                        "lbfgs", "coordinate"))
+_ELEMENTWISE = (SGD, MOMENTUM, NESTEROV, ADAGRAD, RMSPROP, ADAM)   # one line per parameter
 
 # indices into op
 LR, ALPHA, RHO, RHO1, RHO2, DELTA, BIAS, DAMPING, HISTORY, LINE_SEARCH, CMODE, BLOCK = range(12)
@@ -127,6 +128,42 @@ def grad_point(code, op, V, theta, out):
     return False
 
 
+def _first_order_update_arrays(code, op, V, sv, theta, g, lr):
+    """first_order_update's interpreted twin: each rule's line on whole arrays (from 16
+    parameters up; below, numpy's per-call cost outweighs the loop)."""
+    if theta.shape[0] < 16 or code not in _ELEMENTWISE:
+        _first_order_update_arrays.loops(code, op, V, sv, theta, g, lr)
+        return
+    if code == SGD:
+        theta -= lr * g
+    elif code == MOMENTUM or code == NESTEROV:
+        v = op[ALPHA] * V[0] - lr * g
+        V[0] = v
+        theta += v
+    elif code == ADAGRAD:
+        r = V[0] + g * g
+        V[0] = r
+        theta -= lr * g / (op[DELTA] + np.sqrt(r))
+    elif code == RMSPROP:
+        rho = op[RHO]
+        r = rho * V[0] + (1.0 - rho) * g * g
+        V[0] = r
+        theta -= lr * g / np.sqrt(op[DELTA] + r)
+    else:
+        r1, r2 = op[RHO1], op[RHO2]
+        p1 = sv[0] * r1
+        p2 = sv[1] * r2
+        sv[0] = p1
+        sv[1] = p2
+        c1, c2 = (1.0 / (1.0 - p1), 1.0 / (1.0 - p2)) if op[BIAS] > 0.0 else (1.0, 1.0)
+        s = r1 * V[0] + (1.0 - r1) * g
+        r = r2 * V[1] + (1.0 - r2) * g * g
+        V[0] = s
+        V[1] = r
+        theta -= lr * (s * c1) / (np.sqrt(r * c2) + op[DELTA])
+
+
+@twin(_first_order_update_arrays)
 @njit(**PER_STEP)
 def first_order_update(code, op, V, sv, theta, g, lr):
     """One first-order update of θ in place (SGD, momentum, Nesterov, AdaGrad, RMSProp, Adam).

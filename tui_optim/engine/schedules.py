@@ -25,6 +25,7 @@ from numba import njit
 
 from . import catalog
 from .jit_options import PER_STEP
+from .scalar import ipow
 
 CODES = catalog.codes(catalog.SCHEDULES)
 BY_NAME = catalog.by_name(catalog.SCHEDULES)
@@ -66,7 +67,7 @@ def lr_at(code, p, lr, t):
     elif code == STEP:
         e = lr * p[2] ** np.floor(t / max(p[1], 1.0))
     elif code == EXPONENTIAL:
-        e = lr * p[1] ** t
+        e = lr * ipow(p[1], t)
     elif code == INVERSE_TIME:
         e = lr / (1.0 + p[1] * t)
     elif code == COSINE:

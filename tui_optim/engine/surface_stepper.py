@@ -134,7 +134,8 @@ class SurfaceStepper:
         self._perm = np.arange(spec.X.shape[0], dtype=np.int64)
         self._istate = np.array([0, -1, 0, 0], dtype=np.int64)  # t, batch pos, dead, plain
         self._path = K.kernel_path(cfg_i, cfg_f, sched_p, ocode, d)
-        if self._path == K.PATH_SPARSE and not K.sparse_kernel.signatures and not _WARMING:
+        if (self._path == K.PATH_SPARSE and not getattr(K.sparse_kernel, "signatures", True)
+                and not _WARMING):      # (the interpreted tier's kernels have no signatures)
             _warm_sparse()  # compile (or load) now, while the session builds its steppers
 
     # -- the Stepper protocol -------------------------------------------------------------

@@ -24,7 +24,7 @@ from numba import njit
 
 from .. import catalog, series
 from ..optimizers import LBFGS, NEWTON, first_order_update, init_state, optimizer_params
-from ..scalar import sigmoid
+from ..scalar import ipow, sigmoid
 from .layers import dot
 from ..schedules import lr_at, schedule_params
 
@@ -70,8 +70,8 @@ def diag_records(n, k0, a, b, x1, x2, target, nl, out, h, dn):
         sp = y * (1.0 - y)
         ga = sp * ca
         gb = sp * cb
-        cla = sp * depth * a ** (depth - 1) * x1
-        clb = sp * depth * b ** (depth - 1) * x2
+        cla = sp * depth * ipow(a, depth - 1) * x1
+        clb = sp * depth * ipow(b, depth - 1) * x2
         err = 0.0
         for g, c in ((ga, cla), (gb, clb)):
             den = max(abs(g), abs(c))

@@ -11,7 +11,8 @@ import numpy as np
 from numba import njit
 
 from . import codes as C
-from .layers import dot
+from ..jit_options import twin
+from .layers import dot, in_order
 from .losses import count_correct, loss_and_grad, predicted_class
 from .model import _mat, forward, l2_penalty, load_range, loss_grad
 
@@ -46,6 +47,12 @@ def evaluate(spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, loss_code, n_classes)
     return total / n, acc
 
 
+def _sums_in_order(x, lo, hi):
+    v = x[lo:hi]
+    return in_order(v, 4), in_order(v * v, 4)
+
+
+@twin(_sums_in_order)
 @njit(inline="always", error_model="numpy")
 def sums(x, lo, hi):
     """(Σ x, Σ x²) over x[lo:hi] with four independent accumulators: without fastmath a
@@ -75,6 +82,13 @@ def sums(x, lo, hi):
     return (s0 + s1) + (s2 + s3), (q0 + q1) + (q2 + q3)
 
 
+def _norms_and_copy_in_order(g, x, xc, lo, hi):
+    xc[lo:hi] = x[lo:hi]
+    v, w = g[lo:hi], x[lo:hi]
+    return in_order(v * v, 4), in_order(w * w, 4)
+
+
+@twin(_norms_and_copy_in_order)
 @njit(cache=True, nogil=True, error_model="numpy")
 def norms_and_copy(g, x, xc, lo, hi):
     """(Σ g², Σ x²) over [lo, hi) and xc[lo:hi] = x[lo:hi], in one pass (large layers are
@@ -113,6 +127,12 @@ def norms_and_copy(g, x, xc, lo, hi):
     return (g0 + g1) + (g2 + g3), (q0 + q1) + (q2 + q3)
 
 
+def _sumsq_diff_in_order(x, y, lo, hi):
+    d = x[lo:hi] - y[lo:hi]
+    return in_order(d * d, 4)
+
+
+@twin(_sumsq_diff_in_order)
 @njit(cache=True, nogil=True, error_model="numpy")
 def sumsq_diff(x, y, lo, hi):
     """Σ (x − y)² over [lo, hi), four accumulators."""

@@ -8,6 +8,7 @@ loop per layer: in small MLPs that matters more than the matrix products.
 import numpy as np
 from numba import njit
 
+from ..jit_options import twin
 from ..scalar import sigmoid
 from .codes import ELU, LEAKY_RELU, MAXOUT, PRELU, RELU, SIGMOID, TANH
 
@@ -19,6 +20,14 @@ _NB = dict(cache=True, nogil=True, error_model="numpy")
 # different network on AMD and on Intel. These loops add the terms of every sum in index order
 # (numba neither reorders nor fuses without fastmath), so the bits are the same on any x86-64.
 # Blocking by four rows (or four outputs) keeps the order and cuts the memory traffic.
+def _matmul_rows(a, b, out):
+    """matmul's interpreted twin: out = 0, then out += a[:, k] b[k] for k = 0, 1, ..."""
+    out[:] = 0.0
+    for k in range(a.shape[1]):
+        out += a[:, k, None] * b[k]
+
+
+@twin(_matmul_rows)
 @njit(cache=True, nogil=True, error_model="numpy")
 def matmul(a, b, out):
     """out = a b: out[i, j] = Σ_k a[i, k] b[k, j], k = 0, 1, ... in order.
@@ -53,6 +62,14 @@ def matmul(a, b, out):
         i += r
 
 
+def _matmul_tn_rows(a, b, out):
+    """matmul_tn's interpreted twin: out = 0, then out += a[i]ᵀ b[i] for i = 0, 1, ..."""
+    out[:] = 0.0
+    for i in range(a.shape[0]):
+        out += a[i, :, None] * b[i]
+
+
+@twin(_matmul_tn_rows)
 @njit(cache=True, nogil=True, error_model="numpy")
 def matmul_tn(a, b, out):
     """out = aᵀ b: out[k, j] = Σ_i a[i, k] b[i, j], i = 0, 1, ... in order.
@@ -94,6 +111,26 @@ def matmul_nt(a, b, out):
     matmul(a, np.ascontiguousarray(b.T), out)
 
 
+def in_order(terms, lanes=1):
+    """Σ terms as the kernels add them (the interpreted twins' sums): `lanes` running sums from
+    0.0 (term i into lane i mod lanes, in index order; the tail after the last whole group into
+    lane 0), combined as ((l0 + l1) + (l2 + l3)) for four lanes. np.add.accumulate adds in order,
+    unlike np.sum (pairwise)."""
+    terms = np.asarray(terms, dtype=np.float64)
+    whole = terms.shape[0] // lanes * lanes
+    body = np.vstack((np.zeros((1, lanes)), terms[:whole].reshape(-1, lanes)))
+    acc = np.add.accumulate(body, axis=0)[-1]
+    acc[0] = np.add.accumulate(np.concatenate((acc[:1], terms[whole:])))[-1]
+    if lanes == 1:
+        return acc[0]
+    return (acc[0] + acc[1]) + (acc[2] + acc[3])
+
+
+def _dot_in_order(a, b):
+    return in_order(a * b)
+
+
+@twin(_dot_in_order)
 @njit(cache=True, nogil=True, error_model="numpy")
 def dot(a, b):
     """Σ_i a[i] b[i], i = 0, 1, ... in order (BLAS's ddot sums in a CPU-dependent order)."""
@@ -104,6 +141,12 @@ def dot(a, b):
 
 
 # --- dense --------------------------------------------------------------------------------
+def _dense_forward_rows(x, w, b, z):
+    matmul(x, w, z)
+    z += b
+
+
+@twin(_dense_forward_rows)
 @njit(cache=True, nogil=True, error_model="numpy")
 def dense_forward(x, w, b, z):
     """z = x w + b."""
@@ -114,6 +157,16 @@ def dense_forward(x, w, b, z):
             z[i, j] += b[j]
 
 
+def _dense_backward_rows(x, w, dz, dx, dw, db, need_dx):
+    matmul_tn(x, dz, dw)
+    db[:] = 0.0
+    for i in range(dz.shape[0]):
+        db += dz[i]
+    if need_dx:
+        matmul_nt(dz, w, dx)
+
+
+@twin(_dense_backward_rows)
 @njit(cache=True, nogil=True, error_model="numpy")
 def dense_backward(x, w, dz, dx, dw, db, need_dx):
     """Given dz: dw = xᵀ dz, db = Σ_rows dz, and (if need_dx) dx = dz wᵀ."""
@@ -231,6 +284,44 @@ def tanh(x):
     return t if x >= 0.0 else -t
 
 
+def _tanh_array(x):
+    """tanh's formula on a whole array (its interpreted twin)."""
+    y = np.minimum(2.0 * np.abs(x), 40.0)
+    k = np.floor(y * _INV_LN2 + 0.5)
+    r = (y - k * _LN2_HI) - k * _LN2_LO
+    p = np.full_like(r, 1.0 / 87178291200.0)
+    for c in _TANH_TAYLOR:
+        p = p * r + c
+    em = (p * r) * r + r
+    s = np.ldexp(1.0, np.nan_to_num(k).astype(np.int64))
+    e = s * em + (s - 1.0)
+    t = e / (e + 2.0)
+    return np.where(x != x, x, np.where(x >= 0.0, t, -t))
+
+
+_TANH_TAYLOR = (1.0 / 6227020800.0, 1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0,
+                1.0 / 362880.0, 1.0 / 40320.0, 1.0 / 5040.0, 1.0 / 720.0, 1.0 / 120.0,
+                1.0 / 24.0, 1.0 / 6.0, 0.5)
+
+
+def _act_forward_rows(act, u, a, h, xin, mask, arg, slope, k, leaky, elu_alpha, use_mask, skip):
+    """act_forward's interpreted twin: tanh and ReLU on whole arrays, the rest by its loops."""
+    if act == TANH:
+        a[:] = _tanh_array(u)
+    elif act == RELU:
+        a[:] = np.where(u > 0.0, u, 0.0)
+    else:
+        _act_forward_rows.loops(act, u, a, h, xin, mask, arg, slope, k, leaky, elu_alpha,
+                                use_mask, skip)
+        return
+    h[:] = a
+    if use_mask:
+        h *= mask
+    if skip:
+        h += xin
+
+
+@twin(_act_forward_rows)
 @njit(cache=True, nogil=True, error_model="numpy")
 def act_forward(act, u, a, h, xin, mask, arg, slope, k, leaky, elu_alpha, use_mask, skip):
     """a = f(u) per unit; h = a·mask (inverted dropout) + xin (skip). Maxout: a_j = max of its
@@ -287,6 +378,21 @@ def act_forward(act, u, a, h, xin, mask, arg, slope, k, leaky, elu_alpha, use_ma
                 h[i, j] = y
 
 
+def _act_backward_rows(act, u, a, dh, du, mask, arg, slope, dslope, k, leaky, elu_alpha,
+                       use_mask):
+    """act_backward's interpreted twin: tanh and ReLU on whole arrays, the rest by its loops."""
+    if act != TANH and act != RELU:
+        _act_backward_rows.loops(act, u, a, dh, du, mask, arg, slope, dslope, k, leaky,
+                                 elu_alpha, use_mask)
+        return
+    d = dh * mask if use_mask else dh
+    if act == TANH:
+        du[:] = d * (1.0 - a * a)
+    else:
+        du[:] = np.where(u > 0.0, d, 0.0)
+
+
+@twin(_act_backward_rows)
 @njit(cache=True, nogil=True, error_model="numpy")
 def act_backward(act, u, a, dh, du, mask, arg, slope, dslope, k, leaky, elu_alpha, use_mask):
     """du from dh through the mask and f. PReLU also accumulates dslope."""
