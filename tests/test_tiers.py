@@ -223,3 +223,16 @@ print("numba" in sys.modules)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_no_interpreted_module_holds_a_numba_function():
+    """Were numba to compile an interpreted copy, its cache entries (keyed by source file) would
+    name a module only this process has, and poison the compiled tier's cache for every other."""
+    from numba.core.registry import CPUDispatcher
+
+    I.module("surface_stepper")
+    I.module("network.stepper")
+    copies = [m for name, m in sys.modules.items() if I.is_interpreted(name)]
+    assert len(copies) > 20
+    for m in copies:
+        assert not [k for k, v in vars(m).items() if isinstance(v, CPUDispatcher)], m.__name__

@@ -61,6 +61,7 @@ class FakeSession(PacedControls):
     """A Source (runner/source.py) without an engine: closed-form runs, paced by the real Pacer."""
 
     is_replay = False
+    interpreted = False
 
     def __init__(self, scenario: Any, *, chunk: int = 10, speed: float | None = None,
                  compile_seconds: float = 0.0, cold: bool = True) -> None:

@@ -154,7 +154,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return run_app(scenario=scenario, record=args.record,
                        record_overrides=dict(sets=args.sets, seed=args.seed, steps=args.steps),
                        make_source=lambda sc: Session(sc, speed=default_speed(sc),
-                                                      executor=executor),
+                                                      executor=executor, tiered=True),
                        **_dashboard_options(args))
     from tui_optim.headless import drive, stop_on_signals
     from tui_optim.runner import Session

@@ -364,6 +364,7 @@ class Replayer(PacedControls):
         self.boundaries = sorted({c.stop for c in self._chunks})   # where a recorded chunk ends
 
     is_replay = True
+    interpreted = False
 
     def reopen(self) -> "Replayer":
         """The same recording from step 0, without reading the file again (it may have

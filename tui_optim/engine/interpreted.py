@@ -70,7 +70,7 @@ _LIBM = ("exp", "expm1", "log", "log1p", "log2", "log10", "sin", "cos", "tan", "
 
 def _numpy_module() -> types.ModuleType:
     m = types.ModuleType("numpy")
-    m.__dict__.update({k: getattr(np, k) for k in dir(np) if not k.startswith("__")})
+    m.__getattr__ = lambda name: getattr(np, name)    # the rest is numpy itself, looked up lazily
     lib = _math_module()
     for name in _LIBM:
         scalar = getattr(lib, {"arctan": "atan", "arcsin": "asin", "arccos": "acos",

@@ -9,10 +9,12 @@ the four words).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
-from .jit_options import PER_STEP
+from .jit_options import PER_STEP, twin
 
 _M64 = (1 << 64) - 1
 
@@ -80,12 +82,45 @@ def randbelow(s, n):
     return np.int64((x * np.uint64(n)) >> np.uint64(32))
 
 
+def _draws(s, count):
+    """`count` outputs of next_u64 on Python ints (numpy's uint64 scalars are ten times slower),
+    the state written back: the interpreted twins' generator."""
+    s0, s1, s2, s3 = (int(v) for v in s)
+    out = []
+    for _ in range(count):
+        x = (s1 * 5) & _M64
+        out.append((((((x << 7) | (x >> 57)) & _M64) * 9) & _M64))
+        t = (s1 << 17) & _M64
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= t
+        s3 = ((s3 << 45) | (s3 >> 19)) & _M64
+    s[:] = np.array([s0, s1, s2, s3], dtype=np.uint64)
+    return out
+
+
+def _fill_uniform_ints(s, out):
+    out[:] = [(x >> 11) * (1.0 / 9007199254740992.0) for x in _draws(s, out.shape[0])]
+
+
+def _fill_normal_ints(s, out):
+    u = _draws(s, 2 * out.shape[0])
+    for i in range(out.shape[0]):
+        u1 = 1.0 - (u[2 * i] >> 11) * (1.0 / 9007199254740992.0)
+        u2 = (u[2 * i + 1] >> 11) * (1.0 / 9007199254740992.0)
+        out[i] = math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+
+
+@twin(_fill_uniform_ints)
 @njit(cache=True, nogil=True)
 def fill_uniform(s, out):
     for i in range(out.shape[0]):
         out[i] = uniform(s)
 
 
+@twin(_fill_normal_ints)
 @njit(cache=True, nogil=True)
 def fill_normal(s, out):
     for i in range(out.shape[0]):

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from importlib import import_module
 from typing import Any, Callable, Iterator
+
+import numpy as np
 
 # problem type -> (module, stepper class). Imported lazily: a surface scenario never pays for
 # loading (or compiling) the network kernels.
@@ -19,15 +22,57 @@ _STEPPERS = {
 }
 
 
-def make_stepper(problem: Any, run: Any) -> Any:
-    """A fresh stepper for `run` (a RunSpec) on `problem` (a ProblemSpec)."""
+def make_stepper(problem: Any, run: Any, *, interpreted: bool = False) -> Any:
+    """A fresh stepper for `run` (a RunSpec) on `problem` (a ProblemSpec): compiled, or on the
+    interpreted tier (engine/interpreted.py: the same bits, no numba, no compile)."""
     module, cls = _STEPPERS[problem.type]
+    if interpreted:
+        from tui_optim.engine import interpreted as tier
+
+        with np.errstate(all="ignore"):
+            return getattr(tier.module(module.removeprefix("tui_optim.engine.")), cls)(
+                problem.values, run.values, run.steps, run.seed)
     stepper_cls = getattr(import_module(module), cls)
     return stepper_cls(problem.values, run.values, run.steps, run.seed)
 
 
+class FastKernels:
+    """Loads the compiled kernels some runs use (warm_up) in a thread of its own while those runs
+    go on interpreted. `ready()` says when they can move over; it raises what loading raised."""
+
+    def __init__(self, problem: Any, runs: Any,
+                 progress: Callable[[int, int, str], None] | None) -> None:
+        self._args = (problem, runs, progress)
+        self._done = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._load, name="fast-kernels", daemon=True)
+
+    def start(self) -> None:
+        if not self._thread.is_alive() and not self._done.is_set():
+            self._thread.start()
+
+    def _load(self) -> None:
+        problem, runs, progress = self._args
+        try:
+            warm_up(problem, runs, progress)
+            if progress:
+                progress(1, 1, FAST_READY)
+        except BaseException as exc:        # noqa: BLE001 - handed to the session's thread
+            self._error = exc
+        finally:
+            self._done.set()
+
+    def ready(self, wait: float = 0.0) -> bool:
+        if not self._done.wait(wait):
+            return False
+        if self._error is not None:
+            raise self._error
+        return True
+
+
 LOADING = "loading kernels…"
 PREPARING = "preparing fast kernels (first start only)"
+FAST_READY = "fast kernels ready"          # the runs move to the compiled tier now
 
 # Seconds a cold start of each problem type took, measured idle on a 2-core AMD EPYC
 # (bench_surfaces: all surface kernels 12.6-15.2 s; a network scenario about a minute and a

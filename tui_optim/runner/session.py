@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator, Mapping
 import numpy as np
 
 from tui_optim.chunk import Chunk, Outcome, Status
-from tui_optim.runner.build import make_stepper, warm_up
+from tui_optim.runner.build import FastKernels, make_stepper, warm_up
 from tui_optim.runner.executor import ExecutorSpec, Pending, first_trials, start_trials
 from tui_optim.runner.pacing import PacedControls, Pacer
 
@@ -29,8 +29,10 @@ ROUND_SECONDS = 0.1
 # instead of mapping fresh pages each call: plain SGD on Rosenbrock headless ran at 27 M
 # records/s with chunks of up to 2^20 records and 55-62 M with 2^15 (2^13..2^16 all 53 M+).
 MAX_CHUNK = 1 << 15
-# The first round is small: its cost is what sizes the next ones.
+# The first round is small: its cost is what sizes the next ones. Smaller still on the
+# interpreted tier, where a network step can take 50 ms: data within a second of the start.
 FIRST_CHUNK = 16
+FIRST_CHUNK_INTERPRETED = 2
 
 
 class _SnapshotClock:
@@ -96,8 +98,13 @@ class Session(PacedControls):
     is_replay = False
 
     def __init__(self, scenario: Any, *, speed: float | None = None,
-                 executor: ExecutorSpec = ExecutorSpec()) -> None:
+                 executor: ExecutorSpec = ExecutorSpec(), tiered: bool = False) -> None:
+        """tiered: start the runs at once on the interpreted tier and move them to the compiled
+        kernels when those are loaded (or compiled, on a first start) in the background; the
+        dashboard's way. Else compile() waits for the kernels (headless). Same numbers."""
         self.scenario = scenario
+        self.tiered = tiered
+        self._fast: FastKernels | None = None   # kernels loading while the runs go interpreted
         self.runs = run_infos(scenario.runs)
         self.trials = run_infos(scenario.trials)
         self.executor = executor
@@ -109,31 +116,63 @@ class Session(PacedControls):
         self.compute_seconds = [0.0] * len(self.runs)
 
     def reopen(self) -> "Session":
-        return Session(self.scenario, speed=self.speed, executor=self.executor)
+        return Session(self.scenario, speed=self.speed, executor=self.executor,
+                       tiered=self.tiered)
 
     # -- setup ------------------------------------------------------------------------------
     def compile(self, progress: Callable[[int, int, str], None] | None = None) -> None:
-        """Compile (or load from numba's cache) the kernels, then build every run's stepper."""
+        """Compile (or load from numba's cache) the kernels, then build every run's stepper.
+        Tiered: have the kernels load in the background; each run's stepper is built on the
+        interpreted tier when it first advances (the first run's data need not wait for the
+        others' data sets)."""
         # The engine's warm-up (loading or compiling kernels) reports its own steps, then ours.
-        warm_up(self.scenario.problem,
-                list(self.scenario.runs) + _kernel_kinds(self.scenario.trials), progress)
+        kernel_runs = list(self.scenario.runs) + _kernel_kinds(self.scenario.trials)
+        self._steppers = [None] * len(self.runs)
+        if self.tiered:
+            self._fast = FastKernels(self.scenario.problem, kernel_runs, progress)
+            if not self.runs:
+                self._fast.start()          # trials only: nothing to show until they run
+            return
+        warm_up(self.scenario.problem, kernel_runs, progress)
         total = len(self.runs)
-        self._steppers = []
         for i, run in enumerate(self.scenario.runs):
             if progress:
                 progress(i, total, f"building {run.label}")
-            stepper = make_stepper(self.scenario.problem, run)
-            if self._lr_scale[i] != 1.0:
-                stepper.set_lr_scale(self._lr_scale[i])
-            self._steppers.append(stepper)
+            self._stepper(i)
         if progress:
             progress(total, total, "ready")
+
+    def _stepper(self, i: int) -> Any:
+        """Run i's stepper, built on first use (on the tier the session is on)."""
+        assert self._steppers is not None
+        stepper = self._steppers[i]
+        if stepper is None:
+            stepper = make_stepper(self.scenario.problem, self.scenario.runs[i],
+                                   interpreted=self.interpreted)
+            if self._lr_scale[i] != 1.0:
+                stepper.set_lr_scale(self._lr_scale[i])
+            self._steppers[i] = stepper
+        return stepper
+
+    @property
+    def interpreted(self) -> bool:
+        """Whether the runs are on the interpreted tier (their kernels still loading)."""
+        return self._fast is not None
+
+    def _to_compiled_tier(self) -> None:
+        """At a round's boundary, once the kernels are loaded: every run's state to the
+        compiled kernels (engine.interpreted.to_compiled); nothing recorded changes."""
+        from tui_optim.engine.interpreted import to_compiled
+
+        assert self._steppers is not None
+        self._steppers = [None if st is None else to_compiled(st) for st in self._steppers]
+        self._fast = None
 
     # -- the live ε knob ----------------------------------------------------------------------
     def scale_lr(self, run: int, factor: float) -> float:
         """Multiply run `run`'s ε by `factor` from its next step on; returns the total scale."""
         self._lr_scale[run] *= factor
-        if self._steppers is not None:
+        if self._steppers is not None and self._steppers[run] is not None:
             self._steppers[run].set_lr_scale(self._lr_scale[run])
         return self._lr_scale[run]
 
@@ -162,22 +201,27 @@ class Session(PacedControls):
 
     def _stream(self, should_stop: Callable[[], bool], trials_left: set[int]
                 ) -> Iterator[Chunk | Outcome]:
-        steppers = self._steppers
-        assert steppers is not None
+        assert self._steppers is not None
         stopped = lambda: should_stop() or self.pacer.stopped      # noqa: E731
-        if trials_left:
-            first, per_trial = first_trials(self.scenario.problem, self.scenario.trials)
-            for o in first:
-                trials_left.discard(o.trial)
-                yield o
-            self._pending = start_trials(self.executor, self.scenario.problem,
-                                         self.scenario.trials, per_trial, len(first))
-        active = [i for i in range(len(self.runs)) if steppers[i].steps_done < self.runs[i].steps]
+        active = [i for i, st in enumerate(self._steppers)
+                  if st is None or st.steps_done < self.runs[i].steps]
         per_record: float | None = None  # kernel seconds per record per round, measured
-        wanted = FIRST_CHUNK
+        wanted = FIRST_CHUNK_INTERPRETED if self.interpreted else FIRST_CHUNK
         snaps = _SnapshotClock(len(self.runs))
-        pending = self._pending
-        while active or (pending is not None and not pending.done):
+        pending = None
+        rounds = 0
+        while active or (trials_left and pending is None) or (pending is not None
+                                                               and not pending.done):
+            if self._fast is not None and self._fast.ready(0.0 if active else 0.05):
+                self._to_compiled_tier()
+            if trials_left and pending is None and self._fast is None:
+                first, per_trial = first_trials(self.scenario.problem, self.scenario.trials)
+                for o in first:
+                    trials_left.discard(o.trial)
+                    yield o
+                pending = self._pending = start_trials(
+                    self.executor, self.scenario.problem, self.scenario.trials, per_trial,
+                    len(first))
             if pending is not None and not self.pacer.paused:     # paused: results wait too
                 for o in pending.poll(0.0 if active else 0.1):
                     trials_left.discard(o.trial)
@@ -186,22 +230,27 @@ class Session(PacedControls):
                 if stopped():
                     yield from self._stopped_trials(trials_left)
                     return
-                if self.pacer.paused:
+                if self.pacer.paused and pending is not None:
                     time.sleep(0.05)
                 continue
             granted = self.pacer.grant(wanted, should_stop)
             if granted == 0:
                 for i in active:
-                    yield self._empty(i, steppers[i].steps_done, Status.STOPPED)
+                    st = self._steppers[i]
+                    yield self._empty(i, st.steps_done if st else 0, Status.STOPPED)
                 yield from self._stopped_trials(trials_left)
                 return
             kernel_seconds = 0.0
             for i in list(active):
-                stepper = steppers[i]
+                stepper = self._stepper(i)
                 start = stepper.steps_done
                 n = min(granted, self.runs[i].steps - start)
                 t0 = time.perf_counter()
-                series, diverged_at = stepper.advance(n)
+                if self._fast is not None:          # numba's IEEE results, without warnings
+                    with np.errstate(all="ignore"):
+                        series, diverged_at = stepper.advance(n)
+                else:
+                    series, diverged_at = stepper.advance(n)
                 dt = time.perf_counter() - t0
                 kernel_seconds += dt
                 self.compute_seconds[i] += dt
@@ -214,9 +263,13 @@ class Session(PacedControls):
                 if status is not Status.RUNNING:
                     active.remove(i)
                 take = start == 0 or status is not Status.RUNNING or self.pacer.paused or snaps.due(i)
-                snapshots = snaps.take(i, stepper.snapshots) if take else {}
+                with np.errstate(all="ignore"):
+                    snapshots = snaps.take(i, stepper.snapshots) if take else {}
                 yield Chunk(i, start, stepper.steps_done - start, series, snapshots, status,
                             diverged_at, self._lr_scale[i])
+            rounds += 1
+            if rounds == 1 and self._fast is not None:
+                self._fast.start()      # after the first data: numba's import competes for the GIL
             if granted == wanted:
                 # Only full (unthrottled) rounds tell the true cost of a record. Grow at most
                 # eightfold a round, so a slow kernel never gets a huge first chunk.

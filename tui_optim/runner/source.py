@@ -23,6 +23,7 @@ class Source(Protocol):
     pacer: Pacer                    # pause, single step, speed, stop (PacedControls delegate)
     compute_seconds: list[float]    # seconds inside kernels per run (0 for a replay)
     is_replay: bool
+    interpreted: bool               # the runs go on the interpreted tier, kernels loading
 
     def compile(self, progress: Progress | None = None) -> None:
         """Prepare (compile or load kernels; for a replay, nothing) before `chunks`."""

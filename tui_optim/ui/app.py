@@ -48,7 +48,7 @@ def resolve_theme(name: str | None = None, environ: Mapping[str, str] = os.envir
 def _default_source(scenario: Any) -> Source:
     from tui_optim.runner.session import Session, default_speed
 
-    return Session(scenario, speed=default_speed(scenario))
+    return Session(scenario, speed=default_speed(scenario), tiered=True)
 
 
 def _dashboard_speed(scenario: Any) -> float | None:

@@ -23,7 +23,7 @@ from textual.widgets import ProgressBar, Static
 from textual.worker import get_current_worker
 
 from tui_optim.chunk import Chunk, Outcome, Status
-from tui_optim.runner.build import PREPARING, compile_estimate, stop_preparing
+from tui_optim.runner.build import FAST_READY, PREPARING, compile_estimate, stop_preparing
 from tui_optim.runner.source import ChunkSink, Replay, Source
 from tui_optim.trace import Trace
 from tui_optim.ui import keys, saving
@@ -114,6 +114,7 @@ class RunScreen(Screen[None]):
         self._shown_loading: float | None = None
         self.generation = 0
         self.compile_state: tuple[int, int, str] | None = (0, 1, "loading kernels…")
+        self.prepared = False       # the runs move (maybe interpreted, kernels still loading)
         self.engine_error: str | None = None
         self._rate_samples: list[tuple[float, int]] = []
         self._last_status = None
@@ -314,11 +315,14 @@ class RunScreen(Screen[None]):
 
     def on_preparing(self, message: "Preparing") -> None:
         if message.generation == self.generation:
-            self.compile_state = (message.done, message.total, message.what)
+            ready = message.what == FAST_READY      # the runs moved to the compiled tier
+            self.compile_state = None if ready else (message.done, message.total, message.what)
 
     def on_prepared(self, message: "Prepared") -> None:
         if message.generation == self.generation:
-            self.compile_state = None
+            self.prepared = True
+            if not self.source.interpreted:
+                self.compile_state = None
 
     def on_engine_failed(self, message: "EngineFailed") -> None:
         if message.generation == self.generation:
@@ -417,8 +421,9 @@ class RunScreen(Screen[None]):
             text = f"{what} · {took:.0f} s, {left}"
         else:
             self._shown_loading = self._shown_loading or now
-            if now - self._shown_loading < LOADING_QUIET:
-                box.display = False     # a warm start says nothing (it is over in a moment)
+            if self.prepared or now - self._shown_loading < LOADING_QUIET:
+                # a warm start says nothing (it is over in a moment), nor do runs that move
+                box.display = False
                 return
             text = f"{what} ({i}/{total})"
         box.display = True
@@ -445,7 +450,7 @@ class RunScreen(Screen[None]):
         trials_in = trace.n_outcomes
         if done == len(runs) and (runs or trials) and trials_in == len(trials):
             parts.append(("■ finished", "bold green"))
-        elif self.compile_state is not None:
+        elif self.compile_state is not None and not self.prepared:
             preparing = self.compile_state[2].startswith(PREPARING)
             parts.append(("… preparing (first start)" if preparing else "… loading", "bold yellow"))
         elif paused:
@@ -461,7 +466,7 @@ class RunScreen(Screen[None]):
         epoch = trace.last(0, "epoch")
         if math.isfinite(epoch):
             parts.append((f"epoch {int(epoch)}", ""))
-        if (done < len(runs) and not paused and self.compile_state is None
+        if (done < len(runs) and not paused and self.prepared
                 and len(self._rate_samples) >= 2):
             (t_a, n_a), (t_b, n_b) = self._rate_samples[0], self._rate_samples[-1]
             rate = (n_b - n_a) / max(t_b - t_a, 1e-9) / max(1, len(runs) - done)
@@ -518,6 +523,7 @@ class RunScreen(Screen[None]):
         self.ctx.runs = self.source.runs
         self.ctx.trials = self.source.trials
         self.compile_state = (0, 1, "loading kernels…")
+        self.prepared = False
         self._preparing_since = self._shown_loading = None
         self.engine_error = None
         for pane in self.panes:         # the new trace counts its versions from 0 again
