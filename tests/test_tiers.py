@@ -236,3 +236,49 @@ def test_no_interpreted_module_holds_a_numba_function():
     assert len(copies) > 20
     for m in copies:
         assert not [k for k, v in vars(m).items() if isinstance(v, CPUDispatcher)], m.__name__
+
+
+@pytest.mark.parametrize("name", ["03_momentum_ravine", "17_batch_norm", "24_hyperparameter_search"])
+def test_a_tiered_session_streams_the_compiled_sessions_numbers(name, monkeypatch):
+    """The dashboard's session: runs start interpreted and switch after a few rounds (held back
+    here, so the switch falls mid-run); every chunk, snapshot and trial equals the headless one."""
+    from tui_optim.runner import build, session as S
+
+    scenario = load_scenario(name, steps=20000 if name.startswith("03") else 60)
+
+    def stream(tiered: bool):
+        s = S.Session(scenario, tiered=tiered)
+        s.compile()
+        runs: dict = {}
+        outcomes = {}
+        tiers = []
+        for item in s.chunks():
+            if isinstance(item, S.Outcome):
+                outcomes[item.trial] = {**item.metrics, "steps": np.array([item.steps])}
+                continue
+            tiers.append(s.interpreted)
+            got = runs.setdefault(item.run, {})
+            for k, v in item.series.items():
+                got[k] = np.concatenate([got.get(k, np.empty(0)), v])
+            for k, v in item.snapshots.items():     # when taken depends on the clock; the
+                got["snap." + k] = v                 # last, at the run's end, does not
+            got["status"] = np.array([item.status.value, item.diverged_at or -1])
+        return runs, outcomes, tiers
+
+    ready = build.FastKernels.ready
+    calls = [0]
+
+    def held_back(self, wait=0.0):
+        calls[0] += 1
+        return calls[0] > 4 and ready(self, 5.0)
+
+    monkeypatch.setattr(build.FastKernels, "ready", held_back)
+    tiered_runs, tiered_outcomes, tiers = stream(True)
+    plain_runs, plain_outcomes, _ = stream(False)
+    assert tiers[0] and not tiers[-1]               # both tiers ran
+    assert tiered_runs.keys() == plain_runs.keys()
+    for run in plain_runs:
+        _same(tiered_runs[run], plain_runs[run], f"run {run}")
+    assert tiered_outcomes.keys() == plain_outcomes.keys()
+    for t in plain_outcomes:
+        _same(tiered_outcomes[t], plain_outcomes[t], f"trial {t}")
