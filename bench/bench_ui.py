@@ -7,15 +7,19 @@ Measures, on one scenario in one process (a network scenario by default, at full
     on the app's event loop and records how late it wakes;
   - engine throughput (records/s over all runs) with the dashboard open, against headless
     (the same Session consuming chunks with nothing drawn);
-  - warm start: a fresh process with numba's cache warm, from before importing the UI to the
-    run screen's first painted frame, and to the first pane drawn with data.
-Targets: p95 lag < 50 ms, throughput >= 80 % of headless, warm start < 1.5 s.
+  - starts of a network and a surface built-in: fresh processes, numba's cache warm (and with
+    --cold, empty), from before importing the UI to the run screen's first painted frame, to the
+    first pane drawn with data (the runs start on the interpreted tier) and to the runs' move to
+    the compiled kernels. `--start-only` measures just these.
+Targets: p95 lag < 50 ms, throughput >= 80 % of headless, first data < 1 s warm, compiled speed
+< 15 s cold.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import subprocess
 import sys
@@ -109,10 +113,10 @@ async def dashboard(scenario, seconds: float, size: tuple[int, int]) -> dict:
             "max": lags[-1], "probes": len(lags)}
 
 
-def warm_start_child(name: str | None, size: tuple[int, int]) -> None:
+def start_child(name: str | None, size: tuple[int, int]) -> None:
     """In a fresh process: seconds from before importing the UI to the run screen's first
-    painted frame (title, explanation, empty panes, the kernel-loading line) and to the first
-    pane drawn with data, at the dashboard's own starting speed (a run takes ~5 s)."""
+    painted frame (title, explanation, empty panes), to the first pane drawn with data (the runs
+    start on the interpreted tier), and to the runs' move to the compiled kernels."""
     t_start = time.perf_counter()
     scenario = load(name)
     from tui_optim.ui.app import create_app
@@ -120,12 +124,50 @@ def warm_start_child(name: str | None, size: tuple[int, int]) -> None:
     async def go():
         app = create_app(scenario)
         async with app.run_test(size=size) as pilot:
-            while app.screen.first_frame_at is None:
+            while app.screen.first_frame_at is None or app.screen.compiled_at is None:
                 await asyncio.sleep(0.01)
-            print(f"{app.screen.shown_at - t_start:.3f} {app.screen.first_frame_at - t_start:.3f}")
+            s = app.screen
+            print(f"{s.shown_at - t_start:.3f} {s.first_frame_at - t_start:.3f} "
+                  f"{s.compiled_at - t_start:.3f}")
             await pilot.press("q")
 
     asyncio.run(go())
+
+
+def starts(name: str, size: str, cold: bool, times: int) -> None:
+    """Median (of `times` fresh processes) seconds to the first frame, the first data and the
+    compiled kernels; cold: each with an empty numba cache of its own."""
+    import os
+    import tempfile
+
+    marks = []
+    for _ in range(times):
+        env = dict(os.environ)
+        with tempfile.TemporaryDirectory() as cache:
+            if cold:
+                env["NUMBA_CACHE_DIR"] = cache
+            out = subprocess.run([sys.executable, __file__, name, "--start-child", "--size", size],
+                                 capture_output=True, text=True, timeout=900, env=env)
+        try:
+            marks.append([float(v) for v in out.stdout.strip().splitlines()[-1].split()])
+        except (ValueError, IndexError):
+            print(out.stdout, out.stderr, file=sys.stderr)
+    if marks:
+        frame, data, fast = (statistics.median(m[i] for m in marks) for i in range(3))
+        print(f"{'cold' if cold else 'warm'} start of {name} (median of {len(marks)}): first frame "
+              f"{frame:.2f} s, first data {data:.2f} s, compiled speed {fast:.1f} s")
+
+
+def start_figures(args) -> int:
+    """Warm (and with --cold, cold) starts of a network and a surface built-in."""
+    print(f"load average {os.getloadavg()[0]:.2f}")
+    for name in (args.warm_scenario, "03_momentum_ravine"):
+        headless_rate(load(name), 0.5)     # fill numba's cache for it
+        starts(name, args.size, cold=False, times=3)
+        if args.cold:
+            starts(name, args.size, cold=True, times=1)
+    print(f"load average {os.getloadavg()[0]:.2f}")
+    return 0
 
 
 def main() -> int:
@@ -136,15 +178,20 @@ def main() -> int:
     ap.add_argument("--steps", type=int, help="override the scenario's steps (make it long enough)")
     ap.add_argument("--warm-scenario", default="16_init_histograms",
                     help="scenario for the warm-start measurement (default: a built-in network one)")
-    ap.add_argument("--warm-start-child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--cold", action="store_true",
+                    help="also time a cold start (an empty numba cache: minutes)")
+    ap.add_argument("--start-only", action="store_true", help="only the start measurements")
+    ap.add_argument("--start-child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     size = tuple(int(v) for v in args.size.split("x"))
     global STEPS
     STEPS = args.steps
-    if args.warm_start_child:
-        warm_start_child(args.scenario, size)
+    if args.start_child:
+        start_child(args.scenario, size)
         return 0
 
+    if args.start_only:
+        return start_figures(args)
     scenario = load(args.scenario)
     print(f"scenario: {scenario.title} ({len(scenario.runs)} runs), {args.seconds:g} s per measurement, {args.size}")
     head = headless_rate(scenario, args.seconds)   # also compiles / fills numba's cache
@@ -155,25 +202,7 @@ def main() -> int:
           f"p95 {1e3 * dash['p95']:.1f} ms (target < 50), max {1e3 * dash['max']:.1f} ms")
     head2 = headless_rate(scenario, args.seconds / 2)
     print(f"headless again: {head2:,.0f} records/s (machine noise check)")
-    warm = args.warm_scenario or args.scenario
-    cmd = [sys.executable, __file__, "--warm-start-child", "--size", args.size]
-    if warm:
-        cmd.insert(2, warm)
-        STEPS = None                       # the built-in as a user starts it
-        headless_rate(load(warm), 0.5)     # fill numba's cache for it
-    shown, data = [], []
-    for _ in range(3):
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-        try:
-            a, b = (float(v) for v in out.stdout.strip().splitlines()[-1].split())
-            shown.append(a)
-            data.append(b)
-        except (ValueError, IndexError):
-            print(out.stdout, out.stderr, file=sys.stderr)
-    if shown:
-        print(f"warm start ({warm or 'bench net'}, median of {len(shown)}): first frame "
-              f"{statistics.median(shown):.2f} s (target < 1.5 s), first pane with data "
-              f"{statistics.median(data):.2f} s (min {min(data):.2f})")
+    return start_figures(args)
     return 0
 
 

@@ -1,6 +1,7 @@
 /* The bench's hardware yardstick: SGD and Adam on 2-D Rosenbrock in C, recording every step's
    loss, |g| and position into arrays, stopping at the first non-finite record as tui-optim's
-   kernels do. bench_surfaces.py compiles it with `cc -O3 -march=native` when a C compiler is
+   kernels do; and momentum, Nesterov, AdaGrad and RMSProp, which also record the step's rate
+   (their kernel takes schedules, so it records ε). bench_surfaces.py compiles it with `cc -O3 -march=native` when a C compiler is
    present and prints our kernels' speed as a share of these loops on the same machine. */
 #include <math.h>
 #include <stdio.h>
@@ -43,10 +44,51 @@ static long run(int optimizer, long n, double *out) {
     return n;
 }
 
+/* 0: momentum (lr 1e-4, alpha 0.9), 1: Nesterov (same), 2: AdaGrad (lr 0.1, delta 1e-7),
+   3: RMSProp (lr 1e-3, rho 0.9, delta 1e-6) */
+static double fg(double x0, double x1, double *g0, double *g1) {
+    double u = 1.0 - x0, w = x1 - x0 * x0;
+    *g0 = -2.0 * u - 400.0 * x0 * w;
+    *g1 = 200.0 * w;
+    return u * u + 100.0 * w * w;
+}
+
+static long run_rule(int rule, long n, double *out) {
+    double x0 = -1.2, x1 = 1.0, m0 = 0, m1 = 0, g0, g1;
+    double lr = rule < 2 ? 1e-4 : (rule == 2 ? 0.1 : 1e-3);
+    for (long k = 0; k < n; k++) {
+        double f = fg(x0, x1, &g0, &g1);
+        out[k] = f;
+        out[n + k] = sqrt(g0 * g0 + g1 * g1);
+        out[2 * n + k] = lr;
+        out[3 * n + k] = x0;
+        out[4 * n + k] = x1;
+        if (!(isfinite(f) && isfinite(x0) && isfinite(x1))) return k + 1;
+        if (rule == 1) fg(x0 + 0.9 * m0, x1 + 0.9 * m1, &g0, &g1);
+        if (rule < 2) {
+            m0 = 0.9 * m0 - lr * g0;
+            m1 = 0.9 * m1 - lr * g1;
+            x0 += m0;
+            x1 += m1;
+        } else if (rule == 2) {
+            m0 += g0 * g0;
+            m1 += g1 * g1;
+            x0 -= lr * g0 / (1e-7 + sqrt(m0));
+            x1 -= lr * g1 / (1e-7 + sqrt(m1));
+        } else {
+            m0 = 0.9 * m0 + 0.1 * g0 * g0;
+            m1 = 0.9 * m1 + 0.1 * g1 * g1;
+            x0 -= lr * g0 / sqrt(1e-6 + m0);
+            x1 -= lr * g1 / sqrt(1e-6 + m1);
+        }
+    }
+    return n;
+}
+
 int main(int argc, char **argv) {
     long n = argc > 1 ? atol(argv[1]) : 100000;
     int repeats = argc > 2 ? atoi(argv[2]) : 7;
-    double *out = malloc(sizeof(double) * 4 * n);
+    double *out = malloc(sizeof(double) * 5 * n);
     for (int optimizer = 0; optimizer < 2; optimizer++) {
         double best = 0.0;
         long done = 0;
@@ -57,6 +99,18 @@ int main(int argc, char **argv) {
             if (rate > best) best = rate;
         }
         printf("%s %.6g %.17g\n", optimizer == 0 ? "sgd" : "adam", best, out[done - 1]);
+    }
+    const char *names[] = {"momentum", "nesterov", "adagrad", "rmsprop"};
+    for (int rule = 0; rule < 4; rule++) {
+        double best = 0.0;
+        long done = 0;
+        for (int r = 0; r < repeats; r++) {
+            double t = now();
+            done = run_rule(rule, n, out);
+            double rate = done / (now() - t);
+            if (rate > best) best = rate;
+        }
+        printf("%s %.6g %.17g\n", names[rule], best, out[done - 1]);
     }
     free(out);
     return 0;

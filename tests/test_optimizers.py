@@ -61,20 +61,40 @@ def test_adam_first_step_has_size_lr_per_coordinate():
     assert step[0] / lr == pytest.approx(3.1623, abs=1e-4)
 
 
-@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
-@pytest.mark.parametrize("problem", [QUAD2, {"surface": "himmelblau"}], ids=["quad", "himmelblau"])
-def test_generic_path_matches_plain_fast_path(optimizer, problem):
-    # a step schedule that never steps forces the generic loop: same numbers, bit for bit,
-    # including the series the fast path derives after the loop; and in chunks too
-    lr = 0.05 if optimizer == "adam" else 0.002
-    plain = SurfaceStepper(problem, {"optimizer": optimizer, "lr": lr}, 300, 0)
-    generic = SurfaceStepper(problem, {"optimizer": optimizer, "lr": lr,
-                                       "schedule": {"name": "step", "every": 10_000}}, 300, 0)
-    a = [plain.advance(k)[0] for k in (1, 6, 93, 200)]
-    b, _ = generic.advance(300)
-    for name in plain.series_names:
-        np.testing.assert_array_equal(np.concatenate([p[name] for p in a]), b[name],
-                                      err_msg=name)
+_FIRST_ORDER_SETTINGS = [
+    {}, {"noise": 0.5, "clip": {"norm": 0.7}}, {"clip": {"value": 0.2}},
+    {"average": {"kind": "polyak"}}, {"average": {"kind": "ema", "decay": 0.8}},
+    {"schedule": {"name": "step", "every": 50}}, {"schedule": {"name": "cosine", "warmup": 20}},
+    {"schedule": {"name": "exponential", "rate": 0.99}, "noise": 0.1,
+     "average": {"kind": "polyak"}},
+]
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"])
+@pytest.mark.parametrize("problem", [QUAD2, {"surface": "himmelblau"}, {"surface": "rosenbrock"},
+                                     {"surface": "beale"}, {"surface": "monkey_saddle"}],
+                         ids=["quad", "himmelblau", "rosenbrock", "beale", "monkey_saddle"])
+def test_generic_loop_matches_the_2d_register_loops(optimizer, problem):
+    """Every first-order rule and setting on the 2-D polynomial surfaces takes a register loop
+    (plain SGD and Adam their own): the generic loop's numbers, bit for bit, including the
+    series derived after the loop, whatever the chunks, and where it diverges."""
+    from tui_optim.engine import surface_kernel as K
+
+    lr = {"adam": 0.05, "adagrad": 0.5, "rmsprop": 0.01}.get(optimizer, 0.002)
+    for setting in _FIRST_ORDER_SETTINGS + [{"lr": 1e3 * lr}]:
+        run = {"optimizer": optimizer, "lr": lr, **setting}
+        fast = SurfaceStepper(problem, run, 300, 5)
+        generic = SurfaceStepper(problem, run, 300, 5)
+        # (averaging where θ* is unknown keeps the generic loop: its rows sit elsewhere)
+        if fast._cfg_i[K.I_ROW_DIST] == 7 or "average" not in run:
+            assert fast._path != K.PATH_GENERIC, run
+        generic._path = K.PATH_GENERIC
+        a = [fast.advance(k) for k in (1, 6, 93, 200)]
+        b, div_b = generic.advance(300)
+        assert next((d for _, d in a if d is not None), None) == div_b, run
+        for name in fast.series_names:
+            np.testing.assert_array_equal(np.concatenate([p[name] for p, _ in a]), b[name],
+                                          err_msg=f"{run} {name}")
 
 
 def _constant_gradient_steps(code, op, g, n):

@@ -333,17 +333,22 @@ def test_kernel_path_is_the_kernels_own_choice():
 
     cases = [({"surface": "rosenbrock"}, {"optimizer": "sgd"}, K.PATH_PLAIN_SGD),
              ({"surface": "beale"}, {"optimizer": "adam"}, K.PATH_PLAIN_ADAM),
-             ({"surface": "rosenbrock"}, {"optimizer": "sgd", "noise": 0.1}, K.PATH_GENERIC),
+             ({"surface": "rosenbrock"}, {"optimizer": "sgd", "noise": 0.1},
+              K.PATH_FIRST_ORDER_2D),
+             ({"surface": "beale"}, {"optimizer": "rmsprop"}, K.PATH_FIRST_ORDER_2D),
              ({"surface": "cliff"}, {"optimizer": "sgd"}, K.PATH_GENERIC),
              ({"surface": "saddle"}, {"optimizer": "newton"}, K.PATH_GENERIC),
              ({"surface": "rosenbrock"}, {"optimizer": "adam",
-                                          "schedule": {"name": "cosine"}}, K.PATH_GENERIC),
+                                          "schedule": {"name": "cosine"}}, K.PATH_FIRST_ORDER_2D),
+             ({"surface": "quadratic", "eigenvalues": [1.0, 2.0, 3.0]}, {"optimizer": "momentum"},
+              K.PATH_GENERIC),
              ({"surface": "sparse_coding"}, {"optimizer": "sgd"}, K.PATH_SPARSE)]
     for problem, run, path in cases:
         st = SurfaceStepper(problem, run, 10, 0)
         assert st._path == path
         st.advance(3)
-        assert bool(st._istate[K.S_PLAIN]) == (path in (K.PATH_PLAIN_SGD, K.PATH_PLAIN_ADAM))
+        assert bool(st._istate[K.S_PLAIN]) == (path in (K.PATH_PLAIN_SGD, K.PATH_PLAIN_ADAM,
+                                                        K.PATH_FIRST_ORDER_2D))
 
 
 def test_sparse_kernel_matches_a_numpy_replay_of_its_records():

@@ -42,7 +42,7 @@ BY_CODE = {e.code: e for e in catalog.OPTIMIZERS}
 SGD, MOMENTUM, NESTEROV, ADAGRAD, RMSPROP, ADAM, NEWTON, LBFGS, COORDINATE = (
     CODES[n] for n in ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "newton",
                        "lbfgs", "coordinate"))
-_ELEMENTWISE = (SGD, MOMENTUM, NESTEROV, ADAGRAD, RMSPROP, ADAM)   # one line per parameter
+FIRST_ORDER = (SGD, MOMENTUM, NESTEROV, ADAGRAD, RMSPROP, ADAM)   # one line per parameter
 
 # indices into op
 LR, ALPHA, RHO, RHO1, RHO2, DELTA, BIAS, DAMPING, HISTORY, LINE_SEARCH, CMODE, BLOCK = range(12)
@@ -131,7 +131,7 @@ def grad_point(code, op, V, theta, out):
 def _first_order_update_arrays(code, op, V, sv, theta, g, lr):
     """first_order_update's interpreted twin: each rule's line on whole arrays (from 16
     parameters up; below, numpy's per-call cost outweighs the loop)."""
-    if theta.shape[0] < 16 or code not in _ELEMENTWISE:
+    if theta.shape[0] < 16 or code not in FIRST_ORDER:
         _first_order_update_arrays.loops(code, op, V, sv, theta, g, lr)
         return
     if code == SGD:

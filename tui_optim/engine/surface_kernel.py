@@ -150,13 +150,14 @@ def _is_2d(c):
             or c == MONKEY_SADDLE)
 
 
-PATH_GENERIC, PATH_PLAIN_SGD, PATH_PLAIN_ADAM, PATH_SPARSE = 0, 1, 2, 3
+PATH_GENERIC, PATH_PLAIN_SGD, PATH_PLAIN_ADAM, PATH_SPARSE, PATH_FIRST_ORDER_2D = 0, 1, 2, 3, 4
 FAST_PATHS = {O.SGD: PATH_PLAIN_SGD, O.ADAM: PATH_PLAIN_ADAM}   # optimizer code -> its 2-D kernel
 
 
 def kernel_path(cfg_i, cfg_f, sched_p, ocode, d) -> int:
     """Which kernel serves a run (decided once, in Python, when the stepper is built): the 2-D
-    register fast paths for plain SGD and Adam, else the generic loop. Each is its own
+    register fast paths for plain SGD and Adam, the 2-D register loop for every first-order rule
+    and setting (averaging where θ* is known: row 7 is its distance), else the generic loop. Each is its own
     dispatcher, so a scenario compiles only the kernels its runs use."""
     plain = (cfg_i[I_SCHED] == 0 and sched_p[0] <= 0.0 and cfg_i[I_CLIP] == CLIP_NONE
              and cfg_i[I_AVG] == AVG_NONE and cfg_f[F_NOISE] == 0.0 and cfg_i[I_SAMPLES] == 0
@@ -167,6 +168,11 @@ def kernel_path(cfg_i, cfg_f, sched_p, ocode, d) -> int:
         return PATH_SPARSE
     if plain and O.BY_CODE[ocode].fast_path:       # eligible in the catalog: sgd and adam
         return FAST_PATHS[ocode]
+    if (int(cfg_i[I_SCODE]) in TWO_D_CODES and d == 2 and ocode in O.FIRST_ORDER
+            and cfg_i[I_SAMPLES] == 0 and cfg_i[I_ROW_X] == 5 and cfg_i[I_ROW_PROJ] < 0
+            and cfg_i[I_ROW_HEIG] < 0 and cfg_i[I_ROW_DIST] in (7, -1)
+            and (cfg_i[I_AVG] == AVG_NONE or cfg_i[I_ROW_AVG_LOSS] == 8)):
+        return PATH_FIRST_ORDER_2D
     return PATH_GENERIC
 
 
@@ -511,17 +517,143 @@ def _plain_adam_2d(n, cfg_i, cfg_f, sp, op, V, sv, theta, prev, theta_star, ista
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def _first_order_2d(n, cfg_i, cfg_f, sp, op, V, sv, sched_p, rng, theta, prev, avg, istate, out):
+    """Any first-order rule (SGD, momentum, Nesterov, AdaGrad, RMSProp, Adam) on a 2-D polynomial
+    surface, with any schedule, noise, clipping and averaging: θ, the rule's state and the
+    averaged iterate in registers, the generic loop's arithmetic in its order (same bits).
+    Writes rows 0, 1 (loss, ‖g‖), 2 (ε), 5, 6 (θ) and, when averaging, 8-10 (avg.loss, avg.x);
+    fill_plain_rows derives the rest. The generic loop calls a function per stage, each taking
+    arrays: 20 times slower."""
+    scode = cfg_i[I_SCODE]
+    ocode = cfg_i[I_OCODE]
+    sched = cfg_i[I_SCHED]
+    clip = cfg_i[I_CLIP]
+    avg_kind = cfg_i[I_AVG]
+    c = cfg_f[F_CLIP]
+    decay = cfg_f[F_DECAY]
+    noise = cfg_f[F_NOISE]
+    scale = cfg_f[F_SCALE]
+    base_lr = op[O.LR]
+    alpha = op[O.ALPHA]
+    rho = op[O.RHO]
+    r1 = op[O.RHO1]
+    r2 = op[O.RHO2]
+    delta = op[O.DELTA]
+    bias = op[O.BIAS] > 0.0
+    x0 = theta[0]
+    x1 = theta[1]
+    m0 = V[0, 0]
+    m1 = V[0, 1]
+    v0 = V[1, 0]
+    v1 = V[1, 1]
+    q1 = sv[0]
+    q2 = sv[1]
+    a0 = avg[0]
+    a1 = avg[1]
+    t0 = istate[S_T]
+    istate[S_PLAIN] = 1
+    done = n
+    for k in range(n):
+        t = t0 + k
+        f, g0, g1 = fg2d(scode, sp, x0, x1)
+        lr = lr_at(sched, sched_p, base_lr, t) * scale
+        out[ROW_LOSS, k] = f
+        out[ROW_GRAD_NORM, k] = np.sqrt(g0 * g0 + g1 * g1)
+        out[ROW_LR, k] = lr
+        out[5, k] = x0
+        out[6, k] = x1
+        if avg_kind != AVG_NONE:
+            if t == 0:
+                a0 = x0
+                a1 = x1
+            elif avg_kind == AVG_POLYAK:
+                w = 1.0 / (t + 1.0)
+                a0 += (x0 - a0) * w
+                a1 += (x1 - a1) * w
+            else:
+                a0 = decay * a0 + (1.0 - decay) * x0
+                a1 = decay * a1 + (1.0 - decay) * x1
+            out[8, k] = fg2d(scode, sp, a0, a1)[0]
+            out[9, k] = a0
+            out[10, k] = a1
+        if not (np.isfinite(f) and np.isfinite(x0) and np.isfinite(x1)):
+            istate[S_DEAD] = 1
+            done = k + 1
+            break
+        if ocode == O.NESTEROV:                    # the gradient at θ + αv
+            _, g0, g1 = fg2d(scode, sp, x0 + alpha * m0, x1 + alpha * m1)
+        if noise > 0.0:
+            g0 += noise * normal(rng)
+            g1 += noise * normal(rng)
+        if clip == CLIP_NORM:
+            gn = np.sqrt(g0 * g0 + g1 * g1)
+            if gn > c:
+                fc = c / gn
+                g0 *= fc
+                g1 *= fc
+        elif clip == CLIP_VALUE:
+            g0 = c if g0 > c else (-c if g0 < -c else g0)
+            g1 = c if g1 > c else (-c if g1 < -c else g1)
+        prev[0] = x0
+        prev[1] = x1
+        if ocode == O.SGD:
+            x0 -= lr * g0
+            x1 -= lr * g1
+        elif ocode == O.MOMENTUM or ocode == O.NESTEROV:
+            m0 = alpha * m0 - lr * g0
+            m1 = alpha * m1 - lr * g1
+            x0 += m0
+            x1 += m1
+        elif ocode == O.ADAGRAD:
+            m0 = m0 + g0 * g0
+            m1 = m1 + g1 * g1
+            x0 -= lr * g0 / (delta + np.sqrt(m0))
+            x1 -= lr * g1 / (delta + np.sqrt(m1))
+        elif ocode == O.RMSPROP:
+            m0 = rho * m0 + (1.0 - rho) * g0 * g0
+            m1 = rho * m1 + (1.0 - rho) * g1 * g1
+            x0 -= lr * g0 / np.sqrt(delta + m0)
+            x1 -= lr * g1 / np.sqrt(delta + m1)
+        else:
+            q1 *= r1
+            q2 *= r2
+            c1 = 1.0 / (1.0 - q1) if bias else 1.0
+            c2 = 1.0 / (1.0 - q2) if bias else 1.0
+            m0 = r1 * m0 + (1.0 - r1) * g0
+            m1 = r1 * m1 + (1.0 - r1) * g1
+            v0 = r2 * v0 + (1.0 - r2) * g0 * g0
+            v1 = r2 * v1 + (1.0 - r2) * g1 * g1
+            x0 -= lr * (m0 * c1) / (np.sqrt(v0 * c2) + delta)
+            x1 -= lr * (m1 * c1) / (np.sqrt(v1 * c2) + delta)
+    theta[0] = x0
+    theta[1] = x1
+    V[0, 0] = m0
+    V[0, 1] = m1
+    V[1, 0] = v0
+    V[1, 1] = v1
+    sv[0] = q1
+    sv[1] = q2
+    avg[0] = a0
+    avg[1] = a1
+    istate[S_T] = t0 + (done - 1 if istate[S_DEAD] != 0 else n)
+    return done
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def fill_plain_rows(out, m, lr, has_prev, prev_x, theta_star):
     """Rows the 2-D fast paths leave out, from θ (rows 5, 6), with the generic loop's formulas
     and operation order (so the numbers are the same bits): lr, ‖θ‖, step size (from prev_x,
     the θ of the record before this chunk, unless has_prev is false: record 0) and distance to
-    θ* (row 7: scratch when θ* is unknown). No loop-carried dependency: this vectorizes."""
+    θ* (row 7: scratch when θ* is unknown). lr < 0: the kernel recorded ε itself (a schedule).
+    No loop-carried dependency: this vectorizes."""
     s0 = theta_star[0]
     s1 = theta_star[1]
+    if lr >= 0.0:
+        for k in range(m):
+            out[ROW_LR, k] = lr
     for k in range(m):
         x0 = out[5, k]
         x1 = out[6, k]
-        out[ROW_LR, k] = lr
         out[ROW_PARAM_NORM, k] = np.sqrt(x0 * x0 + x1 * x1)
         a = x0 - s0
         b = x1 - s1

@@ -154,6 +154,10 @@ class SurfaceStepper:
         elif self._path == K.PATH_PLAIN_SGD:
             m = K._plain_sgd_2d(n, self._cfg_i, self._cfg_f, spec.sp, self._op, self._theta,
                                 self._prev, self._theta_star, self._istate, out)
+        elif self._path == K.PATH_FIRST_ORDER_2D:
+            m = K._first_order_2d(n, self._cfg_i, self._cfg_f, spec.sp, self._op, self._V,
+                                  self._sv, self._sched_p, self._rng, self._theta, self._prev,
+                                  self._avg, self._istate, out)
         elif self._path == K.PATH_PLAIN_ADAM:
             m = K._plain_adam_2d(n, self._cfg_i, self._cfg_f, spec.sp, self._op, self._V,
                                  self._sv, self._theta, self._prev, self._theta_star,
@@ -168,7 +172,10 @@ class SurfaceStepper:
                 K.fill_hess_min_eig(spec.code, spec.sp, spec.X, spec.Y, out, m,
                                     self._cfg_i[K.I_ROW_X], self._cfg_i[K.I_ROW_HEIG], spec.dim)
         if self._istate[K.S_PLAIN]:
-            K.fill_plain_rows(out, m, self._op[O.LR] * self._cfg_f[K.F_SCALE],
+            lr = self._op[O.LR] * self._cfg_f[K.F_SCALE]
+            if self._path == K.PATH_FIRST_ORDER_2D:
+                lr = -1.0                               # it records ε itself (a schedule)
+            K.fill_plain_rows(out, m, lr,
                               self.steps_done > 0, self._last_x, self._theta_star)
             if m:
                 self._last_x = out[5:7, m - 1].copy()

@@ -43,16 +43,25 @@ class FastKernels:
     def __init__(self, problem: Any, runs: Any,
                  progress: Callable[[int, int, str], None] | None) -> None:
         self._args = (problem, runs, progress)
+        self._go = threading.Event()
         self._done = threading.Event()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._load, name="fast-kernels", daemon=True)
 
+    HOLD_SECONDS = 0.5
+
     def start(self) -> None:
+        """Begin loading after go(), or HOLD_SECONDS from now: numba's import competes for the
+        GIL with the first interpreted round, whose data should come first."""
         if not self._thread.is_alive() and not self._done.is_set():
             self._thread.start()
 
+    def go(self) -> None:
+        self._go.set()
+
     def _load(self) -> None:
         problem, runs, progress = self._args
+        self._go.wait(self.HOLD_SECONDS)
         try:
             warm_up(problem, runs, progress)
             if progress:

@@ -130,8 +130,9 @@ class Session(PacedControls):
         self._steppers = [None] * len(self.runs)
         if self.tiered:
             self._fast = FastKernels(self.scenario.problem, kernel_runs, progress)
+            self._fast.start()
             if not self.runs:
-                self._fast.start()          # trials only: nothing to show until they run
+                self._fast.go()             # trials only: nothing to show until they run
             return
         warm_up(self.scenario.problem, kernel_runs, progress)
         total = len(self.runs)
@@ -269,7 +270,7 @@ class Session(PacedControls):
                             diverged_at, self._lr_scale[i])
             rounds += 1
             if rounds == 1 and self._fast is not None:
-                self._fast.start()      # after the first data: numba's import competes for the GIL
+                self._fast.go()         # the first data is out: load the kernels now
             if granted == wanted:
                 # Only full (unthrottled) rounds tell the true cost of a record. Grow at most
                 # eightfold a round, so a slow kernel never gets a huge first chunk.

@@ -127,6 +127,7 @@ class RunScreen(Screen[None]):
         # perf_counter stamps for bench_ui: the screen first painted, and a pane first drawn with data.
         self.shown_at: float | None = None
         self.first_frame_at: float | None = None
+        self.compiled_at: float | None = None      # the fast kernels were ready
         self.ctx = PaneContext(self.trace, self.source.runs,
                                trials=self.source.trials,
                                problem=scenario.problem.values)
@@ -315,8 +316,10 @@ class RunScreen(Screen[None]):
 
     def on_preparing(self, message: "Preparing") -> None:
         if message.generation == self.generation:
-            ready = message.what == FAST_READY      # the runs moved to the compiled tier
+            ready = message.what == FAST_READY      # the runs move to the compiled tier
             self.compile_state = None if ready else (message.done, message.total, message.what)
+            if ready and self.compiled_at is None:
+                self.compiled_at = time.perf_counter()
 
     def on_prepared(self, message: "Prepared") -> None:
         if message.generation == self.generation:
