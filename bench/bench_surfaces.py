@@ -54,6 +54,15 @@ def stepper_rate(optimizer: str, lr: float, chunk: int, chunks: int, repeats: in
     return best_rate(go, chunk * chunks, repeats)
 
 
+def generic_rate(optimizer: str, lr: float, chunk: int, chunks: int, repeats: int) -> float:
+    """The stepper forced onto the generic loop (the one every d > 2 run takes)."""
+    from tui_optim.engine import surface_kernel as K
+
+    st = SurfaceStepper({"surface": "rosenbrock"}, {"optimizer": optimizer, "lr": lr}, 10**12, 0)
+    st._path = K.PATH_GENERIC
+    return best_rate(lambda: [st.advance(chunk) for _ in range(chunks)], chunk * chunks, repeats)
+
+
 def session_rate(optimizer: str, lr: float, steps: int) -> float:
     """Headless: the runner's Session streams every record in chunks (what `run --headless`,
     the tests and scripts get), timed from its first chunk on."""
@@ -157,13 +166,20 @@ def torch_rate(optimizer: str, n: int) -> float | None:
     return best_rate(go, n, 2)
 
 
-def kernel_rate(optimizer: str, lr: float, n: int, repeats: int) -> float:
+def kernel_rate(optimizer: str, lr: float, n: int, repeats: int, **settings) -> float:
     """The stepper's kernel alone, into one reused output array (no allocation per chunk)."""
     from tui_optim.engine import surface_kernel as K
 
-    st = SurfaceStepper({"surface": "rosenbrock"}, {"optimizer": optimizer, "lr": lr}, 10**12, 0)
-    out = np.empty((8, n))
+    st = SurfaceStepper({"surface": "rosenbrock"}, {"optimizer": optimizer, "lr": lr, **settings},
+                        10**12, 0)
+    out = np.empty((11, n))
     spec = st.spec
+
+    if st._path == K.PATH_FIRST_ORDER_2D:
+        def go():
+            K._first_order_2d(n, st._cfg_i, st._cfg_f, spec.sp, st._op, st._V, st._sv,
+                              st._sched_p, st._rng, st._theta, st._prev, st._avg, st._istate, out)
+        return best_rate(go, n, repeats)
 
     def go():
         K.advance_kernel(n, st._cfg_i, st._cfg_f, spec.sp, spec.X, spec.Y, st._perm, st._op,
@@ -298,8 +314,20 @@ def main() -> None:
     for opt in ("sgd", "adam"):
         add(f"{opt}: 1024-path batch", batch_rate(opt, 1024, 2000, rep), "point-steps/s",
             70e6 if opt == "adam" else None)
-    add("momentum (generic kernel), 100k-step chunks",
-        stepper_rate("momentum", 1e-4, 100_000, 2, 3), "steps/s", None)
+    # the rules of the 2-D register loop (_first_order_2d), the C loops' rates and parameters
+    for opt, lr, extra in (("momentum", 1e-4, {}), ("nesterov", 1e-4, {}),
+                           ("adagrad", 0.1, {}), ("rmsprop", 1e-3, {"rho": 0.9})):
+        kernel = kernel_rate(opt, lr, 100_000, rep, **extra)
+        if opt in c_rates:
+            add(f"{opt}: C -O3 loop, same rule and records", c_rates[opt], "steps/s", None)
+        add(f"{opt}: stepper kernel alone, 100k steps per call", kernel, "steps/s", None)
+        if opt in c_rates:
+            rows.append(("  = share of the C loop", kernel / c_rates[opt], "%", None))
+        busy = kernel_rate(opt, lr, 100_000, rep, schedule={"name": "cosine"}, noise=0.1,
+                           clip={"norm": 10.0}, average={"kind": "polyak"}, **extra)
+        add(f"{opt}: + cosine schedule, noise, clip, averaging", busy, "steps/s", None)
+    add("momentum, generic loop (what d > 2 takes), 100k-step chunks",
+        generic_rate("momentum", 1e-4, 100_000, 2, 3), "steps/s", None)
 
     print(f"load average: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     print(f"{'what':52s} {'figure':>14s} {'unit':14s} target")

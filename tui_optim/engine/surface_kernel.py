@@ -29,7 +29,7 @@ from .jit_options import PER_STEP
 
 from . import optimizers as O
 from .rng import normal, shuffle
-from .schedules import lr_at
+from .schedules import CONSTANT, lr_at
 from .sparse_coding import sc_block_step, sc_f_grad, sc_hessian, sc_sparsity
 from .surfaces import (BEALE, HIMMELBLAU, LEAST_SQUARES, MONKEY_SADDLE, QUADRATIC, ROSENBROCK,
                        SADDLE, SPARSE_CODING, TWO_D_CODES, batch_f_grad, f_grad, fg2d, hessian)
@@ -540,6 +540,8 @@ def _first_order_2d(n, cfg_i, cfg_f, sp, op, V, sv, sched_p, rng, theta, prev, a
     r2 = op[O.RHO2]
     delta = op[O.DELTA]
     bias = op[O.BIAS] > 0.0
+    fixed = sched == CONSTANT and sched_p[0] <= 0.0   # no schedule: lr_at would give base_lr
+    fixed_lr = base_lr * scale
     x0 = theta[0]
     x1 = theta[1]
     m0 = V[0, 0]
@@ -556,7 +558,7 @@ def _first_order_2d(n, cfg_i, cfg_f, sp, op, V, sv, sched_p, rng, theta, prev, a
     for k in range(n):
         t = t0 + k
         f, g0, g1 = fg2d(scode, sp, x0, x1)
-        lr = lr_at(sched, sched_p, base_lr, t) * scale
+        lr = fixed_lr if fixed else lr_at(sched, sched_p, base_lr, t) * scale
         out[ROW_LOSS, k] = f
         out[ROW_GRAD_NORM, k] = np.sqrt(g0 * g0 + g1 * g1)
         out[ROW_LR, k] = lr
