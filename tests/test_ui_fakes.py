@@ -5,6 +5,7 @@ Deterministic: the same numbers every time, whatever the chunk sizes or timing.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -13,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from tui_optim.chunk import Chunk, Status
-from tui_optim.runner.build import LOADING, PREPARING
+from tui_optim.runner.build import FAST_READY, LOADING, PREPARING
 from tui_optim.runner.pacing import PacedControls, Pacer
 
 
@@ -61,11 +62,14 @@ class FakeSession(PacedControls):
     """A Source (runner/source.py) without an engine: closed-form runs, paced by the real Pacer."""
 
     is_replay = False
-    interpreted = False
 
     def __init__(self, scenario: Any, *, chunk: int = 10, speed: float | None = None,
-                 compile_seconds: float = 0.0, cold: bool = True) -> None:
+                 compile_seconds: float = 0.0, cold: bool = True, tiered: bool = False) -> None:
+        """tiered: as the dashboard's Session, compile() returns at once and the kernels
+        'prepare' in a thread while the runs go on (interpreted), then FAST_READY."""
         self.scenario = scenario
+        self.tiered = tiered
+        self.interpreted = False
         self.runs = tuple(scenario.runs)
         self.trials = ()
         self.chunk = chunk
@@ -78,10 +82,24 @@ class FakeSession(PacedControls):
 
     def reopen(self) -> "FakeSession":
         return FakeSession(self.scenario, chunk=self.chunk, speed=self.speed,
-                           compile_seconds=self.compile_seconds, cold=self.cold)
+                           compile_seconds=self.compile_seconds, cold=self.cold,
+                           tiered=self.tiered)
 
     def compile(self, progress=None):
         """A first start (`cold`: the runner's words for compiling) or a warm one (loading)."""
+        if self.tiered:
+            self.interpreted = True
+
+            def prepare():
+                self._prepare(progress)
+                self.interpreted = False
+                if progress:
+                    progress(1, 1, FAST_READY)
+            threading.Thread(target=prepare, daemon=True).start()
+            return
+        self._prepare(progress)
+
+    def _prepare(self, progress):
         total = 3
         for i in range(total):
             if progress:

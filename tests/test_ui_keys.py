@@ -288,6 +288,29 @@ def test_a_first_start_says_what_it_prepares_how_long_it_took_and_how_long_is_le
     run(go())
 
 
+def test_a_first_start_runs_interpreted_while_the_fast_kernels_are_prepared():
+    """The dashboard's session starts its runs at once: the box says what is being prepared
+    while the status says running and the steps go up; the box goes when the kernels are in."""
+    from tui_optim.runner.build import PREPARING
+
+    async def go():
+        app, _ = make(compile_seconds=1.5)
+        app.make_source = lambda sc: FakeSession(sc, speed=200.0, compile_seconds=1.5,
+                                                 tiered=True)
+        async with app.run_test(size=(80, 24)) as pilot:
+            s = screen(app)
+            box = s.query_one("#compiling")
+            assert await until(pilot, lambda: box.display and s.trace.records(0) > 0)
+            assert str(s.query_one("#compile-label").render()).startswith(PREPARING)
+            status = str(s.query_one("#status").render())
+            assert "running" in status and "preparing" not in status
+            before = s.trace.records(0)
+            assert await until(pilot, lambda: s.trace.records(0) > before and box.display)
+            assert await until(pilot, lambda: not box.display, timeout=5)
+            assert s.compiled_at is not None and not s.source.interpreted
+    run(go())
+
+
 def test_a_warm_start_says_nothing():
     async def go():
         app, _ = make(compile_seconds=0.6)

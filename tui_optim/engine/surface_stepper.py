@@ -203,16 +203,7 @@ class SurfaceStepper:
             curve[1] = [spec.value([x]) for x in xs]
             snaps["surface.curve"] = curve
         else:
-            grid = np.empty((GRID_ROWS, GRID_COLS))
-            if spec.code == SPARSE_CODING:  # a slice through the start (sparse_coding's own f)
-                w = spec.window
-                for r, v in enumerate(np.linspace(w[3], w[2], GRID_ROWS)):
-                    for c, u in enumerate(np.linspace(w[0], w[1], GRID_COLS)):
-                        grid[r, c] = spec.value(spec.origin + u * spec.e0 + v * spec.e1)
-            else:
-                grid_values(spec.code, spec.sp, spec.X, spec.Y, spec.origin, spec.e0, spec.e1,
-                            spec.window, GRID_ROWS, GRID_COLS, grid)
-            snaps["surface.grid"] = grid
+            snaps["surface.grid"] = _grid(spec).copy()
         return snaps
 
     def set_lr_scale(self, scale: float) -> None:
@@ -228,6 +219,24 @@ class SurfaceStepper:
     @property
     def diverged(self) -> bool:
         return bool(self._istate[K.S_DEAD])
+
+
+def _grid(spec: SurfaceSpec) -> np.ndarray:
+    """f on the map's grid, computed once per surface (a sweep's runs share theirs: a sparse-
+    coding grid is 12,800 evaluations, 0.7 s on the interpreted tier)."""
+    grid = getattr(spec, "_grid", None)
+    if grid is None:
+        grid = np.empty((GRID_ROWS, GRID_COLS))
+        if spec.code == SPARSE_CODING:  # a slice through the start (sparse_coding's own f)
+            w = spec.window
+            for r, v in enumerate(np.linspace(w[3], w[2], GRID_ROWS)):
+                for c, u in enumerate(np.linspace(w[0], w[1], GRID_COLS)):
+                    grid[r, c] = spec.value(spec.origin + u * spec.e0 + v * spec.e1)
+        else:
+            grid_values(spec.code, spec.sp, spec.X, spec.Y, spec.origin, spec.e0, spec.e1,
+                        spec.window, GRID_ROWS, GRID_COLS, grid)
+        spec._grid = grid
+    return grid
 
 
 def _warm_sparse() -> None:
