@@ -137,7 +137,6 @@ def start_child(name: str | None, size: tuple[int, int]) -> None:
 def starts(name: str, size: str, cold: bool, times: int) -> None:
     """Median (of `times` fresh processes) seconds to the first frame, the first data and the
     compiled kernels; cold: each with an empty numba cache of its own."""
-    import os
     import tempfile
 
     marks = []

@@ -273,13 +273,17 @@ def test_the_scheduler_can_come_from_the_environment(tmp_path, capsys, monkeypat
 # -- what comes back, and what claims and reports make of it -------------------------------
 
 def test_a_stopped_session_reports_every_unfinished_trial_as_stopped():
-    scenario = phase(10, 10, steps=100_000)
+    from tui_optim.runner.executor import MAX_INLINE_BATCH
+
+    scenario = phase(20, 20, steps=100_000)
     session = Session(scenario, executor=ExecutorSpec("inline"))
     seen: dict[int, Status] = {}
     for item in session.chunks(should_stop=lambda: len(seen) >= 5):
         seen[item.trial] = item.status
-    assert len(seen) == 100
-    assert sum(s == Status.STOPPED for s in seen.values()) >= 90
+    assert len(seen) == 400
+    # a stop waits for the batch under way (how many trials that is depends on the machine)
+    finished = sum(s != Status.STOPPED for s in seen.values())
+    assert 5 <= finished <= 5 + MAX_INLINE_BATCH
 
 
 def test_the_edge_claim_and_the_trial_claims(tmp_path, capsys):
