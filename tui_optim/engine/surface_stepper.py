@@ -25,6 +25,7 @@ import numpy as np
 from . import optimizers as O
 from . import series
 from . import surface_kernel as K
+from .jit_options import INTERPRETED
 from .rng import seed_state
 from .schedules import schedule_params
 from .surface_specs import SurfaceSpec, shared_surface
@@ -189,6 +190,10 @@ class SurfaceStepper:
     def snapshots(self) -> dict[str, np.ndarray]:
         if self._snapshots_sent:
             return {}
+        if (INTERPRETED and self.spec.code == SPARSE_CODING and not self.diverged
+                and self.steps_done < self.steps):
+            return {}   # its map is 12,800 evaluations of J, seconds in Python: the compiled
+                        # tier sends it (or this one, at the run's end)
         self._snapshots_sent = True
         spec = self.spec
         snaps = {
