@@ -14,7 +14,8 @@ time, under the package `PACKAGE` from the same files, in which
   same sums in the same order, a row at a time (`jit_options.twin`).
 
 Nothing here imports numba, and neither do the copies. `module(name)` gives the interpreted copy
-of `tui_optim.engine.<name>`; runner/tiers.py hands a run from this tier to the compiled one.
+of `tui_optim.engine.<name>`; `to_compiled` hands a run over to the compiled tier (the session
+does, at a round's boundary, once runner/build.FastKernels has loaded the kernels).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def _ieee(fn, name):
         except OverflowError:
             return math.inf
         except (ValueError, ZeroDivisionError):
-            if name.startswith("log") and args and args[0] == 0:
+            if name.startswith("log") and args and args[0] == (-1 if name == "log1p" else 0):
                 return -math.inf
             return math.nan
     wrapped.__name__ = name

@@ -190,10 +190,9 @@ class SurfaceStepper:
     def snapshots(self) -> dict[str, np.ndarray]:
         if self._snapshots_sent:
             return {}
-        if (INTERPRETED and self.spec.code == SPARSE_CODING and not self.diverged
-                and self.steps_done < self.steps):
-            return {}   # its map is 12,800 evaluations of J, seconds in Python: the compiled
-                        # tier sends it (or this one, at the run's end)
+        if INTERPRETED and _costly_map(self.spec) and not self.diverged \
+                and self.steps_done < self.steps:
+            return {}   # the compiled tier sends it (or this one, at the run's end)
         self._snapshots_sent = True
         spec = self.spec
         snaps = {
@@ -224,6 +223,12 @@ class SurfaceStepper:
     @property
     def diverged(self) -> bool:
         return bool(self._istate[K.S_DEAD])
+
+
+def _costly_map(spec: SurfaceSpec) -> bool:
+    """Whether the map's 12,800 evaluations of f take seconds in Python (a pass over the data,
+    sparse coding's J, d > 2): the interpreted tier leaves it to the compiled one."""
+    return spec.code in DATA_CODES or spec.code == SPARSE_CODING or spec.dim > 2
 
 
 def _grid(spec: SurfaceSpec) -> np.ndarray:

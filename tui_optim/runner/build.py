@@ -40,6 +40,8 @@ class FastKernels:
     """Loads the compiled kernels some runs use (warm_up) in a thread of its own while those runs
     go on interpreted. `ready()` says when they can move over; it raises what loading raised."""
 
+    HOLD_SECONDS = 0.5
+
     def __init__(self, problem: Any, runs: Any,
                  progress: Callable[[int, int, str], None] | None) -> None:
         self._args = (problem, runs, progress)
@@ -47,8 +49,6 @@ class FastKernels:
         self._done = threading.Event()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._load, name="fast-kernels", daemon=True)
-
-    HOLD_SECONDS = 0.5
 
     def start(self) -> None:
         """Begin loading after go(), or HOLD_SECONDS from now: numba's import competes for the

@@ -5,6 +5,8 @@ gradient of the input and of the layer's own parameters. Element-wise work is fu
 loop per layer: in small MLPs that matters more than the matrix products.
 """
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -304,12 +306,21 @@ _TANH_TAYLOR = (1.0 / 6227020800.0, 1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3
                 1.0 / 24.0, 1.0 / 6.0, 0.5)
 
 
+# exp element by element from libm, as the kernels call it (numpy's own exp is CPU-dependent SIMD)
+_LIBM_EXP = np.frompyfunc(math.exp, 1, 1)
+
+
 def _act_forward_rows(act, u, a, h, xin, mask, arg, slope, k, leaky, elu_alpha, use_mask, skip):
-    """act_forward's interpreted twin: tanh and ReLU on whole arrays, the rest by its loops."""
+    """act_forward's interpreted twin: tanh, ReLU and sigmoid on whole arrays, the rest by its
+    loops."""
     if act == TANH:
         a[:] = _tanh_array(u)
     elif act == RELU:
         a[:] = np.where(u > 0.0, u, 0.0)
+    elif act == SIGMOID:                # scalar.sigmoid's two branches, exp from libm
+        pos = u >= 0.0
+        e = _LIBM_EXP(np.where(pos, -u, u)).astype(np.float64)
+        a[:] = np.where(pos, 1.0 / (1.0 + e), e / (1.0 + e))
     else:
         _act_forward_rows.loops(act, u, a, h, xin, mask, arg, slope, k, leaky, elu_alpha,
                                 use_mask, skip)
@@ -380,14 +391,17 @@ def act_forward(act, u, a, h, xin, mask, arg, slope, k, leaky, elu_alpha, use_ma
 
 def _act_backward_rows(act, u, a, dh, du, mask, arg, slope, dslope, k, leaky, elu_alpha,
                        use_mask):
-    """act_backward's interpreted twin: tanh and ReLU on whole arrays, the rest by its loops."""
-    if act != TANH and act != RELU:
+    """act_backward's interpreted twin: tanh, ReLU and sigmoid on whole arrays, the rest by its
+    loops."""
+    if act != TANH and act != RELU and act != SIGMOID:
         _act_backward_rows.loops(act, u, a, dh, du, mask, arg, slope, dslope, k, leaky,
                                  elu_alpha, use_mask)
         return
     d = dh * mask if use_mask else dh
     if act == TANH:
         du[:] = d * (1.0 - a * a)
+    elif act == SIGMOID:
+        du[:] = d * a * (1.0 - a)
     else:
         du[:] = np.where(u > 0.0, d, 0.0)
 
