@@ -166,7 +166,7 @@ def module(name: str) -> types.ModuleType:
     """The interpreted copy of `tui_optim.engine.<name>` (e.g. "surface_stepper",
     "network.stepper"), loaded once."""
     if _FINDER not in sys.meta_path:
-        sys.meta_path.insert(0, _FINDER)   # before PathFinder, which would load the files as they are
+        sys.meta_path.insert(0, _FINDER)   # before PathFinder, which would load them as they are
     return importlib.import_module(f"{PACKAGE}.engine.{name}")
 
 

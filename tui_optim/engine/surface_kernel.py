@@ -157,8 +157,8 @@ FAST_PATHS = {O.SGD: PATH_PLAIN_SGD, O.ADAM: PATH_PLAIN_ADAM}   # optimizer code
 def kernel_path(cfg_i, cfg_f, sched_p, ocode, d) -> int:
     """Which kernel serves a run (decided once, in Python, when the stepper is built): the 2-D
     register fast paths for plain SGD and Adam, the 2-D register loop for every first-order rule
-    and setting (averaging where θ* is known: row 7 is its distance), else the generic loop. Each is its own
-    dispatcher, so a scenario compiles only the kernels its runs use."""
+    and setting (averaging where θ* is known: row 7 is its distance), else the generic loop.
+    Each is its own dispatcher, so a scenario compiles only the kernels its runs use."""
     plain = (cfg_i[I_SCHED] == 0 and sched_p[0] <= 0.0 and cfg_i[I_CLIP] == CLIP_NONE
              and cfg_i[I_AVG] == AVG_NONE and cfg_f[F_NOISE] == 0.0 and cfg_i[I_SAMPLES] == 0
              and int(cfg_i[I_SCODE]) in TWO_D_CODES
