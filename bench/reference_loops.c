@@ -85,33 +85,28 @@ static long run_rule(int rule, long n, double *out) {
     return n;
 }
 
+/* Best steps/s of `repeats` calls of loop(which, n, out); prints "name rate last-record". */
+static void time_loop(const char *name, long (*loop)(int, long, double *), int which, long n,
+                      int repeats, double *out) {
+    double best = 0.0;
+    long done = 0;
+    for (int r = 0; r < repeats; r++) {
+        double t = now();
+        done = loop(which, n, out);
+        double rate = done / (now() - t);
+        if (rate > best) best = rate;
+    }
+    printf("%s %.6g %.17g\n", name, best, out[done - 1]);
+}
+
 int main(int argc, char **argv) {
     long n = argc > 1 ? atol(argv[1]) : 100000;
     int repeats = argc > 2 ? atoi(argv[2]) : 7;
     double *out = malloc(sizeof(double) * 5 * n);
-    for (int optimizer = 0; optimizer < 2; optimizer++) {
-        double best = 0.0;
-        long done = 0;
-        for (int r = 0; r < repeats; r++) {
-            double t = now();
-            done = run(optimizer, n, out);
-            double rate = done / (now() - t);
-            if (rate > best) best = rate;
-        }
-        printf("%s %.6g %.17g\n", optimizer == 0 ? "sgd" : "adam", best, out[done - 1]);
-    }
+    time_loop("sgd", run, 0, n, repeats, out);
+    time_loop("adam", run, 1, n, repeats, out);
     const char *names[] = {"momentum", "nesterov", "adagrad", "rmsprop"};
-    for (int rule = 0; rule < 4; rule++) {
-        double best = 0.0;
-        long done = 0;
-        for (int r = 0; r < repeats; r++) {
-            double t = now();
-            done = run_rule(rule, n, out);
-            double rate = done / (now() - t);
-            if (rate > best) best = rate;
-        }
-        printf("%s %.6g %.17g\n", names[rule], best, out[done - 1]);
-    }
+    for (int rule = 0; rule < 4; rule++) time_loop(names[rule], run_rule, rule, n, repeats, out);
     free(out);
     return 0;
 }
