@@ -174,18 +174,15 @@ def kernel_rate(optimizer: str, lr: float, n: int, repeats: int, **settings) -> 
                         10**12, 0)
     out = np.empty((11, n))
     spec = st.spec
-
+    assert st._path in (K.PATH_PLAIN_SGD, K.PATH_FIRST_ORDER_2D)
     if st._path == K.PATH_FIRST_ORDER_2D:
         def go():
             K._first_order_2d(n, st._cfg_i, st._cfg_f, spec.sp, st._op, st._V, st._sv,
                               st._sched_p, st._rng, st._theta, st._prev, st._avg, st._istate, out)
-        return best_rate(go, n, repeats)
-
-    def go():
-        K.advance_kernel(n, st._cfg_i, st._cfg_f, spec.sp, spec.X, spec.Y, st._perm, st._op,
-                         st._V, st._sv, st._sched_p, st._sigmas, st._rng, st._theta, st._prev,
-                         st._avg, st._theta_star, spec.origin, spec.e0, spec.e1, st._istate, out,
-                         st._work, st._Hw)
+    else:
+        def go():
+            K._plain_sgd_2d(n, st._cfg_i, st._cfg_f, spec.sp, st._op, st._theta, st._prev,
+                            st._theta_star, st._istate, out)
 
     return best_rate(go, n, repeats)
 

@@ -68,7 +68,7 @@ def test_fast_paths_and_closed_forms_are_the_catalogs():
     from tui_optim.engine.surfaces import TWO_D_CODES
 
     assert set(FAST_PATHS) == {o.code for o in catalog.OPTIMIZERS if o.fast_path}
-    assert {O.SGD, O.ADAM} == set(FAST_PATHS)
+    assert {O.SGD} == set(FAST_PATHS)
     for s in catalog.SURFACES:
         assert _is_2d.py_func(s.code) == s.closed_form_2d == (s.code in TWO_D_CODES), s.name
 

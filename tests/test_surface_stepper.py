@@ -319,20 +319,19 @@ def test_warm_up_for_a_scenario_compiles_only_the_kernels_its_runs_use(tmp_path)
         "from tui_optim.engine import surface_kernel as K\n"
         "from tui_optim.engine.surface_stepper import warm_up\n"
         "warm_up(problem={'surface': 'rosenbrock'}, runs=[{'optimizer': 'sgd', 'lr': 1e-3}])\n"
-        "print(len(K._plain_sgd_2d.signatures), len(K._plain_adam_2d.signatures),"
-        " len(K.generic_kernel.signatures), len(K.advance_kernel.signatures),"
-        " len(K.sparse_kernel.signatures))\n")
+        "print(len(K._plain_sgd_2d.signatures), len(K._first_order_2d.signatures),"
+        " len(K.generic_kernel.signatures), len(K.sparse_kernel.signatures))\n")
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
     out = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True,
                          text=True, cwd=os.path.dirname(os.path.dirname(__file__))).stdout
-    assert out.split() == ["1", "0", "0", "0", "0"]
+    assert out.split() == ["1", "0", "0", "0"]
 
 
 def test_kernel_path_is_the_kernels_own_choice():
     from tui_optim.engine import surface_kernel as K
 
     cases = [({"surface": "rosenbrock"}, {"optimizer": "sgd"}, K.PATH_PLAIN_SGD),
-             ({"surface": "beale"}, {"optimizer": "adam"}, K.PATH_PLAIN_ADAM),
+             ({"surface": "beale"}, {"optimizer": "adam"}, K.PATH_FIRST_ORDER_2D),
              ({"surface": "rosenbrock"}, {"optimizer": "sgd", "noise": 0.1},
               K.PATH_FIRST_ORDER_2D),
              ({"surface": "beale"}, {"optimizer": "rmsprop"}, K.PATH_FIRST_ORDER_2D),
@@ -347,8 +346,7 @@ def test_kernel_path_is_the_kernels_own_choice():
         st = SurfaceStepper(problem, run, 10, 0)
         assert st._path == path
         st.advance(3)
-        assert bool(st._istate[K.S_PLAIN]) == (path in (K.PATH_PLAIN_SGD, K.PATH_PLAIN_ADAM,
-                                                        K.PATH_FIRST_ORDER_2D))
+        assert bool(st._istate[K.S_PLAIN]) == (path in (K.PATH_PLAIN_SGD, K.PATH_FIRST_ORDER_2D))
 
 
 def test_sparse_kernel_matches_a_numpy_replay_of_its_records():

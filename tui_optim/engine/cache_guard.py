@@ -1,7 +1,7 @@
 """Drop numba's cached kernels when any engine source they are built from changed.
 
 numba keys a cached function on its own file's timestamp only: edit surfaces.py and the cached
-advance_kernel (in surface_kernel.py), which has the old surfaces compiled into it, is silently
+generic_kernel (in surface_kernel.py), which has the old surfaces compiled into it, is silently
 reused; edit layers.py and the network's cached train_steps is. So each group of kernels (the
 surface kernels, the batch kernels, the network kernels) calls `flush_stale(modules)` once
 at import, before any of its kernels runs. The sources a module's kernels are built from are

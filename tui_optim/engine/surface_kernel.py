@@ -1,10 +1,9 @@
 """The surface kernels: n records and n updates in one njit call, writing into `out`.
 
 Four kernels, each its own dispatcher so a scenario compiles only those its runs use (the
-stepper picks one per run with kernel_path): _plain_sgd_2d and _plain_adam_2d (below),
+stepper picks one per run with kernel_path): _plain_sgd_2d and _first_order_2d (below),
 generic_kernel (everything else but sparse coding) and sparse_kernel (sparse coding). Newton runs
-with d ≤ 8 get the hess_min_eig row from fill_hess_min_eig, after the kernel. advance_kernel
-puts the first three behind one call, for benchmarks.
+with d ≤ 8 get the hess_min_eig row from fill_hess_min_eig, after the kernel.
 
 Record k (row layout in `ROW_*` and the cfg arrays) is the state at θ_k before update k+1. Then
 the update: the gradient at the optimizer's point (θ, or θ + αv for Nesterov), on a minibatch or
@@ -12,12 +11,11 @@ a blurred objective when asked, plus Gaussian noise, clipped, then the optimizer
 ε(t)·scale. The kernel returns the number of records written; it stops early at the first record
 whose loss or θ is non-finite (that record is written, and istate[DEAD] is set).
 
-Plain runs (a polynomial 2-D surface, SGD or Adam, constant ε without warm-up, no noise, clip,
-averaging or continuation) take a specialised loop with θ and the optimizer state in registers
-that records only loss, ‖g‖ and θ; fill_plain_rows then derives lr, ‖θ‖, step size and distance
-with the generic loop's formulas (same bits). The generic loop runs at a few M steps/s: perf
-shows most of its time in NRT_incref/NRT_decref, the atomic refcounts numba emits for the array
-arguments of each jitted call it makes per step (see bench/bench_surfaces.py).
+First-order runs on a polynomial 2-D surface take a loop with θ and the optimizer state in
+registers that records only loss, ‖g‖, ε and θ (plain SGD, at constant ε without noise, clip or
+averaging, a loop of its own without ε); fill_plain_rows then derives ‖θ‖, step size and
+distance with the generic loop's formulas (same bits). The generic loop calls a function per
+stage, each taking arrays: 10 to 20 times slower (see bench/bench_surfaces.py).
 """
 
 from __future__ import annotations
@@ -150,14 +148,14 @@ def _is_2d(c):
             or c == MONKEY_SADDLE)
 
 
-PATH_GENERIC, PATH_PLAIN_SGD, PATH_PLAIN_ADAM, PATH_SPARSE, PATH_FIRST_ORDER_2D = 0, 1, 2, 3, 4
-FAST_PATHS = {O.SGD: PATH_PLAIN_SGD, O.ADAM: PATH_PLAIN_ADAM}   # optimizer code -> its 2-D kernel
+PATH_GENERIC, PATH_PLAIN_SGD, PATH_SPARSE, PATH_FIRST_ORDER_2D = 0, 1, 3, 4
+FAST_PATHS = {O.SGD: PATH_PLAIN_SGD}   # optimizer code -> its own 2-D kernel
 
 
 def kernel_path(cfg_i, cfg_f, sched_p, ocode, d) -> int:
-    """Which kernel serves a run (decided once, in Python, when the stepper is built): the 2-D
-    register fast paths for plain SGD and Adam, the 2-D register loop for every first-order rule
-    and setting (averaging where θ* is known: row 7 is its distance), else the generic loop.
+    """Which kernel serves a run (decided once, in Python, when the stepper is built): plain SGD's
+    own 2-D loop, the 2-D register loop for every first-order rule and setting (averaging where
+    θ* is known: row 7 is its distance), else the generic loop.
     Each is its own dispatcher, so a scenario compiles only the kernels its runs use."""
     plain = (cfg_i[I_SCHED] == 0 and sched_p[0] <= 0.0 and cfg_i[I_CLIP] == CLIP_NONE
              and cfg_i[I_AVG] == AVG_NONE and cfg_f[F_NOISE] == 0.0 and cfg_i[I_SAMPLES] == 0
@@ -166,7 +164,7 @@ def kernel_path(cfg_i, cfg_f, sched_p, ocode, d) -> int:
              and cfg_i[I_ROW_HEIG] < 0)
     if int(cfg_i[I_SCODE]) == SPARSE_CODING:
         return PATH_SPARSE
-    if plain and O.BY_CODE[ocode].fast_path:       # eligible in the catalog: sgd and adam
+    if plain and O.BY_CODE[ocode].fast_path:       # eligible in the catalog: sgd
         return FAST_PATHS[ocode]
     if (int(cfg_i[I_SCODE]) in TWO_D_CODES and d == 2 and ocode in O.FIRST_ORDER
             and cfg_i[I_SAMPLES] == 0 and cfg_i[I_ROW_X] == 5 and cfg_i[I_ROW_PROJ] < 0
@@ -174,29 +172,6 @@ def kernel_path(cfg_i, cfg_f, sched_p, ocode, d) -> int:
             and (cfg_i[I_AVG] == AVG_NONE or cfg_i[I_ROW_AVG_LOSS] == 8)):
         return PATH_FIRST_ORDER_2D
     return PATH_GENERIC
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def advance_kernel(n, cfg_i, cfg_f, sp, X, Y, perm, op, V, sv, sched_p, sigmas, rng, theta,
-                   prev, avg, theta_star, origin, e0, e1, istate, out, work, Hw):
-    """All paths behind one call (kernel_path's choice, made in the kernel); for benchmarks.
-    The stepper calls the chosen kernel directly, so it never compiles this one."""
-    if istate[S_DEAD] != 0:
-        return 0
-    scode = cfg_i[I_SCODE]
-    ocode = cfg_i[I_OCODE]
-    d = theta.shape[0]
-    plain = (cfg_i[I_SCHED] == 0 and sched_p[0] <= 0.0 and cfg_i[I_CLIP] == CLIP_NONE
-             and cfg_i[I_AVG] == AVG_NONE and cfg_f[F_NOISE] == 0.0 and cfg_i[I_SAMPLES] == 0
-             and _is_2d(scode) and d == 2 and cfg_i[I_ROW_PROJ] < 0 and cfg_i[I_ROW_X] == 5
-             and cfg_i[I_ROW_HEIG] < 0)
-    if plain and ocode == O.SGD:
-        return _plain_sgd_2d(n, cfg_i, cfg_f, sp, op, theta, prev, theta_star, istate, out)
-    if plain and ocode == O.ADAM:
-        return _plain_adam_2d(n, cfg_i, cfg_f, sp, op, V, sv, theta, prev, theta_star, istate,
-                              out)
-    return generic_kernel(n, cfg_i, cfg_f, sp, X, Y, perm, op, V, sv, sched_p, sigmas, rng, theta,
-                          prev, avg, theta_star, origin, e0, e1, istate, out, work, Hw)
 
 
 # -- pieces both loops share (each compiled into its caller) ---------------------------------
@@ -471,56 +446,6 @@ def _adam_coord(m, v, g, r1, r2, c1, c2, lr, delta):
     m = r1 * m + (1.0 - r1) * g
     v = r2 * v + (1.0 - r2) * g * g
     return m, v, lr * (m * c1) / (np.sqrt(v * c2) + delta)
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def _plain_adam_2d(n, cfg_i, cfg_f, sp, op, V, sv, theta, prev, theta_star, istate, out):
-    """Adam on a 2-D analytic surface with θ and the moments in registers (see _plain_sgd_2d)."""
-    scode = cfg_i[I_SCODE]
-    lr = op[O.LR] * cfg_f[F_SCALE]
-    r1 = op[O.RHO1]
-    r2 = op[O.RHO2]
-    delta = op[O.DELTA]
-    # without bias correction the running products are driven to 0 (after the first update
-    # 1/(1 − 0) = 1 exactly): no flag in the loop (a runtime flag or q·flag there cost 1.5 to
-    # 2.5x, measured)
-    rq1 = r1 if op[O.BIAS] > 0.0 else 0.0
-    rq2 = r2 if op[O.BIAS] > 0.0 else 0.0
-    t0 = istate[S_T]
-    x0 = theta[0]
-    x1 = theta[1]
-    m0 = V[0, 0]
-    m1 = V[0, 1]
-    v0 = V[1, 0]
-    v1 = V[1, 1]
-    q1 = sv[0]
-    q2 = sv[1]
-    istate[S_PLAIN] = 1
-    done = n
-    for k in range(n):
-        f, g0, g1 = fg2d(scode, sp, x0, x1)
-        if not _record_2d(out, k, f, g0, g1, x0, x1):
-            istate[S_DEAD] = 1
-            done = k + 1
-            break
-        q1 *= rq1
-        q2 *= rq2
-        c1 = 1.0 / (1.0 - q1)
-        c2 = 1.0 / (1.0 - q2)
-        m0, v0, s0 = _adam_coord(m0, v0, g0, r1, r2, c1, c2, lr, delta)
-        m1, v1, s1 = _adam_coord(m1, v1, g1, r1, r2, c1, c2, lr, delta)
-        x0 -= s0
-        x1 -= s1
-    theta[0] = x0
-    theta[1] = x1
-    V[0, 0] = m0
-    V[0, 1] = m1
-    V[1, 0] = v0
-    V[1, 1] = v1
-    sv[0] = q1
-    sv[1] = q2
-    istate[S_T] = t0 + (done - 1 if istate[S_DEAD] != 0 else n)
-    return done
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

@@ -159,10 +159,6 @@ class SurfaceStepper:
             m = K._first_order_2d(n, self._cfg_i, self._cfg_f, spec.sp, self._op, self._V,
                                   self._sv, self._sched_p, self._rng, self._theta, self._prev,
                                   self._avg, self._istate, out)
-        elif self._path == K.PATH_PLAIN_ADAM:
-            m = K._plain_adam_2d(n, self._cfg_i, self._cfg_f, spec.sp, self._op, self._V,
-                                 self._sv, self._theta, self._prev, self._theta_star,
-                                 self._istate, out)
         else:
             m = K.generic_kernel(n, self._cfg_i, self._cfg_f, spec.sp, spec.X, spec.Y,
                                  self._perm, self._op, self._V, self._sv, self._sched_p,
