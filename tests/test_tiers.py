@@ -278,3 +278,63 @@ def test_a_tiered_session_streams_the_compiled_sessions_numbers(name, monkeypatc
     assert tiered_outcomes.keys() == plain_outcomes.keys()
     for t in plain_outcomes:
         _same(tiered_outcomes[t], plain_outcomes[t], f"trial {t}")
+
+
+def test_a_chain_whose_loss_pow_would_round_differently_switches_without_a_seam():
+    """½(y − t)²: numba squares; libm's pow(r, 2) differs from r·r in about 1 value in 1,300
+    (found in review on this run, at record 34)."""
+    scenario = _scenario('type = "chain"\nmodel = "diag"\nx = [0.2, 0.9]\ntarget = 1.0',
+                         ['a = 1.01\nb = 0.99'], 300)
+    assert_switch_is_seamless(scenario.problem, scenario.runs[0], 250, 300)
+
+
+@pytest.mark.parametrize("act", ["tanh", "relu", "sigmoid"])
+def test_activation_twins_keep_nan_and_signed_zeros(act):
+    """max(u, 0) keeps NaN and −0.0 in the kernel; the twins must too (a NaN hidden on one
+    tier would move where a run diverges)."""
+    from tui_optim.engine.network.codes import ACTIVATIONS
+
+    compiled = importlib.import_module("tui_optim.engine.network.layers")
+    twin = I.module("network.layers")
+    rng = np.random.default_rng(5)
+    u = np.concatenate([[np.nan, -0.0, 0.0, np.inf, -np.inf, 800.0, -800.0],
+                        _awkward(93, rng)]).reshape(4, 25)
+    code = ACTIVATIONS[act]
+    outs = []
+    for mod in (compiled, twin):
+        a, h = np.empty_like(u), np.empty_like(u)
+        du = np.empty_like(u)
+        none = np.zeros((1, 1))
+        with np.errstate(all="ignore"):
+            mod.act_forward(code, u, a, h, none, none, np.zeros((1, 1), np.int64), np.zeros(1),
+                            1, 0.01, 1.0, False, False)
+            mod.act_backward(code, u, a, u * 0.5, du, none, np.zeros((1, 1), np.int64),
+                             np.zeros(1), np.zeros(1), 1, 0.01, 1.0, False)
+        outs.append((a, h, du))
+    for x, y in zip(*outs):
+        assert x.tobytes() == y.tobytes(), act
+
+
+def test_a_stop_while_the_fast_kernels_wait_starts_no_compile(monkeypatch):
+    """A restart within the loader's hold must not leave a compile running for the old session."""
+    from tui_optim.runner import build
+
+    asked = []
+
+    def cache_miss(*a, **k):
+        raise build._CompileNeeded("kernel")
+
+    def prepare(problem, runs, report, stopped):
+        asked.append(stopped())
+        raise RuntimeError("preparing the kernels stopped")
+
+    monkeypatch.setattr(build, "_warm_up_here", cache_miss)
+    monkeypatch.setattr(build, "_prepare_in_child", prepare)
+    scenario = load_scenario("03_momentum_ravine")
+    fast = build.FastKernels(scenario.problem, scenario.runs, None)
+    fast.start()
+    build.stop_preparing()          # the dashboard restarts before the first round is out
+    fast.go()
+    with pytest.raises(RuntimeError, match="stopped"):
+        fast.ready(10.0)
+    assert asked == [True]

@@ -65,7 +65,7 @@ def lr_at(code, p, lr, t):
     if code == CONSTANT:
         e = lr
     elif code == STEP:
-        e = lr * p[2] ** np.floor(t / max(p[1], 1.0))
+        e = lr * np.power(p[2], np.floor(t / max(p[1], 1.0)))
     elif code == EXPONENTIAL:
         e = lr * ipow(p[1], t)
     elif code == INVERSE_TIME:

@@ -45,6 +45,7 @@ class FastKernels:
     def __init__(self, problem: Any, runs: Any,
                  progress: Callable[[int, int, str], None] | None) -> None:
         self._args = (problem, runs, progress)
+        self._stops = _stops[0]     # a stop from here on (quit, restart) cancels the loading
         self._go = threading.Event()
         self._done = threading.Event()
         self._error: BaseException | None = None
@@ -63,11 +64,13 @@ class FastKernels:
         problem, runs, progress = self._args
         self._go.wait(self.HOLD_SECONDS)
         try:
-            warm_up(problem, runs, progress)
+            warm_up(problem, runs, progress, stops=self._stops)
             if progress:
                 progress(1, 1, FAST_READY)
         except BaseException as exc:        # noqa: BLE001 - handed to the session's thread
             self._error = exc
+            if progress:                    # and said, should every run have ended already
+                progress(1, 1, f"{FAST_FAILED}: {exc}")
         finally:
             self._done.set()
 
@@ -82,6 +85,7 @@ class FastKernels:
 LOADING = "loading kernels…"
 PREPARING = "preparing fast kernels (first start only)"
 FAST_READY = "fast kernels ready"          # the runs move to the compiled tier now
+FAST_FAILED = "the fast kernels failed"
 
 # Seconds a cold start of each problem type took, measured idle on a 2-core AMD EPYC
 # (bench_surfaces: all surface kernels 12.6-15.2 s; a network scenario about a minute and a
@@ -143,7 +147,8 @@ def stop_preparing() -> None:
         child.kill()
 
 
-def warm_up(problem: Any, runs: Any, progress: Callable[[int, int, str], None] | None = None) -> None:
+def warm_up(problem: Any, runs: Any, progress: Callable[[int, int, str], None] | None = None,
+            *, stops: int | None = None) -> None:
     """Load from numba's cache (or compile) just the kernels these runs use. Every engine
     module has `warm_up(problem=, runs=, progress=)` taking the plain mappings.
 
@@ -153,10 +158,11 @@ def warm_up(problem: Any, runs: Any, progress: Callable[[int, int, str], None] |
     first cache miss it stops, has the child compile, then loads what the child cached.
     progress(i, n, label) says "loading kernels…" meanwhile, and "preparing fast kernels
     (first start only): run 2 of 3" during a compile, in words a first-time user understands.
-    A cold start's duration is remembered (compile_estimate)."""
+    A cold start's duration is remembered (compile_estimate). `stops`: stop_preparing's count
+    when the caller began (a stop since then starts no compile); by default, now."""
     report = progress or (lambda i, n, what: None)
     report(0, 1, LOADING)
-    stops = _stops[0]
+    stops = _stops[0] if stops is None else stops      # stop_preparing calls counted since
     try:
         _warm_up_here(problem, runs, report, refuse_compile=True)
         return

@@ -9,6 +9,7 @@ Results never depend on chunk sizes: every bit of engine state lives in the step
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping
@@ -112,6 +113,8 @@ class Session(PacedControls):
         self._steppers: list[Any] | None = None
         self._pending: Pending | None = None
         self._lr_scale = [1.0] * len(self.runs)
+        # the UI thread's ε knob against this thread publishing or replacing a stepper
+        self._scale_lock = threading.Lock()
         # Seconds spent inside kernels per run: headless reports steps/s from it.
         self.compute_seconds = [0.0] * len(self.runs)
 
@@ -150,9 +153,9 @@ class Session(PacedControls):
         if stepper is None:
             stepper = make_stepper(self.scenario.problem, self.scenario.runs[i],
                                    interpreted=self.interpreted)
-            if self._lr_scale[i] != 1.0:
+            with self._scale_lock:
                 stepper.set_lr_scale(self._lr_scale[i])
-            self._steppers[i] = stepper
+                self._steppers[i] = stepper
         return stepper
 
     @property
@@ -166,16 +169,18 @@ class Session(PacedControls):
         from tui_optim.engine.interpreted import to_compiled
 
         assert self._steppers is not None
-        self._steppers = [None if st is None else to_compiled(st) for st in self._steppers]
+        with self._scale_lock:
+            self._steppers = [None if st is None else to_compiled(st) for st in self._steppers]
         self._fast = None
 
     # -- the live ε knob ----------------------------------------------------------------------
     def scale_lr(self, run: int, factor: float) -> float:
         """Multiply run `run`'s ε by `factor` from its next step on; returns the total scale."""
-        self._lr_scale[run] *= factor
-        if self._steppers is not None and self._steppers[run] is not None:
-            self._steppers[run].set_lr_scale(self._lr_scale[run])
-        return self._lr_scale[run]
+        with self._scale_lock:
+            self._lr_scale[run] *= factor
+            if self._steppers is not None and self._steppers[run] is not None:
+                self._steppers[run].set_lr_scale(self._lr_scale[run])
+            return self._lr_scale[run]
 
     def lr_scale(self, run: int) -> float:
         return self._lr_scale[run]

@@ -23,7 +23,8 @@ from textual.widgets import ProgressBar, Static
 from textual.worker import get_current_worker
 
 from tui_optim.chunk import Chunk, Outcome, Status
-from tui_optim.runner.build import FAST_READY, PREPARING, compile_estimate, stop_preparing
+from tui_optim.runner.build import (FAST_FAILED, FAST_READY, PREPARING, compile_estimate,
+                                    stop_preparing)
 from tui_optim.runner.source import ChunkSink, Replay, Source
 from tui_optim.trace import Trace
 from tui_optim.ui import keys, saving
@@ -316,14 +317,19 @@ class RunScreen(Screen[None]):
 
     def on_preparing(self, message: "Preparing") -> None:
         if message.generation == self.generation:
+            if message.what.startswith(FAST_FAILED):
+                self.engine_error = message.what
             ready = message.what == FAST_READY      # the runs move to the compiled tier
             self.compile_state = None if ready else (message.done, message.total, message.what)
-            if ready and self.compiled_at is None:
-                self.compiled_at = time.perf_counter()
+            if ready:
+                self.prepared = True
+                if self.compiled_at is None:
+                    self.compiled_at = time.perf_counter()
 
     def on_prepared(self, message: "Prepared") -> None:
         if message.generation == self.generation:
-            self.prepared = True
+            # runs move from now on (interpreted, maybe); trials wait for the compiled kernels
+            self.prepared = bool(self.source.runs) or not self.source.interpreted
             if not self.source.interpreted:
                 self.compile_state = None
 

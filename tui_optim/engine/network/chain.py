@@ -77,7 +77,8 @@ def diag_records(n, k0, a, b, x1, x2, target, nl, out, h, dn):
             den = max(abs(g), abs(c))
             if den > 0.0:
                 err = max(err, abs(g - c) / den)
-        out[0, k] = 0.5 * (y - target) ** 2
+        r = y - target
+        out[0, k] = 0.5 * (r * r)      # numba's `** 2` (libm's pow can differ)
         out[1, k] = y
         out[2, k] = s
         out[3, k] = ga

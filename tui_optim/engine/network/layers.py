@@ -315,8 +315,8 @@ def _act_forward_rows(act, u, a, h, xin, mask, arg, slope, k, leaky, elu_alpha, 
     loops."""
     if act == TANH:
         a[:] = _tanh_array(u)
-    elif act == RELU:
-        a[:] = np.where(u > 0.0, u, 0.0)
+    elif act == RELU:                   # max(u, 0.0): u unless 0 is greater (NaN, -0.0 stay)
+        a[:] = np.where(u < 0.0, 0.0, u)
     elif act == SIGMOID:                # scalar.sigmoid's two branches, exp from libm
         pos = u >= 0.0
         e = _LIBM_EXP(np.where(pos, -u, u)).astype(np.float64)
