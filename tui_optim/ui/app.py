@@ -114,6 +114,12 @@ class TuiOptimApp(App[int]):
         else:
             self.push_screen(self._run_screen(self.scenario, self.initial_source, can_go_back=False))
 
+    # After SIGTERM or SIGHUP the process ends within this many seconds whatever happens: with
+    # the terminal gone, Textual's output thread can deadlock its own shutdown (seen in 3 of 8
+    # hangups in tmux while the runs were on the interpreted tier), which left the process
+    # behind. The runs and a recording are stopped and written well before.
+    SIGNAL_EXIT_SECONDS = 3.0
+
     def _quit_on_signals(self) -> None:
         """SIGTERM and SIGHUP (an SSH drop) quit as `q` does: the runs stop, a recording gets
         its `stopped` markers, and the exit status is 128 + the signal's number."""
@@ -122,9 +128,17 @@ class TuiOptimApp(App[int]):
             sig = getattr(signal, name, None)
             if sig is not None:
                 try:
-                    loop.add_signal_handler(sig, self.exit, 128 + sig)
+                    loop.add_signal_handler(sig, self._quit_on_signal, 128 + sig)
                 except (NotImplementedError, RuntimeError, ValueError):
                     pass     # not the main thread, or no such support: the default stands
+
+    def _quit_on_signal(self, status: int) -> None:
+        import threading
+
+        last_resort = threading.Timer(self.SIGNAL_EXIT_SECONDS, os._exit, args=(status,))
+        last_resort.daemon = True
+        last_resort.start()
+        self.exit(status)
 
     def on_unmount(self) -> None:
         sys.setswitchinterval(self._switch_interval)
