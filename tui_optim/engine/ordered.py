@@ -104,9 +104,21 @@ def orthonormal(M: np.ndarray) -> np.ndarray:
     return Q
 
 
+def in_order(terms, lanes: int = 1):
+    """Σ terms as the kernels add them: `lanes` running sums from 0.0 (term i into lane i mod
+    lanes, in index order; the tail after the last whole group into lane 0), combined as
+    ((l0 + l1) + (l2 + l3)) for four lanes. np.add.accumulate adds in order; np.sum does not
+    (pairwise)."""
+    terms = np.asarray(terms, dtype=np.float64)
+    whole = terms.shape[0] // lanes * lanes
+    body = np.vstack((np.zeros((1, lanes)), terms[:whole].reshape(-1, lanes)))
+    acc = np.add.accumulate(body, axis=0)[-1]
+    acc[0] = np.add.accumulate(np.concatenate((acc[:1], terms[whole:])))[-1]
+    if lanes == 1:
+        return acc[0]
+    return (acc[0] + acc[1]) + (acc[2] + acc[3])
+
+
 def dot(a: np.ndarray, b: np.ndarray) -> float:
     """Σ a_k b_k, k = 0, 1, ... in order (BLAS ddot adds in a CPU-chosen order)."""
-    s = 0.0
-    for x, y in zip(a.tolist(), b.tolist()):
-        s += x * y
-    return s
+    return float(in_order(np.asarray(a, dtype=np.float64) * np.asarray(b, dtype=np.float64)))

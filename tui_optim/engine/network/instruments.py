@@ -12,7 +12,8 @@ from numba import njit
 
 from . import codes as C
 from ..jit_options import twin
-from .layers import dot, in_order
+from ..ordered import in_order
+from .layers import dot
 from .losses import count_correct, loss_and_grad, predicted_class
 from .model import _mat, forward, l2_penalty, load_range, loss_grad
 

@@ -10,6 +10,7 @@ import math
 import numpy as np
 from numba import njit
 
+from .. import ordered
 from ..jit_options import twin
 from ..scalar import sigmoid
 from .codes import ELU, LEAKY_RELU, MAXOUT, PRELU, RELU, SIGMOID, TANH
@@ -23,10 +24,8 @@ _NB = dict(cache=True, nogil=True, error_model="numpy")
 # (numba neither reorders nor fuses without fastmath), so the bits are the same on any x86-64.
 # Blocking by four rows (or four outputs) keeps the order and cuts the memory traffic.
 def _matmul_rows(a, b, out):
-    """matmul's interpreted twin: out = 0, then out += a[:, k] b[k] for k = 0, 1, ..."""
-    out[:] = 0.0
-    for k in range(a.shape[1]):
-        out += a[:, k, None] * b[k]
+    """matmul's interpreted twin: the same sums, a row of k at a time (ordered.matmul)."""
+    out[:] = ordered.matmul(a, b)
 
 
 @twin(_matmul_rows)
@@ -65,10 +64,8 @@ def matmul(a, b, out):
 
 
 def _matmul_tn_rows(a, b, out):
-    """matmul_tn's interpreted twin: out = 0, then out += a[i]ᵀ b[i] for i = 0, 1, ..."""
-    out[:] = 0.0
-    for i in range(a.shape[0]):
-        out += a[i, :, None] * b[i]
+    """matmul_tn's interpreted twin: out = aᵀ b, the terms i = 0, 1, ... in order."""
+    out[:] = ordered.matmul(a.T, b)
 
 
 @twin(_matmul_tn_rows)
@@ -113,23 +110,8 @@ def matmul_nt(a, b, out):
     matmul(a, np.ascontiguousarray(b.T), out)
 
 
-def in_order(terms, lanes=1):
-    """Σ terms as the kernels add them (the interpreted twins' sums): `lanes` running sums from
-    0.0 (term i into lane i mod lanes, in index order; the tail after the last whole group into
-    lane 0), combined as ((l0 + l1) + (l2 + l3)) for four lanes. np.add.accumulate adds in order,
-    unlike np.sum (pairwise)."""
-    terms = np.asarray(terms, dtype=np.float64)
-    whole = terms.shape[0] // lanes * lanes
-    body = np.vstack((np.zeros((1, lanes)), terms[:whole].reshape(-1, lanes)))
-    acc = np.add.accumulate(body, axis=0)[-1]
-    acc[0] = np.add.accumulate(np.concatenate((acc[:1], terms[whole:])))[-1]
-    if lanes == 1:
-        return acc[0]
-    return (acc[0] + acc[1]) + (acc[2] + acc[3])
-
-
 def _dot_in_order(a, b):
-    return in_order(a * b)
+    return ordered.dot(a, b)
 
 
 @twin(_dot_in_order)
