@@ -7,9 +7,11 @@ Runs `tui-optim run … --headless` in a child process and samples its resident 
 from /proc) twice a second:
   - one plain SGD run on Rosenbrock for 10^8 steps (--quick: 10^7);
   - one small MLP (2-16-16-3, spiral, batch 32) for 10^6 steps (--quick: 10^5);
-and prints RSS after warm-up (the first sample past 10 % of the run), at the end, the peak,
-and the growth after warm-up (target: within 50 MB). Then the same SGD run for 10^7 steps
-(--quick: 10^6), recorded and not: seconds, the recording's bytes per step, and its overhead.
+and prints RSS after warm-up (the first sample past a quarter of the run: numba and the
+kernels are loaded by then), at the end, the peak, and the growth after warm-up (target:
+within 50 MB). Then the same SGD run recorded and not: 10^7 steps at full resolution and 10^8
+at the default (reduced) one (--quick: a tenth): seconds, the recording's bytes per step, its
+overhead, and the replay's open and seek times.
 Prints the load average beside the figures.
 """
 
@@ -90,12 +92,40 @@ def run(text: str, steps: int, *extra: str) -> tuple[float, list[tuple[float, in
 
 def report_rss(name: str, text: str, steps: int) -> None:
     secs, samples, status = run(text, steps)
-    warm = next((kb for t, kb in samples if t >= 0.1 * secs), samples[0][1] if samples else 0)
+    warm = next((kb for t, kb in samples if t >= 0.25 * secs), samples[0][1] if samples else 0)
     end = samples[-1][1] if samples else 0
     peak = max((kb for _, kb in samples), default=0)
     print(f"  {name:34s} {steps:>11,} steps  {secs:6.1f} s  exit {status}  RSS after warm-up "
           f"{warm / 1024:5.0f} MB, end {end / 1024:5.0f} MB, peak {peak / 1024:5.0f} MB, "
           f"growth {(peak - warm) / 1024:+4.0f} MB")
+
+
+def report_recording(steps: int, every: str | None) -> None:
+    """Seconds recorded and not, bytes a step, and the replay's open, seek-to-middle and
+    headless replay times; `every` None: the default resolution for that many steps."""
+    plain, _, _ = run(SGD, steps)
+    with tempfile.TemporaryDirectory() as tmp:
+        rec = Path(tmp) / "sgd.replay"
+        extra = ("--record-every", every) if every else ()
+        recorded, samples, _ = run(SGD, steps, "--record", str(rec), *extra)
+        size = rec.stat().st_size
+        t0 = time.perf_counter()
+        from tui_optim.replay import Replayer
+
+        replayer = Replayer(rec)
+        opened = time.perf_counter() - t0
+        replayer.seek(steps // 2)
+        for chunk in replayer.chunks():
+            if chunk.stop >= steps // 2:
+                break
+        seek = time.perf_counter() - t0 - opened
+    resolution = (f"1 bucket per {replayer.every} steps (default)" if every is None
+                  else "every step")
+    peak = max((kb for _, kb in samples), default=0)
+    print(f"recording {steps:,} SGD steps, {resolution}: {recorded:.1f} s against "
+          f"{plain:.1f} s unrecorded (+{(recorded - plain) / plain:.0%}), peak RSS "
+          f"{peak / 1024:.0f} MB, {size / steps:.2f} bytes a step ({size / 2**20:.0f} MB); "
+          f"opens in {opened:.2f} s, seeks to its middle in {seek:.2f} s")
 
 
 def main() -> None:
@@ -108,15 +138,8 @@ def main() -> None:
     report_rss("plain SGD on Rosenbrock", SGD, 10**8 // q)
     report_rss("MLP 2-16-16-3, batch 32", MLP, 10**6 // q)
 
-    steps = 10**7 // q
-    plain, _, _ = run(SGD, steps)
-    with tempfile.TemporaryDirectory() as tmp:
-        rec = Path(tmp) / "sgd.replay"
-        recorded, _, _ = run(SGD, steps, "--record", str(rec))
-        size = rec.stat().st_size
-    print(f"recording {steps:,} SGD steps: {recorded:.1f} s against {plain:.1f} s unrecorded "
-          f"(+{(recorded - plain) / plain:.0%}), {size / steps:.1f} bytes a step "
-          f"({size / 2**20:.0f} MB)")
+    for steps, every in ((10**7 // q, "full"), (10**8 // q, None)):
+        report_recording(steps, every)
     print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")
 
 

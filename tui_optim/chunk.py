@@ -35,16 +35,28 @@ class Chunk:
     # The live ε scale (`[`/`]` in the dashboard) these records were made with; 1: the
     # scenario's own ε. Recorded, so a replay and its report say the run was altered.
     lr_scale: float = 1.0
+    # Records per value. 1: every record. K > 1, a recording at reduced resolution
+    # (reduce.py): the records fall in buckets of K (start + bK .. start + bK + K - 1, the last
+    # one cut at the chunk's end); series[name][b] is the record at the last step of bucket b,
+    # exact, and bands[name][:, b] the bucket's (min, max, sum), so spikes survive.
+    every: int = 1
+    bands: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def stop(self) -> int:
         """One past the last record index in this chunk."""
         return self.start + self.n
 
+    @property
+    def buckets(self) -> int:
+        """Values per series: n, or the n records' buckets of `every`."""
+        return -(-self.n // self.every)
+
     def __post_init__(self) -> None:
         for name, values in self.series.items():
-            if len(values) != self.n:
-                raise ValueError(f"series {name!r} has {len(values)} values, chunk has n={self.n}")
+            if len(values) != self.buckets:
+                raise ValueError(f"series {name!r} has {len(values)} values, chunk has n={self.n}"
+                                 + (f" in buckets of {self.every}" if self.every > 1 else ""))
 
 
 def note_lr_change(changes: list[tuple[int, float]], chunk: Chunk) -> None:

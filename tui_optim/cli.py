@@ -32,6 +32,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("scenario", metavar="FILE|NAME")
     run.add_argument("--headless", action="store_true", help="no screen: report and check claims")
     run.add_argument("--record", metavar="FILE", type=Path, help="record the run for replay")
+    run.add_argument("--record-every", metavar="K|full", type=_record_every,
+                     help="record one bucket per K steps (its last value, min, max and sum, "
+                          "and each run's exact summary for the claims); full: every step. "
+                          "Default: every step, unless a run has over 10^6 steps")
     run.add_argument("--seed", type=int, metavar="N", help="master seed (overrides the file's)")
     run.add_argument("--steps", type=int, metavar="N", help="steps per run (overrides the file's)")
     run.add_argument("--workers", type=int, metavar="N",
@@ -68,6 +72,14 @@ def _parser() -> argparse.ArgumentParser:
     chk = sub.add_parser("check", help="validate scenario files")
     chk.add_argument("files", nargs="+", metavar="FILE")
     return p
+
+
+def _record_every(text: str) -> int:
+    if text == "full":
+        return 1
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1 or full, got {text!r}")
+    return int(text)
 
 
 def _screen_options(p: argparse.ArgumentParser, default=None) -> None:
@@ -140,6 +152,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from tui_optim.replay import Recorder
     from tui_optim.runner.executor import check_reachable, executor_spec
 
+    if args.record_every is not None and args.record is None:
+        raise BadInput("--record-every goes with --record FILE")
     scenario = _load(args)
     _outputs(args, [scenario.path])
     executor = executor_spec(args.scheduler, args.workers)
@@ -152,7 +166,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         from tui_optim.ui.app import run_app
 
         return run_app(scenario=scenario, record=args.record,
-                       record_overrides=dict(sets=args.sets, seed=args.seed, steps=args.steps),
+                       record_overrides=dict(sets=args.sets, seed=args.seed, steps=args.steps,
+                                             every=args.record_every),
                        make_source=lambda sc: Session(sc, speed=default_speed(sc),
                                                       executor=executor, tiered=True),
                        **_dashboard_options(args))
@@ -162,7 +177,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     stop_on_signals()
     recorder = None
     if args.record:
-        recorder = Recorder(args.record, scenario, sets=args.sets, seed=args.seed, steps=args.steps)
+        recorder = Recorder(args.record, scenario, sets=args.sets, seed=args.seed, steps=args.steps,
+                            every=args.record_every)
     return drive(Session(scenario, executor=executor), recorder=recorder, json_path=args.json,
                  csv_path=args.csv, results_path=args.results)
 

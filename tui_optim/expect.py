@@ -20,7 +20,7 @@ from tui_optim.engine.series import higher_is_better
 from tui_optim.errors import UserError
 from tui_optim.scenario.checks import CheckError, bind_args, parse_check
 from tui_optim.scenario.model import ExpectSpec
-from tui_optim.summary import KeptSeries, NotKept
+from tui_optim.summary import KeptSeries, NotKept, NotRecorded
 
 
 class RunRecord(Protocol):
@@ -248,6 +248,8 @@ class _Evaluator:
                             "steps_to (loss, at its tol), diverged or param")
         try:
             values = np.asarray(rec.series(name), dtype=float)
+        except NotRecorded as e:
+            raise EvalError(f"run {rec.label!r}: {e}: not checked") from None
         except NotKept as e:
             raise EvalError(f"run {rec.label!r}, series {name!r}: this claim needs every record, "
                             f"and {e} (flat memory); ask about a window near the start or the "
@@ -270,8 +272,8 @@ class _Evaluator:
             return None
         try:
             k = kept(name)
-        except KeyError:
-            return None             # self.series reports the missing series
+        except (KeyError, NotRecorded):
+            return None             # self.series reports the missing series, or no records
         return None if k.complete else k
 
     def _whole(self, label: str | RunRecord, name: str, k0, k1) -> KeptSeries | None:

@@ -1,5 +1,6 @@
-"""The binary frames of a version-3 recording: one per chunk (or trial outcome), its arrays as
-their raw float64 bytes, so a recording costs 8 bytes per value and no text encoding.
+"""The binary frames of a version-3/4 recording: one per chunk (or trial outcome, or a run's
+exact summary at reduced resolution), its arrays as their raw float64 bytes, so a recording
+costs 8 bytes per value (4 per bucket at reduced resolution) and no text encoding.
 
 A frame is a 14-byte head, `TF`, the payload's length and CRC-32, and the CRC-32 of those 10
 bytes; then the payload: the length of a JSON description (run, start, n, status, the series'
@@ -25,6 +26,7 @@ from typing import Any, BinaryIO, Iterator
 import numpy as np
 
 from tui_optim.chunk import Chunk, Outcome, Status
+from tui_optim.summary import KeptSeries
 
 MAGIC = b"TF"
 _HEAD = struct.Struct("<2sII")          # magic, payload length, payload CRC
@@ -52,14 +54,62 @@ def encode(meta: dict[str, Any], arrays: list[np.ndarray]) -> list[bytes | memor
 
 
 def chunk_frame(chunk: Chunk) -> list[bytes | memoryview]:
-    series = {k: np.asarray(v, dtype=np.float64) for k, v in chunk.series.items()}
+    """A chunk's frame: each series' values (at reduced resolution, then its bands: the
+    buckets' min, max and sum), then the snapshots."""
+    series = [np.asarray(v, dtype=np.float64) for v in chunk.series.values()]
+    if chunk.every > 1:
+        series = [a for k, v in zip(chunk.series, series)
+                  for a in (v, np.asarray(chunk.bands[k], dtype=np.float64))]
     snaps = {k: np.ascontiguousarray(v) for k, v in chunk.snapshots.items()}
     meta = {"run": chunk.run, "start": chunk.start, "n": chunk.n, "status": chunk.status.value,
-            "diverged_at": chunk.diverged_at, "series": list(series),
+            "diverged_at": chunk.diverged_at, "series": list(chunk.series),
             "snapshots": [[k, v.dtype.str, list(v.shape)] for k, v in snaps.items()]}
     if chunk.lr_scale != 1.0:
         meta["lr_scale"] = chunk.lr_scale
-    return encode(meta, [*series.values(), *snaps.values()])
+    if chunk.every > 1:
+        meta["every"] = chunk.every
+    return encode(meta, [*series, *snaps.values()])
+
+
+@dataclass(frozen=True, eq=False)
+class Exact:
+    """The exact summary of one run that a recording at reduced resolution carries, written
+    when the run ended: what its claims read in a replay (summary.KeptSeries per series)."""
+
+    run: int
+    series: dict[str, KeptSeries]
+
+
+def exact_frame(run: int, series: dict[str, KeptSeries]) -> list[bytes | memoryview]:
+    described, arrays = [], []
+    for name, kept in series.items():
+        stats, head, tail = kept.state()
+        described.append([name, stats, len(head), len(tail)])
+        arrays += [head, tail]
+    return encode({"exact": run, "series": described}, arrays)
+
+
+def exact_from(meta: dict[str, Any], data: bytes) -> Exact:
+    """An exact summary from its frame, its sizes checked against its bytes."""
+    run = _int(meta, "exact")
+    described = meta["series"]
+    if not isinstance(described, list):
+        raise FrameError("series must be a list")
+    if not all(isinstance(d, list) and len(d) == 4 and all(
+            isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in d[2:])
+            for d in described):
+        raise FrameError("a series needs a name, its statistics and its kept lengths")
+    if 8 * sum(n_head + n_tail for _, _, n_head, n_tail in described) != len(data):
+        raise FrameError("its arrays do not match its description")
+    series, at = {}, 0
+    for name, stats, n_head, n_tail in described:
+        if not isinstance(name, str) or not isinstance(stats, dict):
+            raise FrameError("a series needs a name and its statistics")
+        head = np.frombuffer(data, np.float64, n_head, at)
+        tail = np.frombuffer(data, np.float64, n_tail, at + 8 * n_head)
+        at += 8 * (n_head + n_tail)
+        series[name] = KeptSeries.restored(stats, head, tail)
+    return Exact(run, series)
 
 
 def outcome_frame(o: Outcome) -> list[bytes | memoryview]:
@@ -102,6 +152,7 @@ class ChunkRef:
     diverged_at: int | None
     lr_scale: float
     names: tuple[str, ...]
+    every: int
     snapshot_specs: tuple[tuple[str, str, tuple[int, ...]], ...]
     blob: Blob = field(repr=False)
     offset: int = 0                     # where its frame's payload begins in the file
@@ -120,17 +171,28 @@ class ChunkRef:
         if len(payload) != self.length or zlib.crc32(payload) != self.crc:
             raise FrameError("the recording changed since it was opened")
         raw = payload[self.data_at:]
-        sizes = [8 * self.n] * len(self.names) + [
+        per = _values_per_series(self.n, self.every)
+        sizes = [8 * per] * len(self.names) + [
             np.dtype(dt).itemsize * math.prod(shape) for _, dt, shape in self.snapshot_specs]
         arrays, at = [], 0
         for size in sizes:
             arrays.append(raw[at:at + size])
             at += size
-        series = {k: np.frombuffer(b, dtype=np.float64) for k, b in zip(self.names, arrays)}
+        values = [np.frombuffer(b, dtype=np.float64) for b in arrays[:len(self.names)]]
+        series, bands = {}, {}
+        for k, v in zip(self.names, values):
+            series[k] = v if self.every == 1 else v[:len(v) // 4]
+            if self.every > 1:
+                bands[k] = v[len(v) // 4:].reshape(3, -1)
         snaps = {k: np.frombuffer(b, dtype=np.dtype(dt)).reshape(shape)
                  for (k, dt, shape), b in zip(self.snapshot_specs, arrays[len(self.names):])}
         return Chunk(self.run, self.start, self.n, series, snaps, self.status, self.diverged_at,
-                     self.lr_scale)
+                     self.lr_scale, self.every, bands)
+
+
+def _values_per_series(n: int, every: int) -> int:
+    """Values a frame holds per series: n records, or 4 per bucket (last, min, max, sum)."""
+    return n if every == 1 else 4 * -(-n // every)
 
 
 def _int(meta: dict[str, Any], key: str) -> int:
@@ -172,11 +234,14 @@ def _ref(meta: dict[str, Any], data_len: int, blob: Blob, offset: int, length: i
         if np.dtype(dt).kind not in "biuf":
             raise FrameError(f"snapshot {k!r} is not numbers")
         checked.append((k, np.dtype(dt).str, tuple(shape)))
-    size = 8 * n * len(names) + sum(np.dtype(dt).itemsize * math.prod(s) for _, dt, s in checked)
+    every = meta.get("every", 1)
+    if not isinstance(every, int) or isinstance(every, bool) or every < 1:
+        raise FrameError("every must be a whole number >= 1")
+    size = 8 * _values_per_series(n, every) * len(names) + sum(np.dtype(dt).itemsize * math.prod(s) for _, dt, s in checked)
     if size != data_len:
         raise FrameError(f"its arrays are {data_len} bytes, its description says {size}")
     return ChunkRef(run, start, n, Status(meta["status"]), diverged_at, scale,
-                    tuple(names), tuple(checked), blob, offset, length, crc, data_at)
+                    tuple(names), every, tuple(checked), blob, offset, length, crc, data_at)
 
 
 def outcome_from(meta: dict[str, Any]) -> Outcome:
@@ -198,7 +263,7 @@ def outcome_from(meta: dict[str, Any]) -> Outcome:
 
 
 def scan(blob: Blob, offset: int, end: int
-         ) -> Iterator[tuple[int, ChunkRef | Outcome | None, str | None]]:
+         ) -> Iterator[tuple[int, ChunkRef | Outcome | Exact | None, str | None]]:
     """(offset, item, problem) for every frame from `offset` to `end`: item None and a problem
     for a frame that does not check out ("cut short" when it runs past the end)."""
     while offset < end:
@@ -229,6 +294,7 @@ def scan(blob: Blob, offset: int, end: int
                 raise FrameError("its description is not a table")
             data_at = _META_LEN.size + meta_len
             item = (outcome_from(meta) if "trial" in meta else
+                    exact_from(meta, payload[data_at:]) if "exact" in meta else
                     _ref(meta, length - data_at, blob, offset + HEAD_BYTES, length, crc, data_at))
         except (FrameError, ValueError, KeyError, TypeError, struct.error, RecursionError,
                 ArithmeticError) as e:

@@ -153,6 +153,11 @@ def format_verdicts(verdicts, cut: Iterable = ()) -> str:
     return "\n".join(lines)
 
 
+def reduced_note(every: int) -> str:
+    return (f"recorded at reduced resolution: one value per {every:,} steps (each bucket's last "
+            "value, min, max and mean); claims read the exact summary recorded with each run")
+
+
 def drive(source, *, recorder=None, out: TextIO | None = None, err: TextIO | None = None,
           json_path: Path | None = None, csv_path: Path | None = None,
           results_path: Path | None = None) -> int:
@@ -165,6 +170,8 @@ def drive(source, *, recorder=None, out: TextIO | None = None, err: TextIO | Non
     # --csv writes every record, so it keeps them all
     summary = Summary(source.runs, trials, keep=None if csv_path is not None else KEEP_RECORDS,
                       tols=claim_tolerances(scenario.expects))
+    if recorder is not None:
+        recorder.share(summary)
     progress = Progress(sum(r.steps for r in (*source.runs, *trials)), err)
     interrupted: KeyboardInterrupt | None = None
     try:
@@ -196,6 +203,9 @@ def drive(source, *, recorder=None, out: TextIO | None = None, err: TextIO | Non
         if recorder is not None:
             recorder.close()
     summary.set_compute_seconds(source.compute_seconds)
+    every = getattr(source, "every", 1)       # a replay of a recording at reduced resolution
+    for run, exact in getattr(source, "exact", {}).items():
+        summary.runs[run].restore(exact)
     verdicts = [] if interrupted is not None else evaluate(scenario.expects, summary.records_all)
     print(f"{scenario.title}  ({scenario.name})", file=out)
     if summary.runs:
@@ -204,10 +214,14 @@ def drive(source, *, recorder=None, out: TextIO | None = None, err: TextIO | Non
         print("\n".join(format_trials(summary.trials)), file=out)
     print(file=out)
     cut = [r for r in summary.runs if cut_off(r)] if interrupted is None else []
+    if every > 1:
+        print(reduced_note(every), file=out)
     print("interrupted: claims not checked" if interrupted is not None
           else format_verdicts(verdicts, cut), file=out)
     if json_path is not None:
         extra = {"trials": format_trials(summary.trials)} if summary.trials else {}
+        if every > 1:
+            extra["resolution"] = reduced_note(every)
         write_json(summary.runs, verdicts, scenario, json_path, interrupted is not None, **extra)
     if csv_path is not None:
         write_csv(summary.runs, csv_path)

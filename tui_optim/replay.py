@@ -1,8 +1,10 @@
 """Record the chunk stream to a file and feed it back, so a replay is the live run again.
 
-Format (version 3): a header line ("CRC32 JSON": format, version, the scenario's full text and
-the overrides it ran with, the runs), then one binary frame per chunk or trial outcome
-(frames.py: the arrays' raw bytes, every byte under a checksum). Each frame is flushed as it is
+Format (version 4): a header line ("CRC32 JSON": format, version, the scenario's full text and
+the overrides it ran with, the runs, the resolution), then one binary frame per chunk or trial
+outcome (frames.py: the arrays' raw bytes, every byte under a checksum). A long run is recorded
+at reduced resolution (reduce.py: buckets of K records, each its last record, min, max and
+sum) and, when it ends, its exact summary, which its claims read in a replay. Each frame is flushed as it is
 written (by a writer thread: a crash loses the few still queued), so a crash or Ctrl-C leaves a
 readable prefix; the reader drops a torn last frame and
 says so. A replay reads a chunk's arrays from the file when it plays it: memory stays flat.
@@ -29,14 +31,19 @@ from tui_optim import frames
 from tui_optim.errors import LocatedError
 from tui_optim.outputs import partial_path
 from tui_optim.chunk import Chunk, Outcome, Status
+from tui_optim.expect import claim_tolerances
+from tui_optim.reduce import Reducer, every_for
+from tui_optim.summary import KEEP_RECORDS, RunSummary, Summary
 from tui_optim.runner.pacing import PacedControls, Pacer
 from tui_optim.runner.session import RunInfo, run_infos
 
 FORMAT = "tui-optim-replay"
-# 3: the header line, then binary frames (frames.py); 2: every line is "CRC32 JSON" (8 hex
+# 4: version 3, and recordings at reduced resolution (header "every" > 1: buckets' last, min, max
+# and sum, and each run's exact summary; reduce.py); 3: the header line, then binary frames
+# (frames.py); 2: every line is "CRC32 JSON" (8 hex
 # digits of zlib.crc32 of the JSON, a space, the JSON), arrays in base64; 1: plain JSON lines.
-VERSION = 3
-READS = (1, 2, 3)
+VERSION = 4
+READS = (1, 2, 3, 4)
 
 
 def encode_line(obj: dict[str, Any]) -> str:
@@ -88,8 +95,21 @@ class Recorder:
 
     QUEUED = 8
 
-    def __init__(self, path: str | Path, scenario: Any, *, sets=(), seed=None, steps=None) -> None:
+    def __init__(self, path: str | Path, scenario: Any, *, sets=(), seed=None, steps=None,
+                 every: int | None = None) -> None:
+        """`every`: records per bucket at reduced resolution (reduce.py): 1 records every
+        record; None, the default, every record unless a run is longer than
+        reduce.FULL_UP_TO steps."""
         self.path = Path(path)
+        self.every = every if every is not None else max(
+            (every_for(r.steps) for r in scenario.runs), default=1)
+        if self.every < 1:
+            raise ValueError("every must be >= 1")
+        # at reduced resolution, each run's buckets and the exact summary its claims will read
+        self._reducers: dict[int, Reducer] = {}
+        self._exact: dict[int, RunSummary] = {}
+        self._tols = claim_tolerances(scenario.expects) if self.every > 1 else {}
+        self._shared: Summary | None = None       # share()
         self._partial = partial_path(self.path)
         with _OPEN:                     # the same partial file: one writer at a time
             if not _OPEN.wait_for(lambda: self._partial.resolve() not in _OPEN.paths, 10.0):
@@ -108,6 +128,7 @@ class Recorder:
             "overrides": {"sets": list(sets), "seed": seed, "steps": steps},
             "runs": [{"label": r.label, "group": r.group, "steps": r.steps} for r in scenario.runs],
             "trials": len(scenario.trials),
+            "every": self.every,
         }
         self.chunks_written = 0
         self.next_start: dict[int, int] = {}      # per run: where its next chunk starts
@@ -125,11 +146,40 @@ class Recorder:
             if self._error is not None:
                 continue
             try:
-                self._f.writelines(frames.outcome_frame(item) if isinstance(item, Outcome)
-                                   else frames.chunk_frame(item))
+                if isinstance(item, Outcome):
+                    self._f.writelines(frames.outcome_frame(item))
+                elif self.every == 1:
+                    self._f.writelines(frames.chunk_frame(item))
+                else:
+                    self._reduced(item)
                 self._f.flush()
             except Exception as e:      # raised to the writer at its next write or close
                 self._error = e
+
+    def _reduced(self, chunk: Chunk) -> None:
+        """Write the buckets `chunk` completes; when its run has ended, the run's exact
+        summary too (claims on the replay read it)."""
+        if chunk.run not in self._reducers:
+            self._reducers[chunk.run] = Reducer(self.every)
+            if self._shared is None:
+                self._exact[chunk.run] = RunSummary(chunk.run, "", "", {}, 0, tols=self._tols)
+        if self._shared is None:
+            self._exact[chunk.run].add(chunk)
+        for reduced in self._reducers[chunk.run].fold(chunk):
+            self._f.writelines(frames.chunk_frame(reduced))
+        if chunk.status != Status.RUNNING:
+            exact = (self._exact.pop(chunk.run) if self._shared is None
+                     else self._shared.runs[chunk.run])
+            self._f.writelines(frames.exact_frame(chunk.run, exact.exact))
+            del self._reducers[chunk.run]
+
+    def share(self, summary: Summary) -> None:
+        """Read each run's exact summary from `summary`, which the caller feeds every chunk
+        before writing it (headless runs), instead of keeping a second one: when it keeps
+        what this recording needs (flat, with the claims' tolerances)."""
+        if self.every > 1 and all(r.keep == KEEP_RECORDS and r.tols == self._tols
+                                  for r in summary.runs):
+            self._shared = summary
 
     def _write(self, item: Chunk | Outcome) -> None:
         """Queue one chunk or outcome and do its bookkeeping: Ctrl-C, SIGTERM and SIGHUP wait
@@ -218,7 +268,16 @@ def check_stream(path: Path, header: dict[str, Any], chunks: list[tuple[str, Any
     n_runs = len(steps)
     next_start = [0] * n_runs
     seen: set[int] = set()
+    summarized: set[int] = set()
+    every = header.get("every", 1)
     for where, c in chunks:
+        if isinstance(c, frames.Exact):
+            if not 0 <= c.run < n_runs or c.run in summarized:
+                raise ReplayError(f"{where}: exact summary of run {c.run}: " + (
+                    "recorded twice" if c.run in summarized else
+                    f"the scenario has runs 0..{n_runs - 1}"))
+            summarized.add(c.run)
+            continue
         if isinstance(c, Outcome):
             if not 0 <= c.trial < n_trials or c.trial in seen:
                 raise ReplayError(f"{where}: outcome of trial {c.trial}: "
@@ -235,6 +294,11 @@ def check_stream(path: Path, header: dict[str, Any], chunks: list[tuple[str, Any
         if c.stop > steps[c.run]:
             raise ReplayError(f"{where}: chunk of run {c.run} ends at record {c.stop}; the run "
                               f"has {steps[c.run]} steps")
+        if c.every != every or c.start % every or c.run in summarized:
+            raise ReplayError(f"{where}: chunk of run {c.run} " + (
+                "after the run's exact summary" if c.run in summarized else
+                f"in buckets of {c.every} from record {c.start}; the recording's header says "
+                f"buckets of {every}"))
         next_start[c.run] = c.stop
 
 
@@ -280,7 +344,11 @@ def read_replay(path: str | Path
     if not isinstance(header.get("overrides", {}), dict):
         f.close()
         raise ReplayError(f"{path}:1: the header's overrides are not a table")
-    if version == 3:
+    every = header.get("every", 1)
+    if not isinstance(every, int) or isinstance(every, bool) or every < 1:
+        f.close()
+        raise ReplayError(f"{path}:1: the header's every is not a whole number >= 1")
+    if version >= 3:
         return header, *_read_frames(path, f)
     rest = f.read()
     f.close()
@@ -348,8 +416,11 @@ class Replayer(PacedControls):
                 if isinstance(c, frames.ChunkRef):
                     c.blob.f.close()
             raise
-        self._chunks = [c for _, c in lined if not isinstance(c, Outcome)]
+        self._chunks = [c for _, c in lined if isinstance(c, (Chunk, frames.ChunkRef))]
         self._outcomes = [c for _, c in lined if isinstance(c, Outcome)]
+        # a recording at reduced resolution: the exact summary of each run that ended
+        self.every = self.header.get("every", 1)
+        self.exact = {c.run: c.series for _, c in lined if isinstance(c, frames.Exact)}
         self.runs = run_infos(self.scenario.runs)
         self.trials = run_infos(self.scenario.trials)
         self._start(speed)
@@ -429,19 +500,22 @@ class Replayer(PacedControls):
                 budget = (self._seek_to - queues[run][0].start - pos[run]) if granted is None else granted
                 while budget >= 0 and run in queues:
                     head = head_of(run)
-                    n = min(budget, head.n - pos[run])
+                    k = head.every          # a reduced chunk is played in whole buckets
+                    n = min(-(-budget // k) * k, head.n - pos[run])
                     if n == 0 and head.n > 0:
                         break
                     last = pos[run] + n >= head.n
                     first = head.start + pos[run] == 0
                     self._scales[run] = head.lr_scale
+                    b0, b1 = pos[run] // k, -(-(pos[run] + n) // k)
                     yield Chunk(
                         run, head.start + pos[run], n,
-                        {k: v[pos[run]:pos[run] + n] for k, v in head.series.items()},
+                        {name: v[b0:b1] for name, v in head.series.items()},
                         head.snapshots if (last or first) else {},
                         head.status if last else Status.RUNNING,
                         head.diverged_at if last else None,
-                        head.lr_scale,
+                        head.lr_scale, k,
+                        {name: v[:, b0:b1] for name, v in head.bands.items()},
                     )
                     budget -= n
                     if last:
@@ -452,7 +526,7 @@ class Replayer(PacedControls):
                             del queues[run]
                     else:
                         pos[run] += n
-                    if budget == 0:
+                    if budget <= 0:
                         break
 
 

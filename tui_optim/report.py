@@ -60,7 +60,8 @@ def summary_rows(runs: Sequence) -> list[dict[str, Any]]:
 
 def write_csv(runs: Sequence, path: Path) -> None:
     """One row per run and recorded step: run, label, step, then every series (blank where a
-    run has no such series)."""
+    run has no such series). A recording at reduced resolution has a row per bucket: its last
+    step and its records there."""
     names: list[str] = []
     for run in runs:
         names += [n for n in run.series_names() if n not in names]
@@ -68,7 +69,8 @@ def write_csv(runs: Sequence, path: Path) -> None:
         w = csv.writer(f)
         w.writerow(["run", "label", "step", *names])
         for run in runs:
-            cols = [run.series(n) if n in run.series_names() else None for n in names]
+            values = getattr(run, "samples", run.series)     # at reduced resolution: buckets'
+            cols = [values(n) if n in run.series_names() else None for n in names]
             for k, step in enumerate(run.steps().tolist()):
                 w.writerow([run.index, run.label, step, *(
                     repr(float(c[k])) if c is not None and k < len(c) else "" for c in cols)])

@@ -32,6 +32,10 @@ class NotKept(LookupError):
     """Records a claim asks for that a long run did not keep (the middle of its history)."""
 
 
+class NotRecorded(NotKept):
+    """Records a recording at reduced resolution does not hold, nor its exact summary."""
+
+
 class KeptSeries:
     """One series of one run: its first `head` and last `tail` records (every record while
     there are no more than head + tail), and running statistics of every record."""
@@ -60,19 +64,18 @@ class KeptSeries:
         self._full = self._ends = None
         if self.n == 0:
             self.first = float(v[0])
-            d = np.diff(v)
-        else:
-            d = np.diff(np.concatenate(([self.final], v)))
-        self.down += int(np.count_nonzero(d < 0))
-        self.up += int(np.count_nonzero(d > 0))
-        known = v[~np.isnan(v)]
-        if known.size:
-            self.min = min(self.min, float(known.min()))
-            self.max = max(self.max, float(known.max()))
-            finite = known[np.isfinite(known)]
-            if finite.size:
-                self.fmin = min(self.fmin, float(finite.min()))
-                self.fmax = max(self.fmax, float(finite.max()))
+        else:       # the pair across the chunks' boundary
+            self.down += int(self.final > float(v[0]))
+            self.up += int(self.final < float(v[0]))
+        self.down += int(np.count_nonzero(v[1:] < v[:-1]))
+        self.up += int(np.count_nonzero(v[1:] > v[:-1]))
+        lo, hi = float(np.fmin.reduce(v)), float(np.fmax.reduce(v))     # NaN: all NaN
+        if lo == lo:
+            self.min, self.max = min(self.min, lo), max(self.max, hi)
+            if not (math.isfinite(lo) and math.isfinite(hi)):       # the finite ones apart
+                finite = v[np.isfinite(v)]
+                lo, hi = (finite.min(), finite.max()) if finite.size else (math.inf, -math.inf)
+            self.fmin, self.fmax = min(self.fmin, float(lo)), max(self.fmax, float(hi))
         self.sum += float(np.sum(v))
         for tol, hit in self._below.items():
             at = v <= tol
@@ -85,7 +88,7 @@ class KeptSeries:
             self.n_head += take
         rest = v[take:] if take > 0 else v
         if len(rest):
-            self._tail.append(rest.copy())
+            self._tail.append(rest)     # chunks are never changed once sent: no copy
             self.n_tail += len(rest)
             while self._tail and self.n_tail - len(self._tail[0]) >= self.tail:
                 self.n_tail -= len(self._tail.popleft())
@@ -113,6 +116,32 @@ class KeptSeries:
         raise NotKept(f"records {k0}..{k1 - 1} of {self.n:,}: a run this long keeps only its "
                       f"first {self.n_head:,} and last {self.n_tail:,} records in memory")
 
+    STATS = ("n", "first", "final", "min", "max", "fmin", "fmax", "sum", "down", "up")
+
+    def state(self) -> tuple[dict, np.ndarray, np.ndarray]:
+        """(statistics, head, tail): all it knows, for a recording at reduced resolution to
+        carry the exact summary its claims need (`restored` reads it back)."""
+        head, tail = self._ends if self._ends is not None and not self.complete else (
+            np.concatenate(self._head) if self._head else np.empty(0),
+            np.concatenate(self._tail) if self._tail else np.empty(0))
+        stats = {k: getattr(self, k) for k in self.STATS}
+        stats["below"] = [[t, first, count] for t, (first, count) in self._below.items()]
+        return stats, head, tail
+
+    @classmethod
+    def restored(cls, stats: dict, head: np.ndarray, tail: np.ndarray) -> "KeptSeries":
+        """The series `state` described: its head and tail as kept, its statistics exact."""
+        k = cls(len(head), len(tail))
+        for name in cls.STATS:
+            setattr(k, name, type(getattr(k, name))(stats[name]))
+        k._below = {float(t): [None if first is None else int(first), int(count)]
+                    for t, first, count in stats["below"]}
+        k._head, k._tail = [np.asarray(head, dtype=np.float64)], deque([np.asarray(tail, dtype=np.float64)])
+        k.n_head, k.n_tail = len(head), len(tail)
+        if k.n_head + k.n_tail > k.n:
+            raise ValueError("a series' kept records outnumber its records")
+        return k
+
     def below(self, tol: float) -> tuple[int | None, int]:
         """(first step at or below tol, how many records are), exact."""
         if float(tol) in self._below:
@@ -139,15 +168,20 @@ class RunSummary:
     lr_changes: list[tuple[int, float]] = field(default_factory=list)
     keep: int | None = KEEP_RECORDS         # values kept exactly over all series; None: all
     tols: Mapping[str, Iterable[float]] = field(default_factory=dict)   # series -> tolerances
+    every: int = 1                          # records per value of a reduced recording (reduce.py)
+    _sampled: dict[str, KeptSeries] = field(default_factory=dict)   # and its buckets' last values
 
     def add(self, chunk: Chunk) -> None:
         note_lr_change(self.lr_changes, chunk)
+        if chunk.every > 1:         # a recording at reduced resolution: its buckets' last records
+            self.every = chunk.every
+        into = self._sampled if chunk.every > 1 else self._kept
         for name, values in chunk.series.items():
-            kept = self._kept.get(name)
+            kept = into.get(name)
             if kept is None:
                 share = (math.inf if self.keep is None
                          else max(MIN_KEEP, self.keep // (2 * max(1, len(chunk.series)))))
-                kept = self._kept[name] = KeptSeries(share, share, self.tols.get(name, ()))
+                kept = into[name] = KeptSeries(share, share, self.tols.get(name, ()))
             kept.add(values)
         self.snapshots.update(chunk.snapshots)
         self.records = max(self.records, chunk.stop)
@@ -155,7 +189,21 @@ class RunSummary:
         if chunk.diverged_at is not None:
             self.diverged_at = chunk.diverged_at
 
+    @property
+    def exact(self) -> dict[str, KeptSeries]:
+        """Every series' exact summary (what a recording at reduced resolution carries)."""
+        return dict(self._kept)
+
+    def restore(self, exact: Mapping[str, KeptSeries]) -> None:
+        """The exact summary a recording at reduced resolution carries for this run: what its
+        claims read, as if every record had been replayed."""
+        self._kept = dict(exact)
+
     def kept(self, name: str) -> KeptSeries:
+        if name not in self._kept and name in self._sampled:
+            raise NotRecorded(f"the recording holds one value per {self.every:,} steps of "
+                              f"{name!r} (min and max kept) and no exact summary of this run "
+                              "(it was cut off before the run ended)")
         return self._kept[name]      # KeyError names the series, as the protocol asks
 
     def series(self, name: str) -> np.ndarray:
@@ -163,15 +211,27 @@ class RunSummary:
         k = self.kept(name)
         return k.window(0, k.n)
 
+    def samples(self, name: str) -> np.ndarray:
+        """The values at `steps()`: every record, or at reduced resolution the last record of
+        each bucket (what --csv writes)."""
+        if self.every == 1:
+            return self.series(name)
+        k = self._sampled[name]
+        return k.window(0, k.n)
+
     def series_names(self) -> list[str]:
-        return list(self._kept)
+        return list(self._kept or self._sampled)
 
     def steps(self) -> np.ndarray:
-        """The steps with a record: every one."""
-        return np.arange(self.records)
+        """The steps with a record: every one, or the last of each bucket."""
+        if self.every == 1:
+            return np.arange(self.records)
+        return np.minimum(np.arange(self.every - 1, self.records + self.every - 1, self.every),
+                          self.records - 1)
 
     def final(self, name: str) -> float:
-        return self._kept[name].final if name in self._kept else float("nan")
+        kept = self._kept.get(name) or self._sampled.get(name)
+        return kept.final if kept is not None else float("nan")
 
     @property
     def steps_per_second(self) -> float | None:

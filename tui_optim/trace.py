@@ -52,8 +52,8 @@ class Series:
         self.max = np.zeros(capacity)
         self.last_in = np.zeros(capacity)
         self.n = 0                # records seen
-        self.first_value = float("nan")   # record 0's value (the initialization's picture)
         self.last = float("nan")
+        self.first_value = float("nan")   # record 0's value (unknown at reduced resolution)
 
     def _merge_pairs(self) -> None:
         h = self.used // 2
@@ -74,59 +74,76 @@ class Series:
         self.used = h
         self.width *= 2
 
-    def append(self, start: int, values: np.ndarray) -> None:
-        """Add consecutive records starting at step `start` (vectorized, no per-record loop).
-        A diverging run's sums overflow to inf and its NaNs stay NaN: values, not warnings."""
+    def append(self, start: int, values: np.ndarray, every: int = 1,
+               bands: np.ndarray | None = None, n: int | None = None) -> None:
+        """Add consecutive records starting at step `start` (vectorized, no per-record loop),
+        or, at reduced resolution, n records in buckets of `every`: `values` the buckets'
+        last records, `bands` their (min, max, sum) (chunk.Chunk). A diverging run's sums
+        overflow to inf and its NaNs stay NaN: values, not warnings."""
+        v = np.asarray(values, dtype=np.float64)
+        if every == 1:
+            lo = hi = sums = v
+            n = len(v)
+        else:
+            lo, hi, sums = np.asarray(bands, dtype=np.float64)
+            if self.n == 0:
+                self.width = max(self.width, every)     # a bucket never splits a recorded one
         with np.errstate(over="ignore", invalid="ignore"):
-            self._append(start, np.asarray(values, dtype=np.float64))
+            self._append(start, every, n, v, lo, hi, sums)
 
-    def _append(self, start: int, v: np.ndarray) -> None:
+    def _append(self, start: int, unit: int, n: int, last: np.ndarray, lo: np.ndarray,
+                hi: np.ndarray, sums: np.ndarray) -> None:
+        """Fold blocks of `unit` records (the last may be short: n records in all) into the
+        buckets, each bucket `width // unit` blocks."""
+        blocks = len(last)
+        counts = np.full(blocks, unit, np.int64)
+        if blocks:
+            counts[-1] = n - unit * (blocks - 1)
         i = 0
-        n = len(v)
-        while i < n:
+        while i < blocks:
+            per = self.width // unit
             if self.used and self.count[self.used - 1] < self.width:
                 b = self.used - 1
-                k = min(self.width - int(self.count[b]), n - i)
-                part = v[i: i + k]
-                self.count[b] += k
-                self.sum[b] += part.sum()
-                self.min[b] = np.fmin(self.min[b], np.fmin.reduce(part))
-                self.max[b] = np.fmax(self.max[b], np.fmax.reduce(part))
-                self.last_in[b] = part[-1]
+                k = min((self.width - int(self.count[b])) // unit, blocks - i)
+                sl = slice(i, i + k)
+                self.count[b] += counts[sl].sum()
+                self.sum[b] += sums[sl].sum()
+                self.min[b] = np.fmin(self.min[b], np.fmin.reduce(lo[sl]))
+                self.max[b] = np.fmax(self.max[b], np.fmax.reduce(hi[sl]))
+                self.last_in[b] = last[i + k - 1]
                 i += k
                 continue
             if self.used == self.capacity:
                 self._merge_pairs()
                 continue
-            w = self.width
-            full = min((n - i) // w, self.capacity - self.used)
+            full = min((blocks - i) // per, self.capacity - self.used)
             if full:
-                block = v[i: i + full * w].reshape(full, w)
-                sl = slice(self.used, self.used + full)
-                self.count[sl] = w
-                self.first[sl] = start + i + np.arange(full) * w
-                self.sum[sl] = block.sum(axis=1)
-                self.min[sl] = np.fmin.reduce(block, axis=1)
-                self.max[sl] = np.fmax.reduce(block, axis=1)
-                self.last_in[sl] = block[:, -1]
+                sl = slice(i, i + full * per)
+                out = slice(self.used, self.used + full)
+                self.count[out] = counts[sl].reshape(full, per).sum(axis=1)
+                self.first[out] = start + i * unit + np.arange(full) * self.width
+                self.sum[out] = sums[sl].reshape(full, per).sum(axis=1)
+                self.min[out] = np.fmin.reduce(lo[sl].reshape(full, per), axis=1)
+                self.max[out] = np.fmax.reduce(hi[sl].reshape(full, per), axis=1)
+                self.last_in[out] = last[sl].reshape(full, per)[:, -1]
                 self.used += full
-                i += full * w
-            else:   # fewer than `width` records left: open a partial bucket
+                i += full * per
+            else:   # fewer than a bucket's blocks left: open a partial bucket
                 b = self.used
-                part = v[i:]
-                self.count[b] = len(part)
-                self.first[b] = start + i
-                self.sum[b] = part.sum()
-                self.min[b] = np.fmin.reduce(part)
-                self.max[b] = np.fmax.reduce(part)
-                self.last_in[b] = part[-1]
+                sl = slice(i, blocks)
+                self.count[b] = counts[sl].sum()
+                self.first[b] = start + i * unit
+                self.sum[b] = sums[sl].sum()
+                self.min[b] = np.fmin.reduce(lo[sl])
+                self.max[b] = np.fmax.reduce(hi[sl])
+                self.last_in[b] = last[-1]
                 self.used += 1
-                i = n
-        if n:
-            if self.n == 0:
-                self.first_value = float(v[0])
+                i = blocks
+        if blocks:
+            if self.n == 0 and unit == 1:
+                self.first_value = float(last[0])
             self.n = start + n
-            self.last = float(v[-1])
+            self.last = float(last[-1])
 
     def samples(self) -> tuple[np.ndarray, np.ndarray]:
         """(steps, values): the exact record at the last step of every bucket (every record
@@ -212,7 +229,7 @@ class Trace:
                 s = rt.series.get(name)
                 if s is None:
                     s = rt.series[name] = Series(self.capacity)
-                s.append(chunk.start, values)
+                s.append(chunk.start, values, chunk.every, chunk.bands.get(name), chunk.n)
             for name, arr in chunk.snapshots.items():
                 rt.snapshots[name] = np.array(arr, copy=True)
             note_lr_change(rt.lr_changes, chunk)

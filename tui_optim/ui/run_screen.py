@@ -454,7 +454,8 @@ class RunScreen(Screen[None]):
         paused = self.source.paused
         parts: list[tuple[str, str]] = []
         if self.source.is_replay:              # say so, always
-            parts.append((" REPLAY ", "bold reverse"))
+            every = getattr(self.source, "every", 1)
+            parts.append((" REPLAY " if every == 1 else f" REPLAY 1:{every} ", "bold reverse"))
         trials = self.source.trials
         trials_in = trace.n_outcomes
         if done == len(runs) and (runs or trials) and trials_in == len(trials):
