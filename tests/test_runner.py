@@ -1,6 +1,9 @@
 """The session's chunk stream: contiguous records, reproducibility, divergence, controls."""
 
 import json
+import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -129,10 +132,6 @@ def test_single_steps_advance_every_run_by_one_record():
 
 
 def test_a_cold_start_says_what_it_prepares_in_words_and_remembers_how_long_it_took(tmp_path):
-    import os
-    import subprocess
-    import sys
-
     toml = tmp_path / "sgd.toml"
     toml.write_text('title = "t"\nsteps = 5\n[problem]\ntype = "surface"\nsurface = "beale"\n'
                     '[[runs]]\noptimizer = "sgd"\nlr = 0.001\nstart = [1.0, 1.0]\n')
@@ -160,3 +159,28 @@ def test_a_cold_start_says_what_it_prepares_in_words_and_remembers_how_long_it_t
     assert not any(s.startswith(PREPARING) for s in warm)
     assert warm[-1] == "ready"
     assert 0 < measured < 600 and json.loads(costs.read_text())["surface"] == measured
+
+
+def test_a_network_compile_splits_over_two_processes_and_the_first_loads_the_parts(tmp_path):
+    """runner/build.py has a second process compile the engine's PARTS while the first compiles
+    train_steps: train_steps must then find every one of them in numba's cache. A signature
+    that drifted from how train_steps calls it would be compiled twice, and the second core
+    would gain nothing (14 s against 21.5 s for a cold network start, measured)."""
+    from tui_optim.engine.network.stepper import PARTS
+
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    root = os.path.dirname(os.path.dirname(__file__))
+    subprocess.run([sys.executable, "-c", "from tui_optim.engine.network.stepper import "
+                    "compile_parts; compile_parts('network')"], env=env, check=True, cwd=root)
+    listen = ("from numba.core import event\n"
+              "class L(event.Listener):\n"
+              "    def on_start(self, ev): print(ev.data['dispatcher'].py_func.__name__)\n"
+              "    def on_end(self, ev): pass\n"
+              "event.register('numba:compile', L())\n"
+              "from tui_optim.engine.network.stepper import warm_up\n"
+              "warm_up({'type': 'network'})\n")
+    compiled = set(subprocess.run([sys.executable, "-c", listen], env=env, check=True, cwd=root,
+                                  capture_output=True, text=True).stdout.split())
+    parts = {name for _, name, _ in PARTS["network"]}
+    assert "train_steps" in compiled and len(parts) == 9
+    assert not parts & compiled, f"compiled again by train_steps: {sorted(parts & compiled)}"

@@ -88,10 +88,10 @@ FAST_READY = "fast kernels ready"          # the runs move to the compiled tier 
 FAST_FAILED = "the fast kernels failed"
 
 # Seconds a cold start of each problem type took, measured idle on a 2-core AMD EPYC
-# (bench_surfaces: all surface kernels 12.6-15.2 s; a network scenario about a minute and a
-# half). The first cold start on a machine estimates from these; later ones from what this
-# machine measured last time (COSTS_FILE).
-DEFAULT_COSTS = {"surface": 15.0, "network": 90.0, "chain": 30.0}
+# (Session.compile: a surface scenario 7 to 15 s; a network scenario 14 s, its compile split
+# over two processes, 21.5 s in one). The first cold start on a machine estimates from these;
+# later ones from what this machine measured last time (COSTS_FILE).
+DEFAULT_COSTS = {"surface": 15.0, "network": 20.0, "chain": 30.0}
 COSTS_FILE = "compile-seconds.json"
 
 
@@ -203,14 +203,44 @@ def _warm_up_here(problem: Any, runs: Any, report: Callable[[int, int, str], Non
 def _prepare_in_child(problem: Any, runs: Any, report: Callable[[int, int, str], None],
                       stopped: Callable[[], bool]) -> None:
     """Run the engine's warm-up in `python -m tui_optim.runner.prepare`, relaying its steps;
-    not at all once `stopped()`."""
+    not at all once `stopped()`. Beside it, on the other core, a second one compiles what
+    the engine module lists as its PARTS (the network's: the callees train_steps reaches
+    last), which the first then loads from the cache instead of compiling."""
     import pickle
 
     if stopped():
         raise RuntimeError("preparing the kernels stopped")
-    job = pickle.dumps((problem.type, dict(problem.values), [dict(r.values) for r in runs]))
+    module, _ = _STEPPERS[problem.type]
+    helper = (_start_child(pickle.dumps(("parts", problem.type, None)), stopped)
+              if problem.type in getattr(import_module(module), "PARTS", {}) else None)
+    child = _start_child(pickle.dumps(
+        (problem.type, dict(problem.values), [dict(r.values) for r in runs])), stopped)
+    try:
+        for raw in child.stdout:                         # "i<TAB>n<TAB>what" per engine step
+            i, n, what = raw.decode("utf-8", "replace").rstrip("\n").split("\t", 2)
+            label = f"{what} of {n}" if what.startswith("run ") else what
+            report(int(i), int(n), f"{PREPARING}: {label}")
+        status = child.wait()
+    finally:
+        for c in (child, helper):
+            if c is None:
+                continue
+            _children.discard(c)
+            if c.poll() is None:        # the helper, if it has not finished: not needed now
+                c.kill()
+                c.wait()
+    if status != 0:
+        err = child.stderr.read().decode("utf-8", "replace").strip().splitlines()
+        raise RuntimeError("preparing the kernels stopped" + (f": {err[-1]}" if err else
+                                                               f" (status {status})"))
+
+
+def _start_child(job: bytes, stopped: Callable[[], bool]) -> subprocess.Popen:
+    """`python -m tui_optim.runner.prepare` given `job` on its stdin, killed on stop_preparing
+    (and by the kernel, should this process die)."""
     child = subprocess.Popen([sys.executable, "-m", "tui_optim.runner.prepare"],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE,
                              preexec_fn=_die_with_parent if sys.platform == "linux" else None)
     _children.add(child)
     if stopped():                   # stopped while it started: stop_preparing missed it
@@ -218,20 +248,9 @@ def _prepare_in_child(problem: Any, runs: Any, report: Callable[[int, int, str],
     try:
         child.stdin.write(job)
         child.stdin.close()
-        for raw in child.stdout:                         # "i<TAB>n<TAB>what" per engine step
-            i, n, what = raw.decode("utf-8", "replace").rstrip("\n").split("\t", 2)
-            label = f"{what} of {n}" if what.startswith("run ") else what
-            report(int(i), int(n), f"{PREPARING}: {label}")
-        status = child.wait()
-    finally:
-        _children.discard(child)
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-    if status != 0:
-        err = child.stderr.read().decode("utf-8", "replace").strip().splitlines()
-        raise RuntimeError("preparing the kernels stopped" + (f": {err[-1]}" if err else
-                                                               f" (status {status})"))
+    except BrokenPipeError:         # killed meanwhile: its status says so
+        pass
+    return child
 
 
 def _die_with_parent() -> None:

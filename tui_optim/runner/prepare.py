@@ -1,6 +1,7 @@
 """`python -m tui_optim.runner.prepare`: compile a scenario's kernels into numba's cache, in a
 process of its own (runner/build.py explains why), reading (problem type, problem, runs) as a
-pickle on stdin from its parent, and printing each engine step as "i<TAB>n<TAB>what"."""
+pickle on stdin from its parent, and printing each engine step as "i<TAB>n<TAB>what"; or, given
+("parts", problem type, None), the engine module's PARTS, silently (the helper beside it)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ def main() -> int:
     from tui_optim.runner.build import _STEPPERS
 
     ptype, problem, runs = pickle.loads(sys.stdin.buffer.read())   # from our own parent only
+    if ptype == "parts":
+        import_module(_STEPPERS[problem][0]).compile_parts(problem)
+        return 0
     module, _ = _STEPPERS[ptype]
 
     def step(i: int, n: int, what: str) -> None:
