@@ -237,7 +237,8 @@ def _ref(meta: dict[str, Any], data_len: int, blob: Blob, offset: int, length: i
     every = meta.get("every", 1)
     if not isinstance(every, int) or isinstance(every, bool) or every < 1:
         raise FrameError("every must be a whole number >= 1")
-    size = 8 * _values_per_series(n, every) * len(names) + sum(np.dtype(dt).itemsize * math.prod(s) for _, dt, s in checked)
+    size = 8 * _values_per_series(n, every) * len(names) + sum(
+        np.dtype(dt).itemsize * math.prod(s) for _, dt, s in checked)
     if size != data_len:
         raise FrameError(f"its arrays are {data_len} bytes, its description says {size}")
     return ChunkRef(run, start, n, Status(meta["status"]), diverged_at, scale,

@@ -89,7 +89,7 @@ class Reducer:
                 parts = [bucket_bands(p, k) for p in pieces]
                 last[name] = np.concatenate([p[0] for p in parts])
                 bands[name] = np.concatenate([p[1] for p in parts], axis=1)
-                done = sum(len(p) for p in pieces)
+            done = sum(len(p) for p in pieces)         # the same for every series
         if done:
             self._pending.append((last, bands))
             self._done += done

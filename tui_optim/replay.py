@@ -4,11 +4,11 @@ Format (version 4): a header line ("CRC32 JSON": format, version, the scenario's
 the overrides it ran with, the runs, the resolution), then one binary frame per chunk or trial
 outcome (frames.py: the arrays' raw bytes, every byte under a checksum). A long run is recorded
 at reduced resolution (reduce.py: buckets of K records, each its last record, min, max and
-sum) and, when it ends, its exact summary, which its claims read in a replay. Each frame is flushed as it is
-written (by a writer thread: a crash loses the few still queued), so a crash or Ctrl-C leaves a
-readable prefix; the reader drops a torn last frame and
-says so. A replay reads a chunk's arrays from the file when it plays it: memory stays flat.
-Versions 1 and 2 (JSON lines, arrays in base64) are still read.
+sum) and, when it ends, with its exact summary, which its claims read in a replay. Each frame
+is flushed as it is written (by a writer thread: a crash loses the few still queued), so a
+crash or Ctrl-C leaves a readable prefix; the reader drops a torn last frame and says so. A
+replay reads a chunk's arrays from the file when it plays it: memory stays flat. Versions 1
+and 2 (JSON lines, arrays in base64) are still read.
 """
 
 from __future__ import annotations
@@ -38,10 +38,10 @@ from tui_optim.runner.pacing import PacedControls, Pacer
 from tui_optim.runner.session import RunInfo, run_infos
 
 FORMAT = "tui-optim-replay"
-# 4: version 3, and recordings at reduced resolution (header "every" > 1: buckets' last, min, max
-# and sum, and each run's exact summary; reduce.py); 3: the header line, then binary frames
-# (frames.py); 2: every line is "CRC32 JSON" (8 hex
-# digits of zlib.crc32 of the JSON, a space, the JSON), arrays in base64; 1: plain JSON lines.
+# 4: version 3, and recordings at reduced resolution (header "every" > 1: the buckets' last,
+# min, max and sum, and each run's exact summary; reduce.py); 3: the header line, then binary
+# frames (frames.py); 2: every line is "CRC32 JSON" (8 hex digits of zlib.crc32 of the JSON, a
+# space, the JSON), arrays in base64; 1: plain JSON lines.
 VERSION = 4
 READS = (1, 2, 3, 4)
 

@@ -121,9 +121,8 @@ class KeptSeries:
     def state(self) -> tuple[dict, np.ndarray, np.ndarray]:
         """(statistics, head, tail): all it knows, for a recording at reduced resolution to
         carry the exact summary its claims need (`restored` reads it back)."""
-        head, tail = self._ends if self._ends is not None and not self.complete else (
-            np.concatenate(self._head) if self._head else np.empty(0),
-            np.concatenate(self._tail) if self._tail else np.empty(0))
+        head = np.concatenate(self._head) if self._head else np.empty(0)
+        tail = np.concatenate(self._tail) if self._tail else np.empty(0)
         stats = {k: getattr(self, k) for k in self.STATS}
         stats["below"] = [[t, first, count] for t, (first, count) in self._below.items()]
         return stats, head, tail
@@ -136,7 +135,8 @@ class KeptSeries:
             setattr(k, name, type(getattr(k, name))(stats[name]))
         k._below = {float(t): [None if first is None else int(first), int(count)]
                     for t, first, count in stats["below"]}
-        k._head, k._tail = [np.asarray(head, dtype=np.float64)], deque([np.asarray(tail, dtype=np.float64)])
+        k._head = [np.asarray(head, dtype=np.float64)]
+        k._tail = deque([np.asarray(tail, dtype=np.float64)])
         k.n_head, k.n_tail = len(head), len(tail)
         if k.n_head + k.n_tail > k.n:
             raise ValueError("a series' kept records outnumber its records")
