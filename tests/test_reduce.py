@@ -155,6 +155,7 @@ def test_a_reduced_replay_draws_the_live_picture_and_checks_the_same_claims(tmp_
         for name in live_trace.names(run):
             a, b = live_trace.view(run, name, 60), trace.view(run, name, 60)
             assert a.last == b.last
+            assert trace.first(run, name) == live_trace.first(run, name)   # record 0, exact
             assert np.array_equal(np.nanmax(a.hi), np.nanmax(b.hi), equal_nan=True)
             assert np.array_equal(np.nanmin(a.lo), np.nanmin(b.lo), equal_nan=True)
             if trace.records(run) > DEFAULT_CAPACITY * 8:     # the live buckets are 16 wide

@@ -41,6 +41,9 @@ class Chunk:
     # exact, and bands[name][:, b] the bucket's (min, max, sum), so spikes survive.
     every: int = 1
     bands: dict[str, np.ndarray] = field(default_factory=dict)
+    # At reduced resolution, on a run's first chunk: record 0 of each series, which no bucket
+    # keeps (panes draw the initialization, "at the first step").
+    first: dict[str, float] = field(default_factory=dict)
 
     @property
     def stop(self) -> int:

@@ -68,6 +68,8 @@ def chunk_frame(chunk: Chunk) -> list[bytes | memoryview]:
         meta["lr_scale"] = chunk.lr_scale
     if chunk.every > 1:
         meta["every"] = chunk.every
+    if chunk.first:
+        meta["first"] = chunk.first         # floats: JSON's NaN and Infinity as json writes them
     return encode(meta, [*series, *snaps.values()])
 
 
@@ -153,6 +155,7 @@ class ChunkRef:
     lr_scale: float
     names: tuple[str, ...]
     every: int
+    first: dict[str, float]
     snapshot_specs: tuple[tuple[str, str, tuple[int, ...]], ...]
     blob: Blob = field(repr=False)
     offset: int = 0                     # where its frame's payload begins in the file
@@ -187,7 +190,7 @@ class ChunkRef:
         snaps = {k: np.frombuffer(b, dtype=np.dtype(dt)).reshape(shape)
                  for (k, dt, shape), b in zip(self.snapshot_specs, arrays[len(self.names):])}
         return Chunk(self.run, self.start, self.n, series, snaps, self.status, self.diverged_at,
-                     self.lr_scale, self.every, bands)
+                     self.lr_scale, self.every, bands, self.first)
 
 
 def _values_per_series(n: int, every: int) -> int:
@@ -237,12 +240,18 @@ def _ref(meta: dict[str, Any], data_len: int, blob: Blob, offset: int, length: i
     every = meta.get("every", 1)
     if not isinstance(every, int) or isinstance(every, bool) or every < 1:
         raise FrameError("every must be a whole number >= 1")
+    first = meta.get("first", {})
+    if not isinstance(first, dict) or not all(
+            k in names and isinstance(v, (int, float)) and not isinstance(v, bool)
+            for k, v in first.items()):
+        raise FrameError("first must be a table of the series' first values")
     size = 8 * _values_per_series(n, every) * len(names) + sum(
         np.dtype(dt).itemsize * math.prod(s) for _, dt, s in checked)
     if size != data_len:
         raise FrameError(f"its arrays are {data_len} bytes, its description says {size}")
     return ChunkRef(run, start, n, Status(meta["status"]), diverged_at, scale,
-                    tuple(names), every, tuple(checked), blob, offset, length, crc, data_at)
+                    tuple(names), every, {k: float(v) for k, v in first.items()},
+                    tuple(checked), blob, offset, length, crc, data_at)
 
 
 def outcome_from(meta: dict[str, Any]) -> Outcome:

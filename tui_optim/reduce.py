@@ -67,6 +67,7 @@ class Reducer:
         self._scale = 1.0        # the live ε scale of the pending buckets
         self._snapshots: dict[str, np.ndarray] = {}
         self._sent = False
+        self._first: dict[str, float] | None = None   # record 0, until sent (then {})
 
     def fold(self, chunk: Chunk) -> list[Chunk]:
         """The reduced chunks `chunk` completes (often none)."""
@@ -80,6 +81,8 @@ class Reducer:
             out.append(self._send(chunk.run, Status.RUNNING, None))
         self._scale = chunk.lr_scale
         self._snapshots = {**self._snapshots, **chunk.snapshots}     # the latest of each
+        if self._first is None and chunk.start == 0 and chunk.n:
+            self._first = {name: float(v[0]) for name, v in chunk.series.items()}
         ended = chunk.status != Status.RUNNING
         series = chunk.series or {name: np.empty(0) for name in self._held}
         last, bands, held_after, done = {}, {}, {}, 0
@@ -125,9 +128,11 @@ class Reducer:
         bands = {name: np.concatenate([p[1][name] for p in parts], axis=1) if parts
                  else np.empty((3, 0)) for name in names}
         sent = Chunk(run, self._start, self._done, series, self._snapshots, status, diverged_at,
-                     self._scale, self.every, bands)
+                     self._scale, self.every, bands, self._first or {})
         self._start += self._done
         self._done, self._pending, self._snapshots, self._sent = 0, [], {}, True
+        if self._first is not None:
+            self._first = {}
         return sent
 
     def _held_n(self) -> int:

@@ -516,6 +516,7 @@ class Replayer(PacedControls):
                         head.diverged_at if last else None,
                         head.lr_scale, k,
                         {name: v[:, b0:b1] for name, v in head.bands.items()},
+                        head.first if first else {},
                     )
                     budget -= n
                     if last:

@@ -230,6 +230,8 @@ class Trace:
                 if s is None:
                     s = rt.series[name] = Series(self.capacity)
                 s.append(chunk.start, values, chunk.every, chunk.bands.get(name), chunk.n)
+                if name in chunk.first:             # record 0 of a reduced recording
+                    s.first_value = chunk.first[name]
             for name, arr in chunk.snapshots.items():
                 rt.snapshots[name] = np.array(arr, copy=True)
             note_lr_change(rt.lr_changes, chunk)
