@@ -184,3 +184,35 @@ def test_a_network_compile_splits_over_two_processes_and_the_first_loads_the_par
     parts = {name for _, name, _ in PARTS["network"]}
     assert "train_steps" in compiled and len(parts) == 9
     assert not parts & compiled, f"compiled again by train_steps: {sorted(parts & compiled)}"
+
+
+def test_the_interpreted_runs_make_way_for_a_first_start_compile_and_only_for_it():
+    """FastKernels renices the thread running the interpreted runs once the kernels compile in
+    child processes (a first start), once, and never on a warm start."""
+    from tui_optim.runner.build import RUNS_NICENESS, FastKernels
+
+    ready, release = threading.Event(), threading.Event()
+    tids = []
+
+    def runs():
+        tids.append(threading.get_native_id())
+        ready.set()
+        release.wait(30)
+
+    def niceness(tid):
+        return os.getpriority(os.PRIO_PROCESS, tid)
+
+    for compiling in (False, True):
+        ready.clear()
+        release.clear()
+        thread = threading.Thread(target=runs)
+        thread.start()
+        ready.wait(30)
+        before = niceness(tids[-1])
+        fast = FastKernels(load_scenario("03_momentum_ravine").problem, [], None)
+        fast._compiling = compiling              # what its progress says on a first start
+        fast.go(tids[-1])
+        fast.go(tids[-1])                        # once only
+        assert niceness(tids[-1]) == before + (RUNS_NICENESS if compiling else 0)
+        release.set()
+        thread.join()

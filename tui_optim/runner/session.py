@@ -272,7 +272,8 @@ class Session(PacedControls):
                             diverged_at, self._lr_scale[i])
             rounds += 1
             if rounds == 1 and self._fast is not None:
-                self._fast.go()         # the first data is out: load the kernels now
+                # the first data is out: load the kernels now (this thread makes way for them)
+                self._fast.go(threading.get_native_id())
             if granted == wanted:
                 # Only full (unthrottled) rounds tell the true cost of a record. Grow at most
                 # eightfold a round, so a slow kernel never gets a huge first chunk.
