@@ -70,7 +70,7 @@ class FastKernels:
 
     def _make_way(self) -> None:
         """While a first start compiles in two processes, the thread of the interpreted runs
-        gives way to them (RUNS_NICENESS nicer): a network's kernels came after 14.5 to 15.3 s
+        gives way to them (RUNS_NICENESS nicer): a network's kernels came after 13.6 to 14.8 s
         instead of 18.0 to 20.5 s, the interpreted runs a third as fast meanwhile (measured,
         16_init_histograms). An unprivileged thread cannot be made less nice again: it stays
         so for its session, which tells only on a busy machine, where the screen then goes
@@ -248,7 +248,7 @@ def _prepare_in_child(problem: Any, runs: Any, report: Callable[[int, int, str],
     if stopped():
         raise RuntimeError("preparing the kernels stopped")
     module, _ = _STEPPERS[problem.type]
-    helper = (_start_child(pickle.dumps(("parts", problem.type, None)), stopped)
+    helper = (_start_child(pickle.dumps(("parts", problem.type, None)), stopped, quiet=True)
               if problem.type in getattr(import_module(module), "PARTS", {}) else None)
     child = _start_child(pickle.dumps(
         (problem.type, dict(problem.values), [dict(r.values) for r in runs])), stopped)
@@ -272,12 +272,14 @@ def _prepare_in_child(problem: Any, runs: Any, report: Callable[[int, int, str],
                                                                f" (status {status})"))
 
 
-def _start_child(job: bytes, stopped: Callable[[], bool]) -> subprocess.Popen:
+def _start_child(job: bytes, stopped: Callable[[], bool], quiet: bool = False
+                 ) -> subprocess.Popen:
     """`python -m tui_optim.runner.prepare` given `job` on its stdin, killed on stop_preparing
-    (and by the kernel, should this process die)."""
+    (and by the kernel, should this process die); `quiet`: its output is not read (a pipe
+    nobody reads would stop it once full)."""
+    out = subprocess.DEVNULL if quiet else subprocess.PIPE
     child = subprocess.Popen([sys.executable, "-m", "tui_optim.runner.prepare"],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE,
+                             stdin=subprocess.PIPE, stdout=out, stderr=out,
                              preexec_fn=_die_with_parent if sys.platform == "linux" else None)
     _children.add(child)
     if stopped():                   # stopped while it started: stop_preparing missed it
