@@ -241,3 +241,99 @@ def test_a_headless_recording_replays_to_the_same_report(tmp_path, capsys):
     claims = live[live.index("claims:"):]
     assert claims.count("PASS") >= 2 and replayed.endswith(claims)
     assert "one value per 16 steps" in replayed
+
+
+def record_reduced(path, steps=20_000, every=16, name="03_momentum_ravine"):
+    scenario = load_scenario(name, steps=steps)
+    with Recorder(path, scenario, every=every, steps=steps) as rec:
+        for chunk in Session(scenario).chunks():
+            rec.write(chunk)
+    return scenario
+
+
+def test_a_cut_off_reduced_recording_still_gives_its_results_table(tmp_path, capsys):
+    """--results on a reduced recording cut off before its exact summaries: each run's final
+    record (a bucket's last record is exact), and no best value, instead of a crash."""
+    import csv
+
+    path = tmp_path / "cut.replay"
+    scenario = load_scenario("03_momentum_ravine", steps=20_000)
+    with Recorder(path, scenario, every=16, steps=20_000) as rec:
+        for chunk in Session(scenario).chunks():
+            if chunk.status != Status.RUNNING:
+                break
+            rec.write(chunk)
+    last = {c.run: c.series["loss"][-1] for c in Replayer(path).chunks() if c.n}
+    drive(Replayer(path), results_path=tmp_path / "r.csv")
+    rows = list(csv.DictReader(open(tmp_path / "r.csv")))
+    assert len(rows) == len(scenario.runs)
+    for row in rows:
+        run = int(row["run"])
+        assert float(row["final_loss"]) == last[run] and row["best_loss"] == "nan"
+
+
+def test_a_paced_reduced_replay_keeps_its_pace_though_it_plays_whole_buckets(tmp_path):
+    """A grant of one record plays a whole bucket of 16: the runs then wait for the next 15
+    grants, so the replay moves at its speed, not 16 times faster."""
+    path = tmp_path / "r.replay"
+    record_reduced(path, steps=2000)
+    replayer = Replayer(path, speed=1e9)
+    grants = [0]
+
+    def one_record(n, should_stop):
+        grants[0] += 1
+        return 1
+
+    replayer.pacer.grant = one_record
+    played = {}
+    for chunk in replayer.chunks():
+        played[chunk.run] = chunk.stop
+    assert set(played.values()) <= {2000} | set(range(2000)) and max(played.values()) == 2000
+    assert 2000 - 16 <= grants[0] <= 2000 + 1
+
+
+def test_an_overlay_of_reduced_recordings_keeps_both_exact_summaries(tmp_path):
+    from tui_optim.replay import overlay
+
+    a, b = tmp_path / "a.replay", tmp_path / "b.replay"
+    scenario = record_reduced(a, steps=3000, every=16)
+    record_reduced(b, steps=3000, every=32)
+    both = overlay(Replayer(a), Replayer(b))
+    n = len(scenario.runs)
+    assert set(both.exact) == set(range(2 * n)) and both.every == 32
+    assert both.exact[n]["loss"].final == Replayer(b).exact[0]["loss"].final
+
+
+def test_an_interrupt_between_the_report_and_the_file_leaves_no_wrong_exact_summary(tmp_path):
+    """Headless, the report's summary gets a chunk before the recorder does: if an interrupt
+    falls between, the run's exact summary would count records the file does not hold, so it
+    is not written (the replay says its claims are not checked)."""
+    path = tmp_path / "r.replay"
+    scenario = load_scenario("03_momentum_ravine", steps=20_000)
+    summary = Summary(scenario.runs, tols=claim_tolerances(scenario.expects))
+    with Recorder(path, scenario, every=16, steps=20_000) as rec:
+        rec.share(summary)
+        for chunk in Session(scenario).chunks():
+            summary.add(chunk)
+            if chunk.run == 0 and chunk.start > 0:
+                break               # run 0's second chunk reached the report, not the file
+            rec.write(chunk)
+        for run in summary.runs:
+            if run.status == Status.RUNNING.value:
+                summary.add(Chunk(run.index, run.records, 0, {}, {}, Status.STOPPED))
+                rec.write_stopped(run.index)
+    exact = Replayer(path).exact
+    assert 0 not in exact and set(exact) == set(range(1, len(scenario.runs)))
+
+
+def test_buckets_wait_at_most_frame_seconds_so_a_crash_loses_little_of_a_slow_run(monkeypatch):
+    """A network at 5 k steps a second fills FRAME_BUCKETS of 64 in 100 s: its buckets are sent
+    once the oldest has waited FRAME_SECONDS, whatever their number."""
+    v = spiky(10_000)
+    reducer = Reducer(64)
+    chunks = chunks_of(v, [640])
+    assert len(reducer.fold(chunks[0])) == 1            # the first buckets go at once
+    assert reducer.fold(chunks[1]) == []                # then they wait for more...
+    monkeypatch.setattr(Reducer, "FRAME_SECONDS", 0.0)
+    (sent,) = reducer.fold(chunks[2])                   # ...at most FRAME_SECONDS
+    assert (sent.start, sent.n) == (640, 1280)

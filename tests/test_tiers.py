@@ -338,3 +338,21 @@ def test_a_stop_while_the_fast_kernels_wait_starts_no_compile(monkeypatch):
     with pytest.raises(RuntimeError, match="stopped"):
         fast.ready(10.0)
     assert asked == [True]
+
+
+def test_runs_that_share_a_surface_still_share_it_after_the_switch():
+    """The switch hands all runs over in one call: the surface (and its map) the runs of 03
+    share on the interpreted tier stays one object, not a copy per run."""
+    from tui_optim.runner import session as S
+
+    s = S.Session(load_scenario("03_momentum_ravine"), tiered=True)
+    s.compile()
+    chunks = s.chunks()
+    for _ in range(3):                  # the first round: every run's stepper is built
+        next(chunks)
+    specs = {id(st.spec) for st in s._steppers}
+    assert len(specs) == 1
+    assert s._fast.ready(120)
+    s._to_compiled_tier()
+    assert not s.interpreted and len({id(st.spec) for st in s._steppers}) == 1
+    chunks.close()

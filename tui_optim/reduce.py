@@ -9,6 +9,8 @@ K and hold whole buckets, but for the run's last bucket, cut short at its end.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from tui_optim.chunk import Chunk, Status
@@ -38,14 +40,15 @@ def every_for(steps: int) -> int:
 class Reducer:
     """One run's chunks in, its reduced chunks out, in memory that stays small. Two things
     wait: the records of a bucket not yet whole (fewer than K per series), and whole buckets
-    not yet sent, up to FRAME_BUCKETS: a recording flushes a frame per chunk it writes, and
-    at reduced resolution a runner's chunk is a few hundred buckets, so flushing each was most
-    of what recording cost. Sent at once: the run's first buckets (with the snapshots of its
+    not yet sent, up to FRAME_BUCKETS or FRAME_SECONDS old (what a crash may lose): a
+    recording flushes a frame per chunk it writes, and at reduced resolution a runner's chunk
+    is a few hundred buckets, so flushing each was most of what recording cost. Sent at once: the run's first buckets (with the snapshots of its
     start), the buckets before a change of the live ε (so the change falls on its bucket), and
     everything when the run ends. The buckets are folded by engine/buckets.py, every series of
     a chunk in one call."""
 
     FRAME_BUCKETS = 8192
+    FRAME_SECONDS = 1.0
 
     def __init__(self, every: int, frame_buckets: int | None = None) -> None:
         if every < 1:
@@ -63,6 +66,7 @@ class Reducer:
         self._scale = 1.0                           # the live ε scale of the buckets pending
         self._snapshots: dict[str, np.ndarray] = {}
         self._sent = False
+        self._since = 0.0                           # when the oldest pending bucket was made
         self._first: dict[str, float] | None = None   # record 0, until sent (then {})
 
     def fold(self, chunk: Chunk) -> list[Chunk]:
@@ -102,7 +106,10 @@ class Reducer:
                     break
                 if pos < m or (ended and self._hn):        # full, and more to fold
                     out.append(self._send(chunk.run, Status.RUNNING, None))
-        if ended or not self._sent or self._nb >= self.frame_buckets:
+        if self._nb and not self._since:
+            self._since = time.monotonic()
+        if (ended or not self._sent or self._nb >= self.frame_buckets
+                or (self._nb and time.monotonic() - self._since >= self.FRAME_SECONDS)):
             out.append(self._send(chunk.run, chunk.status, chunk.diverged_at))
         return out
 
@@ -114,7 +121,7 @@ class Reducer:
                      diverged_at, self._scale, self.every, bands, self._first or {})
         self._start += self._records
         self._nb = self._records = 0
-        self._snapshots, self._sent = {}, True
+        self._snapshots, self._sent, self._since = {}, True, 0.0
         if self._first is not None:
             self._first = {}
         return sent

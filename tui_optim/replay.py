@@ -170,7 +170,11 @@ class Recorder:
         if chunk.status != Status.RUNNING:
             exact = (self._exact.pop(chunk.run) if self._shared is None
                      else self._shared.runs[chunk.run])
-            self._f.writelines(frames.exact_frame(chunk.run, exact.exact))
+            # a shared summary can hold a chunk an interrupt kept from this file: then the
+            # file holds no exact summary of the run (its claims are not checked), never a
+            # wrong one
+            if exact.records == chunk.stop:
+                self._f.writelines(frames.exact_frame(chunk.run, exact.exact))
             del self._reducers[chunk.run]
 
     def share(self, summary: Summary) -> None:
@@ -476,6 +480,7 @@ class Replayer(PacedControls):
         for chunk in self._chunks:
             queues.setdefault(chunk.run, deque()).append(chunk)
         pos = {run: 0 for run in queues}  # records of the head chunk already emitted
+        owed: dict[int, int] = {}         # records a run played beyond its grants (buckets)
         heads: dict[int, Chunk] = {}      # each run's head chunk, its arrays read from disk
 
         def head_of(run: int) -> Chunk:
@@ -497,7 +502,14 @@ class Replayer(PacedControls):
                                 {}, Status.STOPPED)
                 return
             for run in list(queues):
-                budget = (self._seek_to - queues[run][0].start - pos[run]) if granted is None else granted
+                if granted is None:
+                    budget = self._seek_to - queues[run][0].start - pos[run]
+                    owed.pop(run, None)
+                else:       # less what whole buckets took beyond earlier grants
+                    budget = granted - owed.pop(run, 0)
+                    if budget <= 0:
+                        owed[run] = -budget
+                        continue
                 while budget >= 0 and run in queues:
                     head = head_of(run)
                     k = head.every          # a reduced chunk is played in whole buckets
@@ -529,6 +541,8 @@ class Replayer(PacedControls):
                         pos[run] += n
                     if budget <= 0:
                         break
+                if granted is not None and budget < 0:
+                    owed[run] = -budget
 
 
 def overlay(first: Replayer, second: Replayer) -> Replayer:
@@ -558,6 +572,8 @@ def overlay(first: Replayer, second: Replayer) -> Replayer:
         for k, (r, name) in enumerate([(r, names[0]) for r in first.runs]
                                       + [(r, names[1]) for r in second.runs]))
     both._chunks = first._chunks + [replace(c, run=c.run + offset) for c in second._chunks]
+    both.exact = {**first.exact, **{run + offset: s for run, s in second.exact.items()}}
+    both.every = max(first.every, second.every)
     both.trials, both._outcomes = (), []       # trials are a sweep's table: not overlaid
     # the claims name one recording's runs: they are checked on each recording alone
     both.scenario = replace(a, title=f"{a.title}: {names[0]} and {names[1]}", expects=(),

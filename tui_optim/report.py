@@ -20,6 +20,7 @@ import numpy as np
 from tui_optim.chunk import Status
 from tui_optim.engine.series import higher_is_better
 from tui_optim.outputs import whole, write_text
+from tui_optim.summary import NotRecorded
 from tui_optim.trace import Trace
 
 
@@ -141,8 +142,12 @@ def result_rows(runs: Sequence) -> list[dict[str, Any]]:
             if name not in r.series_names():
                 continue
             kept = getattr(r, "kept", None)         # a long headless run: its running statistics
-            if kept is not None and kept(name).n and not kept(name).complete:
-                k = kept(name)
+            try:
+                k = kept(name) if kept is not None else None
+            except NotRecorded:     # a reduced recording cut off: its last record is exact
+                row[f"final_{name}"], row[f"best_{name}"] = r.final(name), math.nan
+                continue
+            if k is not None and k.n and not k.complete:
                 row[f"final_{name}"] = k.final
                 best = k.fmax if best_kind == "max" else k.fmin
                 row[f"best_{name}"] = best if math.isfinite(best) else math.nan

@@ -170,7 +170,8 @@ class Session(PacedControls):
 
         assert self._steppers is not None
         with self._scale_lock:
-            self._steppers = [None if st is None else to_compiled(st) for st in self._steppers]
+            # one call for all: what runs share (a surface and its map) stays shared
+            self._steppers = to_compiled(self._steppers)
         self._fast = None
 
     # -- the live ε knob ----------------------------------------------------------------------
