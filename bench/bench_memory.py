@@ -109,9 +109,9 @@ def report_recording(steps: int, every: str | None) -> None:
         extra = ("--record-every", every) if every else ()
         recorded, samples, _ = run(SGD, steps, "--record", str(rec), *extra)
         size = rec.stat().st_size
-        t0 = time.perf_counter()
         from tui_optim.replay import Replayer
 
+        t0 = time.perf_counter()
         replayer = Replayer(rec)
         opened = time.perf_counter() - t0
         replayer.seek(steps // 2)

@@ -176,23 +176,12 @@ def kernel_rate(optimizer: str, lr: float, n: int, repeats: int, derived: bool =
     st = SurfaceStepper({"surface": "rosenbrock"}, {"optimizer": optimizer, "lr": lr, **settings},
                         10**12, 0)
     out = np.empty((11, n))
-    spec = st.spec
     assert st._path in (K.PATH_PLAIN_SGD, K.PATH_FIRST_ORDER_2D)
-    if st._path == K.PATH_FIRST_ORDER_2D:
-        def kernel():
-            return K._first_order_2d(n, st._cfg_i, st._cfg_f, spec.sp, st._op, st._V, st._sv,
-                                     st._sched_p, st._rng, st._theta, st._prev, st._avg,
-                                     st._istate, out)
-    else:
-        def kernel():
-            return K._plain_sgd_2d(n, st._cfg_i, st._cfg_f, spec.sp, st._op, st._theta,
-                                   st._prev, st._theta_star, st._istate, out)
 
     def go():
-        m = kernel()
+        m = st._kernel(n, out)
         if derived:
-            K.fill_plain_rows(out, m, lr if st._path == K.PATH_PLAIN_SGD else -1.0, True,
-                              st._last_x, st._theta_star)
+            st._derive(out, m)
 
     return best_rate(go, n, repeats)
 
@@ -231,27 +220,26 @@ def reference_rate(n: int, repeats: int) -> float:
     return best_rate(lambda: ref(n, out), n, repeats)
 
 
-# the batch's rates and constants, as reference_loops.c's run_batch has them
-BATCH_RULES = {"sgd": (1e-4, {}), "momentum": (1e-4, {}), "nesterov": (1e-4, {}),
-               "adagrad": (0.1, {"delta": 1e-7}), "rmsprop": (1e-3, {"delta": 1e-6}),
-               "adam": (1e-3, {})}
+# the batch's rates, as reference_loops.c's run_batch has them (its other constants are the
+# optimizers' defaults)
+BATCH_RULES = {"sgd": 1e-4, "momentum": 1e-4, "nesterov": 1e-4, "adagrad": 0.1,
+               "rmsprop": 1e-3, "adam": 1e-3}
 
 
 def batch_rate(optimizer: str, P: int, n: int, repeats: int) -> float:
     """Point-steps/s of engine.batch on P paths from reference_loops.c's grid of starts."""
-    from tui_optim.engine import optimizers as O
+    from tui_optim.engine.optimizers import optimizer_params
 
-    lr, extra = BATCH_RULES[optimizer]
+    code, op = optimizer_params({"optimizer": optimizer, "lr": BATCH_RULES[optimizer]})
     sp = np.array([1.0, 100.0])
     p = np.arange(P)
     x0 = -2.0 + 4.0 * (p % 32) / 32.0
     y0 = -1.0 + 4.0 * (p // 32) / 32.0
     loss = np.empty((n, P))
-    delta = extra.get("delta", 1e-8)
 
     def go():
-        B.batch_first_order(ROSENBROCK, O.CODES[optimizer], sp, lr, 0.9, 0.9, 0.9, 0.999, delta,
-                            x0.copy(), y0.copy(), np.zeros((4, P)), np.ones(2), loss)
+        B.batch_first_order(ROSENBROCK, code, sp, op, x0.copy(), y0.copy(), np.zeros((4, P)),
+                            np.ones(2), loss)
 
     return best_rate(go, n * P, repeats)
 

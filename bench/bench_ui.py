@@ -202,7 +202,6 @@ def main() -> int:
     head2 = headless_rate(scenario, args.seconds / 2)
     print(f"headless again: {head2:,.0f} records/s (machine noise check)")
     return start_figures(args)
-    return 0
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
-/* The bench's hardware yardstick: SGD and Adam on 2-D Rosenbrock in C, recording every step's
-   loss, |g| and position into arrays, stopping at the first non-finite record as tui-optim's
-   kernels do; and momentum, Nesterov, AdaGrad and RMSProp, which also record the step's rate
-   (their kernel takes schedules, so it records ε); and each rule's 1024-path batch.
+/* The bench's hardware yardstick: SGD on 2-D Rosenbrock in C, recording every step's loss, |g|
+   and position into arrays, stopping at the first non-finite record as tui-optim's kernels
+   do; momentum, Nesterov, AdaGrad, RMSProp and Adam, which also record the step's rate (their
+   kernel takes schedules, so it records ε); and each rule's 1024-path batch.
    bench_surfaces.py compiles it with `cc -O3 -march=native -ffp-contract=off -fno-math-errno`
    (numba's arithmetic: no fused multiply-adds; sqrt without errno) when a C compiler is
    present and prints our kernels' speed as a share of these loops on the same machine. */
@@ -16,9 +16,9 @@ static double now(void) {
     return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 
-/* optimizer 0: SGD (lr 1e-4), 1: Adam (lr 1e-3, rho 0.9/0.999, delta 1e-8, bias-corrected) */
-static long run(int optimizer, long n, double *out) {
-    double x0 = -1.2, x1 = 1.0, m0 = 0, m1 = 0, v0 = 0, v1 = 0, q1 = 1, q2 = 1;
+/* SGD (lr 1e-4), recording loss, |g| and position, as the plain SGD kernel does */
+static long run_sgd(int unused, long n, double *out) {
+    double x0 = -1.2, x1 = 1.0;
     for (long k = 0; k < n; k++) {
         double u = 1.0 - x0, w = x1 - x0 * x0;
         double g0 = -2.0 * u - 400.0 * x0 * w, g1 = 200.0 * w;
@@ -28,26 +28,15 @@ static long run(int optimizer, long n, double *out) {
         out[2 * n + k] = x0;
         out[3 * n + k] = x1;
         if (!(isfinite(f) && isfinite(x0) && isfinite(x1))) return k + 1;
-        if (optimizer == 0) {
-            x0 -= 1e-4 * g0;
-            x1 -= 1e-4 * g1;
-        } else {
-            q1 *= 0.9;
-            q2 *= 0.999;
-            double c1 = 1.0 / (1.0 - q1), c2 = 1.0 / (1.0 - q2);
-            m0 = 0.9 * m0 + 0.1 * g0;
-            m1 = 0.9 * m1 + 0.1 * g1;
-            v0 = 0.999 * v0 + 0.001 * g0 * g0;
-            v1 = 0.999 * v1 + 0.001 * g1 * g1;
-            x0 -= 1e-3 * (m0 * c1) / (sqrt(v0 * c2) + 1e-8);
-            x1 -= 1e-3 * (m1 * c1) / (sqrt(v1 * c2) + 1e-8);
-        }
+        x0 -= 1e-4 * g0;
+        x1 -= 1e-4 * g1;
     }
     return n;
 }
 
 /* 0: momentum (lr 1e-4, alpha 0.9), 1: Nesterov (same), 2: AdaGrad (lr 0.1, delta 1e-7),
-   3: RMSProp (lr 1e-3, rho 0.9, delta 1e-6) */
+   3: RMSProp (lr 1e-3, rho 0.9, delta 1e-6), 4: Adam (lr 1e-3, rho 0.9/0.999, delta 1e-8,
+   bias-corrected); each records ε too, as the register loop does */
 static double fg(double x0, double x1, double *g0, double *g1) {
     double u = 1.0 - x0, w = x1 - x0 * x0;
     *g0 = -2.0 * u - 400.0 * x0 * w;
@@ -56,7 +45,7 @@ static double fg(double x0, double x1, double *g0, double *g1) {
 }
 
 static long run_rule(int rule, long n, double *out) {
-    double x0 = -1.2, x1 = 1.0, m0 = 0, m1 = 0, g0, g1;
+    double x0 = -1.2, x1 = 1.0, m0 = 0, m1 = 0, v0 = 0, v1 = 0, q1 = 1, q2 = 1, g0, g1;
     double lr = rule < 2 ? 1e-4 : (rule == 2 ? 0.1 : 1e-3);
     for (long k = 0; k < n; k++) {
         double f = fg(x0, x1, &g0, &g1);
@@ -77,21 +66,27 @@ static long run_rule(int rule, long n, double *out) {
             m1 += g1 * g1;
             x0 -= lr * g0 / (1e-7 + sqrt(m0));
             x1 -= lr * g1 / (1e-7 + sqrt(m1));
-        } else {
+        } else if (rule == 3) {
             m0 = 0.9 * m0 + 0.1 * g0 * g0;
             m1 = 0.9 * m1 + 0.1 * g1 * g1;
             x0 -= lr * g0 / sqrt(1e-6 + m0);
             x1 -= lr * g1 / sqrt(1e-6 + m1);
+        } else {
+            q1 *= 0.9;
+            q2 *= 0.999;
+            double c1 = 1.0 / (1.0 - q1), c2 = 1.0 / (1.0 - q2);
+            m0 = 0.9 * m0 + 0.1 * g0;
+            m1 = 0.9 * m1 + 0.1 * g1;
+            v0 = 0.999 * v0 + 0.001 * g0 * g0;
+            v1 = 0.999 * v1 + 0.001 * g1 * g1;
+            x0 -= lr * (m0 * c1) / (sqrt(v0 * c2) + 1e-8);
+            x1 -= lr * (m1 * c1) / (sqrt(v1 * c2) + 1e-8);
         }
     }
     return n;
 }
 
-/* The 1024-path batches (engine/batch.py): rule 0 SGD, 1 momentum, 2 Nesterov, 3 AdaGrad,
-   4 RMSProp, 5 Adam, with the rates and constants above, on BATCH paths at once (the loop
-   over paths innermost, as in the batch kernel) from a grid of starts, recording each path's
-   loss at every step into out[k * BATCH + p]. Returns the point-steps made. */
-#define BATCH 1024
+#define BATCH 1024          /* paths of a batch (run_batch below) */
 static double bx[BATCH], by[BATCH], bm0[BATCH], bm1[BATCH], bv0[BATCH], bv1[BATCH];
 
 /* One rule's batch loop; `rule` is a constant at each call below, so each is its own loop
@@ -150,9 +145,9 @@ static inline __attribute__((always_inline)) void batch_loop(const int rule, lon
 }
 
 /* The 1024-path batches (engine/batch.py): rule 0 SGD, 1 momentum, 2 Nesterov, 3 AdaGrad,
-   4 RMSProp, 5 Adam, with the rates and constants above, on BATCH paths at once from a grid of
-   starts, recording each path's loss at every step into out[k * BATCH + p]. Returns the
-   point-steps made. */
+   4 RMSProp, 5 Adam, with the rates and constants above, on BATCH paths at once (the loop
+   over paths innermost, as in the batch kernel) from a grid of starts, recording each path's
+   loss at every step into out[k * BATCH + p]. Returns the point-steps made. */
 static long run_batch(int rule, long n, double *out) {
     for (int p = 0; p < BATCH; p++) {
         bx[p] = -2.0 + 4.0 * (p % 32) / 32.0;
@@ -188,10 +183,9 @@ int main(int argc, char **argv) {
     long n = argc > 1 ? atol(argv[1]) : 100000;
     int repeats = argc > 2 ? atoi(argv[2]) : 7;
     double *out = malloc(sizeof(double) * 5 * n);
-    time_loop("sgd", run, 0, n, repeats, out);
-    time_loop("adam", run, 1, n, repeats, out);
-    const char *names[] = {"momentum", "nesterov", "adagrad", "rmsprop"};
-    for (int rule = 0; rule < 4; rule++) time_loop(names[rule], run_rule, rule, n, repeats, out);
+    time_loop("sgd", run_sgd, 0, n, repeats, out);
+    const char *names[] = {"momentum", "nesterov", "adagrad", "rmsprop", "adam"};
+    for (int rule = 0; rule < 5; rule++) time_loop(names[rule], run_rule, rule, n, repeats, out);
     const char *batches[] = {"batch-sgd", "batch-momentum", "batch-nesterov", "batch-adagrad",
                              "batch-rmsprop", "batch-adam"};
     long nb = 2000;

@@ -188,8 +188,8 @@ def test_each_path_of_a_batch_is_the_single_run_bit_for_bit(surface, opt, lr):
     op, spec = runs[0]._op, runs[0].spec
     xs, ys = starts[:, 0].copy(), starts[:, 1].copy()
     loss = np.empty((n, P))
-    B.batch_first_order(spec.code, O.CODES[opt], spec.sp, lr, op[O.ALPHA], op[O.RHO], op[O.RHO1],
-                        op[O.RHO2], op[O.DELTA], xs, ys, np.zeros((4, P)), np.ones(2), loss)
+    B.batch_first_order(spec.code, O.CODES[opt], spec.sp, op, xs, ys, np.zeros((4, P)),
+                        np.ones(2), loss)
     diverged = 0
     for p, st in enumerate(runs):
         series, diverged_at = st.advance(n)

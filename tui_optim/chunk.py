@@ -15,6 +15,11 @@ from enum import Enum
 import numpy as np
 
 
+def buckets(n: int, every: int) -> int:
+    """Buckets of `every` that n records fill (the last may be short)."""
+    return -(-n // every)
+
+
 class Status(str, Enum):
     RUNNING = "running"
     DONE = "done"
@@ -53,7 +58,7 @@ class Chunk:
     @property
     def buckets(self) -> int:
         """Values per series: n, or the n records' buckets of `every`."""
-        return -(-self.n // self.every)
+        return buckets(self.n, self.every)
 
     def __post_init__(self) -> None:
         for name, values in self.series.items():

@@ -25,7 +25,7 @@ from typing import Any, BinaryIO, Iterator
 
 import numpy as np
 
-from tui_optim.chunk import Chunk, Outcome, Status
+from tui_optim.chunk import Chunk, Outcome, Status, buckets
 from tui_optim.summary import KeptSeries
 
 MAGIC = b"TF"
@@ -195,7 +195,7 @@ class ChunkRef:
 
 def _values_per_series(n: int, every: int) -> int:
     """Values a frame holds per series: n records, or 4 per bucket (last, min, max, sum)."""
-    return n if every == 1 else 4 * -(-n // every)
+    return n if every == 1 else 4 * buckets(n, every)
 
 
 def _int(meta: dict[str, Any], key: str) -> int:
@@ -237,8 +237,8 @@ def _ref(meta: dict[str, Any], data_len: int, blob: Blob, offset: int, length: i
         if np.dtype(dt).kind not in "biuf":
             raise FrameError(f"snapshot {k!r} is not numbers")
         checked.append((k, np.dtype(dt).str, tuple(shape)))
-    every = meta.get("every", 1)
-    if not isinstance(every, int) or isinstance(every, bool) or every < 1:
+    every = _int(meta, "every") if "every" in meta else 1
+    if every < 1:
         raise FrameError("every must be a whole number >= 1")
     first = meta.get("first", {})
     if not isinstance(first, dict) or not all(

@@ -105,24 +105,28 @@ class KeptSeries:
             if self._full is None:
                 self._full = np.concatenate([*self._head, *self._tail]) if self.n else np.empty(0)
             return self._full[k0:k1]
+        head, tail = self._kept_ends()
+        if k1 <= self.n_head:
+            return head[k0:k1]
+        start = self.n - self.n_tail
+        if k0 >= start:
+            return tail[k0 - start:k1 - start]
+        raise NotKept(f"records {k0}..{k1 - 1} of {self.n:,}: a run this long keeps only its "
+                      f"first {self.n_head:,} and last {self.n_tail:,} records in memory")
+
+    def _kept_ends(self) -> tuple[np.ndarray, np.ndarray]:
+        """(head, tail) as two arrays, joined once until the next record."""
         if self._ends is None:
             self._ends = (np.concatenate(self._head) if self._head else np.empty(0),
                           np.concatenate(self._tail) if self._tail else np.empty(0))
-        if k1 <= self.n_head:
-            return self._ends[0][k0:k1]
-        start = self.n - self.n_tail
-        if k0 >= start:
-            return self._ends[1][k0 - start:k1 - start]
-        raise NotKept(f"records {k0}..{k1 - 1} of {self.n:,}: a run this long keeps only its "
-                      f"first {self.n_head:,} and last {self.n_tail:,} records in memory")
+        return self._ends
 
     STATS = ("n", "first", "final", "min", "max", "fmin", "fmax", "sum", "down", "up")
 
     def state(self) -> tuple[dict, np.ndarray, np.ndarray]:
         """(statistics, head, tail): all it knows, for a recording at reduced resolution to
         carry the exact summary its claims need (`restored` reads it back)."""
-        head = np.concatenate(self._head) if self._head else np.empty(0)
-        tail = np.concatenate(self._tail) if self._tail else np.empty(0)
+        head, tail = self._kept_ends()
         stats = {k: getattr(self, k) for k in self.STATS}
         stats["below"] = [[t, first, count] for t, (first, count) in self._below.items()]
         return stats, head, tail
@@ -181,7 +185,8 @@ class RunSummary:
             if kept is None:
                 share = (math.inf if self.keep is None
                          else max(MIN_KEEP, self.keep // (2 * max(1, len(chunk.series)))))
-                kept = into[name] = KeptSeries(share, share, self.tols.get(name, ()))
+                tols = self.tols.get(name, ()) if into is self._kept else ()  # samples: none
+                kept = into[name] = KeptSeries(share, share, tols)
             kept.add(values)
         self.snapshots.update(chunk.snapshots)
         self.records = max(self.records, chunk.stop)

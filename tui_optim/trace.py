@@ -53,7 +53,7 @@ class Series:
         self.last_in = np.zeros(capacity)
         self.n = 0                # records seen
         self.last = float("nan")
-        self.first_value = float("nan")   # record 0's value (unknown at reduced resolution)
+        self.first_value = float("nan")   # record 0's value (the initialization's picture)
 
     def _merge_pairs(self) -> None:
         h = self.used // 2
@@ -75,19 +75,24 @@ class Series:
         self.width *= 2
 
     def append(self, start: int, values: np.ndarray, every: int = 1,
-               bands: np.ndarray | None = None, n: int | None = None) -> None:
+               bands: np.ndarray | None = None, n: int | None = None,
+               first: float | None = None) -> None:
         """Add consecutive records starting at step `start` (vectorized, no per-record loop),
         or, at reduced resolution, n records in buckets of `every`: `values` the buckets'
-        last records, `bands` their (min, max, sum) (chunk.Chunk). A diverging run's sums
-        overflow to inf and its NaNs stay NaN: values, not warnings."""
+        last records, `bands` their (min, max, sum), `first` record 0 if this is the run's
+        first chunk (chunk.Chunk). A diverging run's sums overflow to inf and its NaNs stay
+        NaN: values, not warnings."""
         v = np.asarray(values, dtype=np.float64)
         if every == 1:
             lo = hi = sums = v
             n = len(v)
+            first = float(v[0]) if len(v) else None
         else:
             lo, hi, sums = np.asarray(bands, dtype=np.float64)
             if self.n == 0:
                 self.width = max(self.width, every)     # a bucket never splits a recorded one
+        if self.n == 0 and first is not None:
+            self.first_value = first
         with np.errstate(over="ignore", invalid="ignore"):
             self._append(start, every, n, v, lo, hi, sums)
 
@@ -96,9 +101,12 @@ class Series:
         """Fold blocks of `unit` records (the last may be short: n records in all) into the
         buckets, each bucket `width // unit` blocks."""
         blocks = len(last)
-        counts = np.full(blocks, unit, np.int64)
-        if blocks:
-            counts[-1] = n - unit * (blocks - 1)
+        short = unit * blocks - n           # records the last block lacks
+
+        def records(i: int, j: int) -> int:
+            """Records in blocks i..j-1."""
+            return (j - i) * unit - (short if j == blocks else 0)
+
         i = 0
         while i < blocks:
             per = self.width // unit
@@ -106,7 +114,7 @@ class Series:
                 b = self.used - 1
                 k = min((self.width - int(self.count[b])) // unit, blocks - i)
                 sl = slice(i, i + k)
-                self.count[b] += counts[sl].sum()
+                self.count[b] += records(i, i + k)
                 self.sum[b] += sums[sl].sum()
                 self.min[b] = np.fmin(self.min[b], np.fmin.reduce(lo[sl]))
                 self.max[b] = np.fmax(self.max[b], np.fmax.reduce(hi[sl]))
@@ -120,7 +128,9 @@ class Series:
             if full:
                 sl = slice(i, i + full * per)
                 out = slice(self.used, self.used + full)
-                self.count[out] = counts[sl].reshape(full, per).sum(axis=1)
+                self.count[out] = self.width
+                if i + full * per == blocks:        # its last block may be short
+                    self.count[self.used + full - 1] -= short
                 self.first[out] = start + i * unit + np.arange(full) * self.width
                 self.sum[out] = sums[sl].reshape(full, per).sum(axis=1)
                 self.min[out] = np.fmin.reduce(lo[sl].reshape(full, per), axis=1)
@@ -131,7 +141,7 @@ class Series:
             else:   # fewer than a bucket's blocks left: open a partial bucket
                 b = self.used
                 sl = slice(i, blocks)
-                self.count[b] = counts[sl].sum()
+                self.count[b] = records(i, blocks)
                 self.first[b] = start + i * unit
                 self.sum[b] = sums[sl].sum()
                 self.min[b] = np.fmin.reduce(lo[sl])
@@ -140,8 +150,6 @@ class Series:
                 self.used += 1
                 i = blocks
         if blocks:
-            if self.n == 0 and unit == 1:
-                self.first_value = float(last[0])
             self.n = start + n
             self.last = float(last[-1])
 
@@ -229,9 +237,8 @@ class Trace:
                 s = rt.series.get(name)
                 if s is None:
                     s = rt.series[name] = Series(self.capacity)
-                s.append(chunk.start, values, chunk.every, chunk.bands.get(name), chunk.n)
-                if name in chunk.first:             # record 0 of a reduced recording
-                    s.first_value = chunk.first[name]
+                s.append(chunk.start, values, chunk.every, chunk.bands.get(name), chunk.n,
+                         chunk.first.get(name))
             for name, arr in chunk.snapshots.items():
                 rt.snapshots[name] = np.array(arr, copy=True)
             note_lr_change(rt.lr_changes, chunk)

@@ -129,38 +129,47 @@ def grad_point(code, op, V, theta, out):
 
 
 def _first_order_update_arrays(code, op, V, sv, theta, g, lr):
-    """first_order_update's interpreted twin: each rule's line on whole arrays (from 16
-    parameters up; below, numpy's per-call cost outweighs the loop)."""
+    """first_order_update's interpreted twin: coord_step on whole arrays (from 16 parameters
+    up; below, numpy's per-call cost outweighs the loop)."""
     if theta.shape[0] < 16 or code not in FIRST_ORDER:
         _first_order_update_arrays.loops(code, op, V, sv, theta, g, lr)
         return
+    c1 = c2 = 1.0
+    if code == ADAM:
+        sv[0] = sv[0] * op[RHO1]
+        sv[1] = sv[1] * op[RHO2]
+        if op[BIAS] > 0.0:
+            c1, c2 = 1.0 / (1.0 - sv[0]), 1.0 / (1.0 - sv[1])
+    x, m, v = coord_step(code, theta, V[0], V[-1], g, lr, op[ALPHA], op[RHO], op[RHO1],
+                         op[RHO2], c1, c2, op[DELTA])
+    theta[:] = x
+    if code != SGD:
+        V[0] = m
+    if code == ADAM:
+        V[1] = v
+
+
+@njit(inline="always", error_model="numpy")
+def coord_step(code, x, m, v, g, lr, alpha, rho, r1, r2, c1, c2, delta):
+    """One coordinate of a first-order update: (x, m, v) after gradient g, in
+    first_order_update's arithmetic and order. m is the velocity (momentum, Nesterov), the sum
+    of squares (AdaGrad), the running mean square (RMSProp) or Adam's first moment; v is Adam's
+    second moment; c1, c2 Adam's bias corrections. The 2-D register loop and the batch kernels
+    run it on scalars, so each of their paths is the generic loop's, bit for bit."""
     if code == SGD:
-        theta -= lr * g
-    elif code == MOMENTUM or code == NESTEROV:
-        v = op[ALPHA] * V[0] - lr * g
-        V[0] = v
-        theta += v
-    elif code == ADAGRAD:
-        r = V[0] + g * g
-        V[0] = r
-        theta -= lr * g / (op[DELTA] + np.sqrt(r))
-    elif code == RMSPROP:
-        rho = op[RHO]
-        r = rho * V[0] + (1.0 - rho) * g * g
-        V[0] = r
-        theta -= lr * g / np.sqrt(op[DELTA] + r)
-    else:
-        r1, r2 = op[RHO1], op[RHO2]
-        p1 = sv[0] * r1
-        p2 = sv[1] * r2
-        sv[0] = p1
-        sv[1] = p2
-        c1, c2 = (1.0 / (1.0 - p1), 1.0 / (1.0 - p2)) if op[BIAS] > 0.0 else (1.0, 1.0)
-        s = r1 * V[0] + (1.0 - r1) * g
-        r = r2 * V[1] + (1.0 - r2) * g * g
-        V[0] = s
-        V[1] = r
-        theta -= lr * (s * c1) / (np.sqrt(r * c2) + op[DELTA])
+        return x - lr * g, m, v
+    if code == MOMENTUM or code == NESTEROV:
+        m = alpha * m - lr * g
+        return x + m, m, v
+    if code == ADAGRAD:
+        m = m + g * g
+        return x - lr * g / (delta + np.sqrt(m)), m, v
+    if code == RMSPROP:
+        m = rho * m + (1.0 - rho) * g * g
+        return x - lr * g / np.sqrt(delta + m), m, v
+    m = r1 * m + (1.0 - r1) * g
+    v = r2 * v + (1.0 - r2) * g * g
+    return x - lr * (m * c1) / (np.sqrt(v * c2) + delta), m, v
 
 
 @twin(_first_order_update_arrays)

@@ -157,18 +157,17 @@ def kernel_path(cfg_i, cfg_f, sched_p, ocode, d) -> int:
     own 2-D loop, the 2-D register loop for every first-order rule and setting (averaging where
     θ* is known: row 7 is its distance), else the generic loop.
     Each is its own dispatcher, so a scenario compiles only the kernels its runs use."""
-    plain = (cfg_i[I_SCHED] == 0 and sched_p[0] <= 0.0 and cfg_i[I_CLIP] == CLIP_NONE
-             and cfg_i[I_AVG] == AVG_NONE and cfg_f[F_NOISE] == 0.0 and cfg_i[I_SAMPLES] == 0
-             and int(cfg_i[I_SCODE]) in TWO_D_CODES
-             and d == 2 and cfg_i[I_ROW_PROJ] < 0 and cfg_i[I_ROW_X] == 5
-             and cfg_i[I_ROW_HEIG] < 0)
+    # a 2-D polynomial surface, θ in rows 5 and 6, no minibatches, projections or Hessian row
+    two_d = (int(cfg_i[I_SCODE]) in TWO_D_CODES and d == 2 and cfg_i[I_SAMPLES] == 0
+             and cfg_i[I_ROW_X] == 5 and cfg_i[I_ROW_PROJ] < 0 and cfg_i[I_ROW_HEIG] < 0)
+    plain = (two_d and cfg_i[I_SCHED] == 0 and sched_p[0] <= 0.0
+             and cfg_i[I_CLIP] == CLIP_NONE and cfg_i[I_AVG] == AVG_NONE
+             and cfg_f[F_NOISE] == 0.0)
     if int(cfg_i[I_SCODE]) == SPARSE_CODING:
         return PATH_SPARSE
     if plain and O.BY_CODE[ocode].fast_path:       # eligible in the catalog: sgd
         return FAST_PATHS[ocode]
-    if (int(cfg_i[I_SCODE]) in TWO_D_CODES and d == 2 and ocode in O.FIRST_ORDER
-            and cfg_i[I_SAMPLES] == 0 and cfg_i[I_ROW_X] == 5 and cfg_i[I_ROW_PROJ] < 0
-            and cfg_i[I_ROW_HEIG] < 0 and cfg_i[I_ROW_DIST] in (7, -1)
+    if (two_d and ocode in O.FIRST_ORDER and cfg_i[I_ROW_DIST] in (7, -1)
             and (cfg_i[I_AVG] == AVG_NONE or cfg_i[I_ROW_AVG_LOSS] == 8)):
         return PATH_FIRST_ORDER_2D
     return PATH_GENERIC
@@ -415,7 +414,7 @@ def _record_2d(out, k, f, g0, g1, x0, x1):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _plain_sgd_2d(n, cfg_i, cfg_f, sp, op, theta, prev, theta_star, istate, out):
+def _plain_sgd_2d(n, cfg_i, cfg_f, sp, op, theta, theta_star, istate, out):
     """SGD on a 2-D analytic surface with θ in registers; rows 2, 3, 4, 7 are left to the caller."""
     scode = cfg_i[I_SCODE]
     lr = op[O.LR] * cfg_f[F_SCALE]
@@ -439,17 +438,8 @@ def _plain_sgd_2d(n, cfg_i, cfg_f, sp, op, theta, prev, theta_star, istate, out)
     return n
 
 
-@njit(inline="always", error_model="numpy")
-def _adam_coord(m, v, g, r1, r2, c1, c2, lr, delta):
-    """Adam on one coordinate, optimizers.first_order_update's arithmetic in its order:
-    m ← ρ1 m + (1 − ρ1) g, v ← ρ2 v + (1 − ρ2) g², step = ε (m c1) / (√(v c2) + δ)."""
-    m = r1 * m + (1.0 - r1) * g
-    v = r2 * v + (1.0 - r2) * g * g
-    return m, v, lr * (m * c1) / (np.sqrt(v * c2) + delta)
-
-
 @njit(cache=True, nogil=True, error_model="numpy")
-def _first_order_2d(n, cfg_i, cfg_f, sp, op, V, sv, sched_p, rng, theta, prev, avg, istate, out):
+def _first_order_2d(n, cfg_i, cfg_f, sp, op, V, sv, sched_p, rng, theta, avg, istate, out):
     """Any first-order rule (SGD, momentum, Nesterov, AdaGrad, RMSProp, Adam) on a 2-D polynomial
     surface, with any schedule, noise, clipping and averaging: θ, the rule's state and the
     averaged iterate in registers, the generic loop's arithmetic in its order (same bits).
@@ -485,6 +475,7 @@ def _first_order_2d(n, cfg_i, cfg_f, sp, op, V, sv, sched_p, rng, theta, prev, a
     v1 = V[1, 1]
     q1 = sv[0]
     q2 = sv[1]
+    c1 = c2 = 1.0                           # Adam's bias corrections, set each step
     a0 = avg[0]
     a1 = avg[1]
     t0 = istate[S_T]
@@ -531,35 +522,13 @@ def _first_order_2d(n, cfg_i, cfg_f, sp, op, V, sv, sched_p, rng, theta, prev, a
         elif clip == CLIP_VALUE:
             g0 = c if g0 > c else (-c if g0 < -c else g0)
             g1 = c if g1 > c else (-c if g1 < -c else g1)
-        prev[0] = x0
-        prev[1] = x1
-        if ocode == O.SGD:
-            x0 -= lr * g0
-            x1 -= lr * g1
-        elif ocode == O.MOMENTUM or ocode == O.NESTEROV:
-            m0 = alpha * m0 - lr * g0
-            m1 = alpha * m1 - lr * g1
-            x0 += m0
-            x1 += m1
-        elif ocode == O.ADAGRAD:
-            m0 = m0 + g0 * g0
-            m1 = m1 + g1 * g1
-            x0 -= lr * g0 / (delta + np.sqrt(m0))
-            x1 -= lr * g1 / (delta + np.sqrt(m1))
-        elif ocode == O.RMSPROP:
-            m0 = rho * m0 + (1.0 - rho) * g0 * g0
-            m1 = rho * m1 + (1.0 - rho) * g1 * g1
-            x0 -= lr * g0 / np.sqrt(delta + m0)
-            x1 -= lr * g1 / np.sqrt(delta + m1)
-        else:
+        if ocode == O.ADAM:
             q1 *= rq1
             q2 *= rq2
             c1 = 1.0 / (1.0 - q1)
             c2 = 1.0 / (1.0 - q2)
-            m0, v0, s0 = _adam_coord(m0, v0, g0, r1, r2, c1, c2, lr, delta)
-            m1, v1, s1 = _adam_coord(m1, v1, g1, r1, r2, c1, c2, lr, delta)
-            x0 -= s0
-            x1 -= s1
+        x0, m0, v0 = O.coord_step(ocode, x0, m0, v0, g0, lr, alpha, rho, r1, r2, c1, c2, delta)
+        x1, m1, v1 = O.coord_step(ocode, x1, m1, v1, g1, lr, alpha, rho, r1, r2, c1, c2, delta)
     theta[0] = x0
     theta[1] = x1
     V[0, 0] = m0

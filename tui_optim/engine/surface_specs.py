@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -47,6 +47,8 @@ class SurfaceSpec:
     origin: np.ndarray      # plane of the map: origin + u e0 + v e1
     e0: np.ndarray
     e1: np.ndarray
+    # f on the map's grid, computed on first use (surface_stepper._grid), once per surface
+    grid: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def dim(self) -> int:

@@ -147,41 +147,50 @@ class SurfaceStepper:
             return {name: np.empty(0) for name in self.series_names}, None
         # at least 8 rows: the 2-D fast paths always write row 7 (dist, or scratch)
         out = np.empty((max(len(self.series_names), 8), n))
-        spec = self.spec
-        if self._path == K.PATH_SPARSE:
-            m = K.sparse_kernel(n, self._cfg_i, self._cfg_f, spec.sp, spec.X, self._op, self._V,
-                                self._sv, self._sched_p, self._rng, self._theta, self._prev,
-                                self._avg, spec.origin, spec.e0, spec.e1, self._istate, out)
-        elif self._path == K.PATH_PLAIN_SGD:
-            m = K._plain_sgd_2d(n, self._cfg_i, self._cfg_f, spec.sp, self._op, self._theta,
-                                self._prev, self._theta_star, self._istate, out)
-        elif self._path == K.PATH_FIRST_ORDER_2D:
-            m = K._first_order_2d(n, self._cfg_i, self._cfg_f, spec.sp, self._op, self._V,
-                                  self._sv, self._sched_p, self._rng, self._theta, self._prev,
-                                  self._avg, self._istate, out)
-        else:
-            m = K.generic_kernel(n, self._cfg_i, self._cfg_f, spec.sp, spec.X, spec.Y,
-                                 self._perm, self._op, self._V, self._sv, self._sched_p,
-                                 self._sigmas, self._rng, self._theta, self._prev, self._avg,
-                                 self._theta_star, spec.origin, spec.e0, spec.e1, self._istate,
-                                 out, self._work, self._Hw)
-            if self._cfg_i[K.I_ROW_HEIG] >= 0:
-                K.fill_hess_min_eig(spec.code, spec.sp, spec.X, spec.Y, out, m,
-                                    self._cfg_i[K.I_ROW_X], self._cfg_i[K.I_ROW_HEIG], spec.dim)
-        if self._istate[K.S_PLAIN]:
-            lr = self._op[O.LR] * self._cfg_f[K.F_SCALE]
-            if self._path == K.PATH_FIRST_ORDER_2D:
-                lr = -1.0                               # it records ε itself (a schedule)
-            K.fill_plain_rows(out, m, lr,
-                              self.steps_done > 0, self._last_x, self._theta_star)
-            if m:
-                self._last_x = out[5:7, m - 1].copy()
+        m = self._kernel(n, out)
+        self._derive(out, m)
         series = {name: out[i, :m] for i, name in enumerate(self.series_names)}
         diverged_at = None
         if self._istate[K.S_DEAD]:
             diverged_at = self.steps_done + m - 1
         self.steps_done += m
         return series, diverged_at
+
+    def _kernel(self, n: int, out: np.ndarray) -> int:
+        """Run the path's kernel for n records into out (rows × n); the records made."""
+        spec = self.spec
+        if self._path == K.PATH_SPARSE:
+            return K.sparse_kernel(n, self._cfg_i, self._cfg_f, spec.sp, spec.X, self._op,
+                                   self._V, self._sv, self._sched_p, self._rng, self._theta,
+                                   self._prev, self._avg, spec.origin, spec.e0, spec.e1,
+                                   self._istate, out)
+        if self._path == K.PATH_PLAIN_SGD:
+            return K._plain_sgd_2d(n, self._cfg_i, self._cfg_f, spec.sp, self._op, self._theta,
+                                   self._theta_star, self._istate, out)
+        if self._path == K.PATH_FIRST_ORDER_2D:
+            return K._first_order_2d(n, self._cfg_i, self._cfg_f, spec.sp, self._op, self._V,
+                                     self._sv, self._sched_p, self._rng, self._theta,
+                                     self._avg, self._istate, out)
+        m = K.generic_kernel(n, self._cfg_i, self._cfg_f, spec.sp, spec.X, spec.Y, self._perm,
+                             self._op, self._V, self._sv, self._sched_p, self._sigmas,
+                             self._rng, self._theta, self._prev, self._avg, self._theta_star,
+                             spec.origin, spec.e0, spec.e1, self._istate, out, self._work,
+                             self._Hw)
+        if self._cfg_i[K.I_ROW_HEIG] >= 0:
+            K.fill_hess_min_eig(spec.code, spec.sp, spec.X, spec.Y, out, m,
+                                self._cfg_i[K.I_ROW_X], self._cfg_i[K.I_ROW_HEIG], spec.dim)
+        return m
+
+    def _derive(self, out: np.ndarray, m: int) -> None:
+        """The rows the 2-D fast paths leave to fill_plain_rows: ε (unless the kernel recorded
+        it, as the register loop does for its schedules), ‖θ‖, step size, distance."""
+        if not self._istate[K.S_PLAIN]:
+            return
+        lr = (-1.0 if self._path == K.PATH_FIRST_ORDER_2D
+              else self._op[O.LR] * self._cfg_f[K.F_SCALE])
+        K.fill_plain_rows(out, m, lr, self.steps_done > 0, self._last_x, self._theta_star)
+        if m:
+            self._last_x = out[5:7, m - 1].copy()
 
     def snapshots(self) -> dict[str, np.ndarray]:
         if self._snapshots_sent:
@@ -230,7 +239,7 @@ def _costly_map(spec: SurfaceSpec) -> bool:
 def _grid(spec: SurfaceSpec) -> np.ndarray:
     """f on the map's grid, computed once per surface (a sweep's runs share theirs: a sparse-
     coding grid is 12,800 evaluations, 0.7 s on the interpreted tier)."""
-    grid = getattr(spec, "_grid", None)
+    grid = spec.grid
     if grid is None:
         grid = np.empty((GRID_ROWS, GRID_COLS))
         if spec.code == SPARSE_CODING:  # a slice through the start (sparse_coding's own f)
@@ -241,7 +250,7 @@ def _grid(spec: SurfaceSpec) -> np.ndarray:
         else:
             grid_values(spec.code, spec.sp, spec.X, spec.Y, spec.origin, spec.e0, spec.e1,
                         spec.window, GRID_ROWS, GRID_COLS, grid)
-        spec._grid = grid
+        spec.grid = grid
     return grid
 
 
