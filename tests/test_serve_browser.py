@@ -121,10 +121,10 @@ def test_the_dashboard_draws_in_a_browser_answers_keys_and_the_server_stops_clea
                                    timeout=30_000)
 
             # s: the pictures are saved on the server and downloaded by the browser
+            # (what the files are, not the message: a 6 s toast on a loaded machine can come and
+            # go between two looks; the message itself is tested with Pilot, test_ui_keys)
             page.keyboard.press("s")
-            page.wait_for_function("() => window.__screenText().includes('screenshot saved to')",
-                                   timeout=30_000)
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 90
             while len(downloads) < 2 and time.monotonic() < deadline:
                 page.wait_for_timeout(100)
             names = sorted(d.suggested_filename for d in downloads)

@@ -99,3 +99,13 @@ def test_two_saves_in_the_same_second_never_share_a_name(tmp_path):
     second = new_paths(tmp_path, "ravine", ".svg", ".png", when=0.0)   # before anything is written
     assert first[0] != second[0] and all(p.exists() for p in first + second)
     assert second[0].name.endswith("-2.svg")
+
+
+def test_a_picture_resvg_refuses_is_saved_as_svg_alone(tmp_path):
+    from tui_optim.ui.saving import save_screenshot
+
+    assert svg_to_png("<svg this is not", tmp_path / "bad.png") is None
+    assert not (tmp_path / "bad.png").exists()
+    saved = save_screenshot("<svg this is not", tmp_path, "broken")
+    assert [p.suffix for p in saved.paths] == [".svg"]
+    assert sorted(p.suffix for p in tmp_path.iterdir() if p.name.startswith("broken")) == [".svg"]

@@ -8,6 +8,8 @@ same files are also handed to the visitor's browser as downloads.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,16 +54,25 @@ def screenshot_svg(app: Any, title: str) -> str:
 
 
 def svg_to_png(svg: str, path: Path) -> Path | None:
-    """Rasterize with resvg (system fonts for the text); None when it cannot."""
+    """Rasterize with resvg (system fonts for the text); None when it cannot. In a child
+    process: resvg holds the GIL for the whole call (0.9 s for a 120x40 screen, measured),
+    which would freeze the screen meanwhile, and a panic in its Rust cannot end the dashboard."""
     try:
-        import resvg_py
-    except ImportError:
+        done = subprocess.run([sys.executable, "-I", "-c", _RASTERIZE, str(PNG_ZOOM)],
+                              input=svg.encode("utf-8"), capture_output=True,
+                              timeout=RASTER_SECONDS)
+    except (OSError, subprocess.TimeoutExpired):
         return None
-    try:
-        write_bytes(path, bytes(resvg_py.svg_to_bytes(svg_string=svg, zoom=PNG_ZOOM)))
-    except (ValueError, OSError):
-        return None
+    if done.returncode != 0 or not done.stdout.startswith(b"\x89PNG"):
+        return None             # no resvg here, or it refused this SVG
+    write_bytes(path, done.stdout)
     return path
+
+
+RASTER_SECONDS = 120.0    # a loaded machine's worst; a hung rasterizer must not hold the save
+_RASTERIZE = """import sys, resvg_py
+svg = sys.stdin.buffer.read().decode("utf-8")
+sys.stdout.buffer.write(bytes(resvg_py.svg_to_bytes(svg_string=svg, zoom=float(sys.argv[1]))))"""
 
 
 @dataclass(frozen=True)
