@@ -148,9 +148,17 @@ def test_a_cold_start_says_what_it_prepares_in_words_and_remembers_how_long_it_t
 
     from tui_optim.runner.build import COSTS_FILE, LOADING, PREPARING
 
+    def surely_cold():      # read off the files numba's cache writes, without numba
+        return subprocess.run(
+            [sys.executable, "-c", "from tui_optim.runner.build import surely_cold as c; "
+             "import sys; print(c('surface'), c('network'), 'numba' in sys.modules)"],
+            env=env, check=True, capture_output=True, text=True, cwd=root).stdout.split()
+
     costs = tmp_path / "xdg-cache" / "tui-optim" / COSTS_FILE
     env["XDG_CACHE_HOME"] = str(tmp_path / "xdg-cache")
+    assert surely_cold() == ["True", "True", "False"]
     cold = labels()
+    assert surely_cold() == ["False", "True", "False"]     # the network's kernels are still cold
     measured = json.loads(costs.read_text())["surface"]      # the next cold start's estimate
     warm = labels()
     assert cold[0] == warm[0] == LOADING

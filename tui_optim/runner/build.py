@@ -21,6 +21,9 @@ _STEPPERS = {
     "network": ("tui_optim.engine.network.stepper", "NetworkStepper"),
     "chain": ("tui_optim.engine.network.stepper", "ChainStepper"),
 }
+# problem type -> the engine module whose kernels every run of that type calls: none of them in
+# numba's cache means a first start (surely_cold)
+_KERNELS = {"surface": "surface_kernel", "network": "network.train", "chain": "network.chain"}
 
 
 def make_stepper(problem: Any, run: Any, *, interpreted: bool = False) -> Any:
@@ -184,6 +187,29 @@ def stop_preparing() -> None:
         child.kill()
 
 
+def surely_cold(problem_type: str) -> bool:
+    """No kernel of this problem type was ever cached here (the first start after installing):
+    then the compile can begin at once, without importing numba here first to find out (1.1 s
+    of a network's cold start, measured). Read off the compiled files where numba's cache
+    locators put them (`NUMBA_CACHE_DIR/<folder>_<sha1 of its path>`, else the module's
+    `__pycache__`); a cache that holds some still goes through warm_up's in-process look."""
+    import hashlib
+    from pathlib import Path
+
+    import tui_optim
+
+    module = _KERNELS.get(problem_type)
+    if module is None:
+        return False
+    source = Path(os.path.abspath(os.path.dirname(tui_optim.__file__)), "engine",
+                  *module.split(".")).with_suffix(".py")
+    root = os.environ.get("NUMBA_CACHE_DIR")
+    folder = (Path(root, f"{source.parent.name}_"
+                         f"{hashlib.sha1(str(source.parent).encode()).hexdigest()}")
+              if root else source.parent / "__pycache__")
+    return not any(folder.glob(f"{source.stem}.*.nbc"))     # (an index alone: a flush wrote it)
+
+
 def warm_up(problem: Any, runs: Any, progress: Callable[[int, int, str], None] | None = None,
             *, stops: int | None = None) -> None:
     """Load from numba's cache (or compile) just the kernels these runs use. Every engine
@@ -191,8 +217,8 @@ def warm_up(problem: Any, runs: Any, progress: Callable[[int, int, str], None] |
 
     A compile runs in a child process (runner/prepare.py) that fills numba's cache, never in
     this one: numba holds the GIL through LLVM for seconds at a time, which froze the
-    dashboard and kept `q` waiting for a minute. This process tries its cache first; at the
-    first cache miss it stops, has the child compile, then loads what the child cached.
+    dashboard and kept `q` waiting for a minute. This process tries its cache first (unless
+    surely_cold); at the first miss it stops, has the child compile, then loads what it cached.
     progress(i, n, label) says "loading kernels…" meanwhile, and "preparing fast kernels
     (first start only): run 2 of 3" during a compile, in words a first-time user understands.
     A cold start's duration is remembered (compile_estimate). `stops`: stop_preparing's count
@@ -200,14 +226,15 @@ def warm_up(problem: Any, runs: Any, progress: Callable[[int, int, str], None] |
     report = progress or (lambda i, n, what: None)
     report(0, 1, LOADING)
     stops = _stops[0] if stops is None else stops      # stop_preparing calls counted since
-    try:
-        _warm_up_here(problem, runs, report, refuse_compile=True)
-        return
-    except _CompileNeeded:
-        pass
-    except Exception:               # numba may wrap our exception in its own errors
-        if not _compile_refused[0]:
-            raise
+    if not surely_cold(problem.type):
+        try:
+            _warm_up_here(problem, runs, report, refuse_compile=True)
+            return
+        except _CompileNeeded:
+            pass
+        except Exception:               # numba may wrap our exception in its own errors
+            if not _compile_refused[0]:
+                raise
     since = time.monotonic()
     report(0, 1, PREPARING)
     _prepare_in_child(problem, runs, report, lambda: _stops[0] != stops)
