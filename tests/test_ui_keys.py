@@ -182,15 +182,16 @@ def test_s_saves_a_picture_svg_and_png_and_says_where(tmp_path: Path):
     async def go():
         app, _ = make(save_dir=tmp_path)
         async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.press("s")
-            assert await until(pilot, lambda: getattr(app.screen, "last_saved", None) is not None)
+            await pilot.press("s")          # (rasterizing takes a second, more on a busy machine)
+            assert await until(pilot, lambda: getattr(app.screen, "last_saved", None) is not None,
+                               timeout=60)
             svg, png = app.screen.last_saved.paths
             assert svg.suffix == ".svg" and svg.read_text().startswith("<svg")
             assert png.suffix == ".png" and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
             assert any(str(tmp_path) in str(n.message) and svg.name in str(n.message)
                        for n in app._notifications)
             await pilot.press("s")      # a second picture never replaces the first
-            assert await until(pilot, lambda: len(list(tmp_path.glob("*.svg"))) == 2)
+            assert await until(pilot, lambda: len(list(tmp_path.glob("*.svg"))) == 2, timeout=60)
     run(go())
 
 
@@ -205,7 +206,8 @@ def test_x_exports_the_runs_numbers_as_csv_and_json(tmp_path: Path):
             assert await until(pilot, lambda: all(s.trace.status(i)[0] != Status.RUNNING
                                                   for i in range(3)), timeout=20)
             await pilot.press("x")
-            assert await until(pilot, lambda: getattr(s, "last_saved", None) is not None)
+            assert await until(pilot, lambda: getattr(s, "last_saved", None) is not None,
+                               timeout=60)
             csv_path, json_path = s.last_saved.paths
             rows = list(csv.DictReader(csv_path.open()))
             assert [r for r in rows if r["run"] == "0"][-1]["step"] == "299"
