@@ -192,6 +192,10 @@ def test_a_network_compile_splits_over_two_processes_and_the_first_loads_the_par
     parts = {name for _, name, _ in PARTS["network"]}
     assert "train_steps" in compiled and len(parts) == 9
     assert not parts & compiled, f"compiled again by train_steps: {sorted(parts & compiled)}"
+    # the runner starts the second process for exactly these types, without importing numba
+    from tui_optim.runner.build import _KERNELS
+
+    assert {t for t, (_, split) in _KERNELS.items() if split} == set(PARTS)
 
 
 def test_the_interpreted_runs_make_way_for_a_first_start_compile_and_only_for_it():

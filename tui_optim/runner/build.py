@@ -21,9 +21,11 @@ _STEPPERS = {
     "network": ("tui_optim.engine.network.stepper", "NetworkStepper"),
     "chain": ("tui_optim.engine.network.stepper", "ChainStepper"),
 }
-# problem type -> the engine module whose kernels every run of that type calls: none of them in
-# numba's cache means a first start (surely_cold)
-_KERNELS = {"surface": "surface_kernel", "network": "network.train", "chain": "network.chain"}
+# problem type -> (the engine module whose kernels every run of that type calls: none of them in
+# numba's cache means a first start (surely_cold); whether its stepper module lists PARTS for a
+# second process to compile, known here without importing numba)
+_KERNELS = {"surface": ("surface_kernel", False), "network": ("network.train", True),
+            "chain": ("network.chain", False)}
 
 
 def make_stepper(problem: Any, run: Any, *, interpreted: bool = False) -> Any:
@@ -198,9 +200,9 @@ def surely_cold(problem_type: str) -> bool:
 
     import tui_optim
 
-    module = _KERNELS.get(problem_type)
-    if module is None:
+    if problem_type not in _KERNELS:
         return False
+    module, _ = _KERNELS[problem_type]
     source = Path(os.path.abspath(os.path.dirname(tui_optim.__file__)), "engine",
                   *module.split(".")).with_suffix(".py")
     root = os.environ.get("NUMBA_CACHE_DIR")
@@ -274,12 +276,12 @@ def _prepare_in_child(problem: Any, runs: Any, report: Callable[[int, int, str],
 
     if stopped():
         raise RuntimeError("preparing the kernels stopped")
-    module, _ = _STEPPERS[problem.type]
-    helper = (_start_child(pickle.dumps(("parts", problem.type, None)), stopped, quiet=True)
-              if problem.type in getattr(import_module(module), "PARTS", {}) else None)
     child = _start_child(pickle.dumps(
         (problem.type, dict(problem.values), [dict(r.values) for r in runs])), stopped)
+    helper = (_start_child(pickle.dumps(("parts", problem.type, None)), stopped, quiet=True)
+              if _KERNELS[problem.type][1] else None)
     try:
+        import_module(_STEPPERS[problem.type][0])   # to load the kernels after: during their start
         for raw in child.stdout:                         # "i<TAB>n<TAB>what" per engine step
             i, n, what = raw.decode("utf-8", "replace").rstrip("\n").split("\t", 2)
             label = f"{what} of {n}" if what.startswith("run ") else what

@@ -372,24 +372,25 @@ def warm_up(problem: Mapping | None = None, runs=None, progress=None) -> None:
 # What a second process compiles into numba's cache while the first compiles train_steps, which
 # then loads them instead of compiling them itself (runner/build.py runs both): a cold start of
 # a network scenario 17 s instead of 24 on two cores (measured). train_steps compiles its
-# callees as it types its body, forward first: these are the ones it reaches last, so they are
-# cached by then. The signatures are those train_steps calls them with (a test compiles both
-# in a cold cache and checks that train_steps compiled none of these itself). Per problem type:
-# a chain's kernels are small.
+# callees as it types its body, forward first: these are the ones it reaches last, listed in the
+# order it reaches them (the second process compiles them in this order: one reached before the
+# second process has it, the first compiles again). The signatures are those train_steps calls
+# them with (a test compiles both in a cold cache and checks that train_steps compiled none of
+# these itself). Per problem type: a chain's kernels are small.
 PARTS = {"network": (
+    ("..schedules", "lr_at", "(int64, float64[::1], float64, int64)"),
+    ("..optimizers", "grad_point", "(int64, float64[::1], float64[:, ::1], float64[::1], "
+                                   "float64[::1])"),
     ("model", "backward", "(int64[:, ::1], float64[::1], float64[::1], float64[::1], "
                           "float64[::1], int64[::1], float64[::1], int64, int64)"),
     ("losses", "loss_and_grad", "(int64, float64[:, ::1], float64[:, ::1], float64[:, ::1], "
                                 "int64, int64)"),
     ("instruments", "layer_stats", "(int64[:, ::1], float64[::1], int64, float64[:, ::1], int64)"),
+    ("instruments", "norms_and_copy", "(float64[::1], float64[::1], float64[::1], int64, int64)"),
+    ("..optimizers", "clip_gradient", "(int64, float64, float64[::1])"),
     ("..optimizers", "first_order_update", "(int64, float64[::1], float64[:, ::1], float64[::1], "
                                            "float64[::1], float64[::1], float64)"),
-    ("..schedules", "lr_at", "(int64, float64[::1], float64, int64)"),
     ("instruments", "sumsq_diff", "(float64[::1], float64[::1], int64, int64)"),
-    ("..optimizers", "clip_gradient", "(int64, float64, float64[::1])"),
-    ("instruments", "norms_and_copy", "(float64[::1], float64[::1], float64[::1], int64, int64)"),
-    ("..optimizers", "grad_point", "(int64, float64[::1], float64[:, ::1], float64[::1], "
-                                   "float64[::1])"),
 )}
 
 
