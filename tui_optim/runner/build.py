@@ -191,10 +191,10 @@ def stop_preparing() -> None:
 
 def surely_cold(problem_type: str) -> bool:
     """No kernel of this problem type was ever cached here (the first start after installing):
-    then the compile can begin at once, without importing numba here first to find out (1.1 s
-    of a network's cold start, measured). Read off the compiled files where numba's cache
-    locators put them (`NUMBA_CACHE_DIR/<folder>_<sha1 of its path>`, else the module's
-    `__pycache__`); a cache that holds some still goes through warm_up's in-process look."""
+    then the compile can begin at once, without importing numba here first to find out (that
+    look took 1.1 s of a core, measured on a network's cold start). Read off the compiled files
+    where numba's cache locators put them (`NUMBA_CACHE_DIR/<folder>_<sha1 of its path>`, else
+    the module's `__pycache__`); a cache that holds some still goes through warm_up's look."""
     import hashlib
     from pathlib import Path
 

@@ -58,7 +58,7 @@ def svg_to_png(svg: str, path: Path) -> Path | None:
     process: resvg holds the GIL for the whole call (0.9 s for a 120x40 screen, measured),
     which would freeze the screen meanwhile, and a panic in its Rust cannot end the dashboard."""
     try:
-        done = subprocess.run([sys.executable, "-I", "-c", _RASTERIZE, str(PNG_ZOOM)],
+        done = subprocess.run([sys.executable, "-P", "-c", _RASTERIZE, str(PNG_ZOOM)],
                               input=svg.encode("utf-8"), capture_output=True,
                               timeout=RASTER_SECONDS)
     except (OSError, subprocess.TimeoutExpired):
