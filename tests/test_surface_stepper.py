@@ -238,6 +238,21 @@ def test_cache_guard_flushes_once_when_sources_change(monkeypatch):
         stamp.unlink(missing_ok=True)
 
 
+def test_cache_guard_finds_kernels_made_per_case_and_the_batch_refuses_other_surfaces():
+    # engine/batch.py makes a kernel per (rule, surface) in a dict: a source change must flush
+    # them too, or a stale batch kernel would run after an edit of optimizers.py
+    from tui_optim.engine import batch as B
+    from tui_optim.engine import cache_guard
+    from tui_optim.engine import optimizers as O
+    from tui_optim.engine.surfaces import BEALE
+
+    found = cache_guard._module_dispatchers(B)
+    assert len(B._LOOPS) == 6 * 4 and all(any(k is f for f in found) for k in B._LOOPS.values())
+    with pytest.raises(ValueError, match="no batch kernel"):
+        B.batch_first_order(BEALE, O.SGD, np.ones(2), np.zeros(8), np.zeros(2), np.zeros(2),
+                            np.zeros((4, 2)), np.ones(2), np.empty((1, 2)))
+
+
 def test_cache_guard_keeps_a_module_two_kernel_groups_share_after_the_first(monkeypatch,
                                                                              tmp_path):
     # The surface and network kernels both use surfaces.py. With one stamp per group, the

@@ -82,6 +82,17 @@ def _flush(module, dispatchers) -> None:
         d._cache.flush()
 
 
+def _module_dispatchers(m) -> list:
+    """The compiled functions a module holds: its globals, and the values of its global dicts
+    (kernels made per case by a factory, engine/batch.py)."""
+    found = []
+    for obj in vars(m).values():
+        for o in (obj.values() if isinstance(obj, dict) else (obj,)):
+            if isinstance(o, CPUDispatcher):
+                found.append(o)
+    return found
+
+
 def flush_stale(modules) -> list[str]:
     """For `modules` and every engine module they reach, once per process each: flush that
     module's cached dispatchers if the sources reachable from *it* changed since its stamp was
@@ -95,8 +106,7 @@ def flush_stale(modules) -> list[str]:
             if m.__name__ in _done:
                 continue
             _done.add(m.__name__)
-            dispatchers = [obj for obj in vars(m).values()
-                           if isinstance(obj, CPUDispatcher) and obj.__module__ == m.__name__
+            dispatchers = [obj for obj in _module_dispatchers(m) if obj.__module__ == m.__name__
                            and getattr(getattr(obj, "_cache", None), "cache_path", None)]
             if not dispatchers:
                 continue
