@@ -228,3 +228,50 @@ def test_the_interpreted_runs_make_way_for_a_first_start_compile_and_only_for_it
         assert niceness(tids[-1]) == before + (RUNS_NICENESS if compiling else 0)
         release.set()
         thread.join()
+
+
+def _prepare_children(pid: int) -> list[int]:
+    """The compile processes `tui-optim prepare` (pid) started, still alive."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if (entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1]
+                                             .split()[1]) == pid):
+                found.append(int(entry.name))
+        except (OSError, ValueError, IndexError):
+            pass
+    return found
+
+
+def test_prepare_compiles_every_kernel_and_ctrl_c_stops_it_with_its_processes(tmp_path):
+    import signal
+    import time
+
+    from tui_optim.runner.build import surely_cold
+
+    root = os.path.dirname(os.path.dirname(__file__))
+    # in the suite's own cache: ready at once when the other tests have filled it, else it fills
+    done = subprocess.run([sys.executable, "-m", "tui_optim", "prepare"], capture_output=True,
+                          text=True, cwd=root, timeout=600)
+    assert done.returncode == 0 and "every kernel is ready" in done.stdout, done.stderr
+    assert not any(surely_cold(t) for t in ("surface", "network", "chain"))
+
+    # a cold cache of its own: interrupted while it compiles, it ends with its processes
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    proc = subprocess.Popen([sys.executable, "-m", "tui_optim", "prepare"], env=env, cwd=root,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while len(_prepare_children(proc.pid)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    children = _prepare_children(proc.pid)
+    assert len(children) == 3, "the three compile processes never started"
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=30) == 130
+    assert not [c for c in children if _running(c)]
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

@@ -255,8 +255,8 @@ def _grid(spec: SurfaceSpec) -> np.ndarray:
 
 
 def _warm_sparse() -> None:
-    """Compile or load the sparse-coding kernel with a throwaway 2-step run. warm_up() leaves it
-    out (only sparse-coding scenarios use it); a sparse-coding stepper calls this when built."""
+    """Compile or load the sparse-coding kernel with a throwaway 2-step run: a sparse-coding
+    stepper calls this when built (warm_up for other scenarios' runs leaves it out)."""
     global _WARMING
     _WARMING = True
     try:
@@ -268,14 +268,13 @@ def _warm_sparse() -> None:
 
 
 def warm_up(progress=None, include_batch: bool = False, problem: Mapping | None = None,
-            runs=None, include_sparse: bool = False) -> None:
+            runs=None) -> None:
     """Compile (or load from numba's cache) the surface kernels by running tiny problems.
 
-    Without `problem`: every kernel but the sparse-coding one (plain SGD, plain Adam, the
-    generic loop, the Hessian eigenvalue row, the map grid); include_sparse adds it (otherwise a
-    sparse-coding stepper compiles it when it is built). With `problem` (a [problem] table) and `runs` (run tables):
-    only the kernels those runs use, each run's own stepper advanced 2 steps; a scenario of
-    plain 2-D SGD runs then never compiles the generic loop.
+    Without `problem`: every kernel a scenario can call (plain SGD, plain Adam, the generic
+    loop, the Hessian eigenvalue row, the map grid, sparse coding). With `problem` (a [problem]
+    table) and `runs` (run tables): only the kernels those runs use, each run's own stepper
+    advanced 2 steps; a scenario of plain 2-D SGD runs then never compiles the generic loop.
     progress(i, total, what) is called before each step, for a "loading kernels…" status.
     The multi-path batch kernels (engine.batch) are not used by the stepper; include_batch
     compiles them too.
@@ -293,10 +292,9 @@ def warm_up(progress=None, include_batch: bool = False, problem: Mapping | None 
             ("data", {"surface": "logistic", "n_samples": 20},
              {"optimizer": "lbfgs", "batch_size": 5}),
             ("newton", {"surface": "himmelblau"}, {"optimizer": "newton"}),
+            ("sparse coding", {"surface": "sparse_coding", "n_samples": 3, "n_atoms": 2,
+                               "n_features": 2}, {"optimizer": "sgd"}),
         ]
-        if include_sparse:
-            cases.append(("sparse coding", {"surface": "sparse_coding", "n_samples": 3,
-                                            "n_atoms": 2, "n_features": 2}, {"optimizer": "sgd"}))
     total = len(cases) + (1 if include_batch else 0)
     for i, (what, problem, run) in enumerate(cases):
         if progress is not None:

@@ -296,9 +296,45 @@ def _prepare_in_child(problem: Any, runs: Any, report: Callable[[int, int, str],
                 c.kill()
                 c.wait()
     if status != 0:
-        err = child.stderr.read().decode("utf-8", "replace").strip().splitlines()
-        raise RuntimeError("preparing the kernels stopped" + (f": {err[-1]}" if err else
-                                                               f" (status {status})"))
+        raise _failure(child)
+
+
+def prepare_all(progress: Callable[[float], None] | None = None) -> float:
+    """Compile every kernel a scenario can call into numba's cache (`tui-optim prepare`: once
+    after installing, and every first start then loads instead of compiling), in processes side
+    by side: every surface kernel; the network and chain kernels, with the network's PARTS in a
+    third. progress(seconds so far) about once a second. Returns the seconds it took; raises
+    RuntimeError when a process failed (its last line of error in the message)."""
+    import pickle
+
+    since = time.monotonic()
+    jobs = [("surface", None, None), ("network", None, None)]
+    children = [_start_child(pickle.dumps(job), lambda: False) for job in jobs]
+    helper = _start_child(pickle.dumps(("parts", "network", None)), lambda: False, quiet=True)
+    try:
+        said = 0
+        while any(c.poll() is None for c in children):     # a few lines each: no pipe fills
+            time.sleep(0.1)
+            if progress and time.monotonic() - since >= said + 1:
+                said += 1
+                progress(time.monotonic() - since)
+    finally:
+        for c in (*children, helper):
+            _children.discard(c)
+            if c.poll() is None:        # stopped, or the helper no longer needed
+                c.kill()
+                c.wait()
+    for c in children:
+        if c.returncode != 0:
+            raise _failure(c)
+    return time.monotonic() - since
+
+
+def _failure(child: subprocess.Popen) -> RuntimeError:
+    """What a compile process that ended badly said last."""
+    err = child.stderr.read().decode("utf-8", "replace").strip().splitlines()
+    return RuntimeError("preparing the kernels stopped" + (f": {err[-1]}" if err else
+                                                           f" (status {child.returncode})"))
 
 
 def _start_child(job: bytes, stopped: Callable[[], bool], quiet: bool = False
