@@ -222,8 +222,8 @@ def reference_rate(n: int, repeats: int) -> float:
 
 # the batch's rates, as reference_loops.c's run_batch has them (its other constants are the
 # optimizers' defaults)
-BATCH_RULES = {"sgd": 1e-4, "momentum": 1e-4, "nesterov": 1e-4, "adagrad": 0.1,
-               "rmsprop": 1e-3, "adam": 1e-3}
+BATCH_RULES = {"sgd": LR_SGD, "momentum": 1e-4, "nesterov": 1e-4, "adagrad": 0.1,
+               "rmsprop": 1e-3, "adam": LR_ADAM}
 
 
 def batch_rate(optimizer: str, P: int, n: int, repeats: int) -> float:
@@ -328,17 +328,17 @@ def main() -> None:
         add(f"{opt}: 1024-path batch", rate, "point-steps/s", 70e6 if opt == "adam" else None)
         if f"batch-{opt}" in c_rates:
             rows.append(("  = share of the C batch", rate / c_rates[f"batch-{opt}"], "%", None))
-    # the rules of the 2-D register loop (_first_order_2d), the C loops' rates and parameters
-    for opt, lr, extra in (("momentum", 1e-4, {}), ("nesterov", 1e-4, {}),
-                           ("adagrad", 0.1, {}), ("rmsprop", 1e-3, {"rho": 0.9})):
-        kernel = kernel_rate(opt, lr, 100_000, rep, **extra)
+    # the rules of the 2-D register loop (_first_order_2d), the C loops' rates (the batch's)
+    for opt in ("momentum", "nesterov", "adagrad", "rmsprop"):
+        lr = BATCH_RULES[opt]
+        kernel = kernel_rate(opt, lr, 100_000, rep)
         if opt in c_rates:
             add(f"{opt}: C -O3 loop, same rule and records", c_rates[opt], "steps/s", None)
         add(f"{opt}: stepper kernel alone, 100k steps per call", kernel, "steps/s", None)
         if opt in c_rates:
             rows.append(("  = share of the C loop", kernel / c_rates[opt], "%", None))
         busy = kernel_rate(opt, lr, 100_000, rep, schedule={"name": "cosine"}, noise=0.1,
-                           clip={"norm": 10.0}, average={"kind": "polyak"}, **extra)
+                           clip={"norm": 10.0}, average={"kind": "polyak"})
         add(f"{opt}: + cosine schedule, noise, clip, averaging", busy, "steps/s", None)
     add("momentum, generic loop (what d > 2 takes), 100k-step chunks",
         generic_rate("momentum", 1e-4, 100_000, 2, 3), "steps/s", None)

@@ -30,7 +30,7 @@ import numpy as np
 from tui_optim import frames
 from tui_optim.errors import LocatedError
 from tui_optim.outputs import partial_path
-from tui_optim.chunk import Chunk, Outcome, Status
+from tui_optim.chunk import Chunk, Outcome, Status, buckets
 from tui_optim.expect import claim_tolerances
 from tui_optim.reduce import Reducer, every_for
 from tui_optim.summary import KEEP_RECORDS, RunSummary, Summary
@@ -513,13 +513,13 @@ class Replayer(PacedControls):
                 while budget >= 0 and run in queues:
                     head = head_of(run)
                     k = head.every          # a reduced chunk is played in whole buckets
-                    n = min(-(-budget // k) * k, head.n - pos[run])
+                    n = min(buckets(budget, k) * k, head.n - pos[run])
                     if n == 0 and head.n > 0:
                         break
                     last = pos[run] + n >= head.n
                     first = head.start + pos[run] == 0
                     self._scales[run] = head.lr_scale
-                    b0, b1 = pos[run] // k, -(-(pos[run] + n) // k)
+                    b0, b1 = pos[run] // k, buckets(pos[run] + n, k)
                     yield Chunk(
                         run, head.start + pos[run], n,
                         {name: v[b0:b1] for name, v in head.series.items()},

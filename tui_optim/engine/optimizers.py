@@ -140,7 +140,7 @@ def _first_order_update_arrays(code, op, V, sv, theta, g, lr):
         sv[1] = sv[1] * op[RHO2]
         if op[BIAS] > 0.0:
             c1, c2 = 1.0 / (1.0 - sv[0]), 1.0 / (1.0 - sv[1])
-    x, m, v = coord_step(code, theta, V[0], V[-1], g, lr, op[ALPHA], op[RHO], op[RHO1],
+    x, m, v = coord_step(code, theta, V[0], V[1], g, lr, op[ALPHA], op[RHO], op[RHO1],
                          op[RHO2], c1, c2, op[DELTA])
     theta[:] = x
     if code != SGD:

@@ -200,8 +200,6 @@ def surely_cold(problem_type: str) -> bool:
 
     import tui_optim
 
-    if problem_type not in _KERNELS:
-        return False
     module, _ = _KERNELS[problem_type]
     source = Path(os.path.abspath(os.path.dirname(tui_optim.__file__)), "engine",
                   *module.split(".")).with_suffix(".py")
@@ -276,11 +274,12 @@ def _prepare_in_child(problem: Any, runs: Any, report: Callable[[int, int, str],
 
     if stopped():
         raise RuntimeError("preparing the kernels stopped")
-    child = _start_child(pickle.dumps(
-        (problem.type, dict(problem.values), [dict(r.values) for r in runs])), stopped)
-    helper = (_start_child(pickle.dumps(("parts", problem.type, None)), stopped, quiet=True)
-              if _KERNELS[problem.type][1] else None)
+    started: list[subprocess.Popen] = []
     try:
+        child = _start_child(pickle.dumps(
+            (problem.type, dict(problem.values), [dict(r.values) for r in runs])), stopped)
+        started.append(child)
+        started += _start_helpers([problem.type], stopped)
         import_module(_STEPPERS[problem.type][0])   # to load the kernels after: during their start
         for raw in child.stdout:                         # "i<TAB>n<TAB>what" per engine step
             i, n, what = raw.decode("utf-8", "replace").rstrip("\n").split("\t", 2)
@@ -288,13 +287,7 @@ def _prepare_in_child(problem: Any, runs: Any, report: Callable[[int, int, str],
             report(int(i), int(n), f"{PREPARING}: {label}")
         status = child.wait()
     finally:
-        for c in (child, helper):
-            if c is None:
-                continue
-            _children.discard(c)
-            if c.poll() is None:        # the helper, if it has not finished: not needed now
-                c.kill()
-                c.wait()
+        _reap(started)          # the helper, if it has not finished: not needed now
     if status != 0:
         raise _failure(child)
 
@@ -308,10 +301,12 @@ def prepare_all(progress: Callable[[float], None] | None = None) -> float:
     import pickle
 
     since = time.monotonic()
-    jobs = [("surface", None, None), ("network", None, None)]
-    children = [_start_child(pickle.dumps(job), lambda: False) for job in jobs]
-    helper = _start_child(pickle.dumps(("parts", "network", None)), lambda: False, quiet=True)
+    children: list[subprocess.Popen] = []
+    helpers: list[subprocess.Popen] = []
     try:
+        for job in (("surface", None, None), ("network", None, None)):
+            children.append(_start_child(pickle.dumps(job), lambda: False))
+        helpers = _start_helpers(list(_KERNELS), lambda: False)
         said = 0
         while any(c.poll() is None for c in children):     # a few lines each: no pipe fills
             time.sleep(0.1)
@@ -319,15 +314,29 @@ def prepare_all(progress: Callable[[float], None] | None = None) -> float:
                 said += 1
                 progress(time.monotonic() - since)
     finally:
-        for c in (*children, helper):
-            _children.discard(c)
-            if c.poll() is None:        # stopped, or the helper no longer needed
-                c.kill()
-                c.wait()
+        _reap([*children, *helpers])    # stopped, or a helper no longer needed
     for c in children:
         if c.returncode != 0:
             raise _failure(c)
     return time.monotonic() - since
+
+
+def _start_helpers(problem_types: list[str], stopped: Callable[[], bool]
+                   ) -> list[subprocess.Popen]:
+    """The helper processes compiling the PARTS of those of `problem_types` that have any."""
+    import pickle
+
+    return [_start_child(pickle.dumps(("parts", t, None)), stopped, quiet=True)
+            for t in problem_types if _KERNELS[t][1]]
+
+
+def _reap(children: list[subprocess.Popen]) -> None:
+    """Kill (when still running) and wait for each of `children`, and forget them."""
+    for c in children:
+        _children.discard(c)
+        if c.poll() is None:
+            c.kill()
+            c.wait()
 
 
 def _failure(child: subprocess.Popen) -> RuntimeError:

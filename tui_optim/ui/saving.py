@@ -8,6 +8,7 @@ same files are also handed to the visitor's browser as downloads.
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 import time
@@ -57,6 +58,8 @@ def svg_to_png(svg: str, path: Path) -> Path | None:
     """Rasterize with resvg (system fonts for the text); None when it cannot. In a child
     process: resvg holds the GIL for the whole call (0.9 s for a 120x40 screen, measured),
     which would freeze the screen meanwhile, and a panic in its Rust cannot end the dashboard."""
+    if importlib.util.find_spec("resvg_py") is None:
+        return None
     try:
         done = subprocess.run([sys.executable, "-P", "-c", _RASTERIZE, str(PNG_ZOOM)],
                               input=svg.encode("utf-8"), capture_output=True,
