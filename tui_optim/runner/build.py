@@ -268,8 +268,7 @@ def _prepare_in_child(problem: Any, runs: Any, report: Callable[[int, int, str],
                       stopped: Callable[[], bool]) -> None:
     """Run the engine's warm-up in `python -m tui_optim.runner.prepare`, relaying its steps;
     not at all once `stopped()`. Beside it, on the other core, a second one compiles what
-    the engine module lists as its PARTS (the network's: the callees train_steps reaches
-    last), which the first then loads from the cache instead of compiling."""
+    the engine module lists as its PARTS (the network's model), which the first never calls."""
     import pickle
 
     if stopped():
@@ -285,11 +284,13 @@ def _prepare_in_child(problem: Any, runs: Any, report: Callable[[int, int, str],
             i, n, what = raw.decode("utf-8", "replace").rstrip("\n").split("\t", 2)
             label = f"{what} of {n}" if what.startswith("run ") else what
             report(int(i), int(n), f"{PREPARING}: {label}")
-        status = child.wait()
+        for c in started:
+            c.wait()
     finally:
-        _reap(started)          # the helper, if it has not finished: not needed now
-    if status != 0:
-        raise _failure(child)
+        _reap(started)          # stopped, or a failure here
+    for c in started:
+        if c.returncode != 0:
+            raise _failure(c)
 
 
 def prepare_all(progress: Callable[[float], None] | None = None) -> float:
@@ -302,11 +303,10 @@ def prepare_all(progress: Callable[[float], None] | None = None) -> float:
 
     since = time.monotonic()
     children: list[subprocess.Popen] = []
-    helpers: list[subprocess.Popen] = []
     try:
         for job in (("surface", None, None), ("network", None, None)):
             children.append(_start_child(pickle.dumps(job), lambda: False))
-        helpers = _start_helpers(list(_KERNELS), lambda: False)
+        children += _start_helpers(list(_KERNELS), lambda: False)
         said = 0
         while any(c.poll() is None for c in children):     # a few lines each: no pipe fills
             time.sleep(0.1)
@@ -314,7 +314,7 @@ def prepare_all(progress: Callable[[float], None] | None = None) -> float:
                 said += 1
                 progress(time.monotonic() - since)
     finally:
-        _reap([*children, *helpers])    # stopped, or a helper no longer needed
+        _reap(children)         # stopped
     for c in children:
         if c.returncode != 0:
             raise _failure(c)
@@ -340,8 +340,9 @@ def _reap(children: list[subprocess.Popen]) -> None:
 
 
 def _failure(child: subprocess.Popen) -> RuntimeError:
-    """What a compile process that ended badly said last."""
-    err = child.stderr.read().decode("utf-8", "replace").strip().splitlines()
+    """What a compile process that ended badly said last (a quiet one: its status)."""
+    err = (child.stderr.read().decode("utf-8", "replace").strip().splitlines()
+           if child.stderr else [])
     return RuntimeError("preparing the kernels stopped" + (f": {err[-1]}" if err else
                                                            f" (status {child.returncode})"))
 

@@ -1,7 +1,8 @@
 """`python -m tui_optim.runner.prepare`: compile a scenario's kernels into numba's cache, in a
 process of its own (runner/build.py explains why), reading (problem type, problem, runs) as a
 pickle on stdin from its parent, and printing each engine step as "i<TAB>n<TAB>what"; or, given
-("parts", problem type, None), the engine module's PARTS, silently (the helper beside it)."""
+("parts", problem type, None), the engine module's PARTS, silently (the helper beside it). A
+type with PARTS has them compiled beside this one: here all but them, without running them."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from importlib import import_module
 
 
 def main() -> int:
-    from tui_optim.runner.build import _STEPPERS
+    from tui_optim.runner.build import _KERNELS, _STEPPERS
 
     ptype, problem, runs = pickle.loads(sys.stdin.buffer.read())   # from our own parent only
     if ptype == "parts":
@@ -22,7 +23,8 @@ def main() -> int:
     def step(i: int, n: int, what: str) -> None:
         print(f"{i}\t{n}\t{what}", flush=True)
 
-    import_module(module).warm_up(problem=problem, runs=runs, progress=step)
+    beside = {"parts": False} if ptype in _KERNELS and _KERNELS[ptype][1] else {}
+    import_module(module).warm_up(problem=problem, runs=runs, progress=step, **beside)
     return 0
 
 

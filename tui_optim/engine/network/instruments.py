@@ -14,8 +14,8 @@ from . import codes as C
 from ..jit_options import twin
 from ..ordered import in_order
 from .layers import dot
-from .losses import count_correct, loss_and_grad, predicted_class
-from .model import _mat, forward, l2_penalty, load_range, loss_grad
+from .losses import count_correct, predicted_class
+from .model import _mat, l2_penalty, load_range
 
 _NB = dict(cache=True, nogil=True, error_model="numpy")
 
@@ -25,7 +25,7 @@ HVP_H = 1e-5
 
 
 @njit(inline="always", cache=True, nogil=True, error_model="numpy")
-def evaluate(spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, loss_code, n_classes):
+def evaluate(model, spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, loss_code, n_classes):
     """(mean loss, accuracy) over rows 0..n of X in evaluation mode, cap rows at a time.
     Accuracy is NaN for regression, both NaN when n == 0."""
     if n == 0:
@@ -38,10 +38,9 @@ def evaluate(spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, loss_code, n_classes)
     while s < n:
         m = min(cap, n - s)
         load_range(spec, buf, X, Y, yb, s, m)
-        forward(spec, theta, fh, buf, ibuf, bns, m, np.int64(C.EVAL), np.int64(0))
+        total += m * model(spec, theta, theta, fh, buf, ibuf, bns, yb, m, np.int64(C.EVAL),
+                           np.int64(0), loss_code, n_classes, np.int64(0))
         z = _mat(buf, r[C.Z], m, r[C.N_OUT])
-        dz = _mat(buf, r[C.DZ], m, r[C.N_OUT])
-        total += m * loss_and_grad(loss_code, z, yb[:m], dz, n_classes, np.int64(0))
         hits += count_correct(loss_code, z, yb[:m], n_classes)
         s += m
     acc = hits / n if n_classes > 0 else np.nan
@@ -200,8 +199,8 @@ def layer_stats(spec, buf, m, out, k):
 
 
 @njit(inline="always", cache=True, nogil=True, error_model="numpy")
-def gradcheck_layers(spec, theta, grad, fh, buf, ibuf, bns, yb, m, loss_code, n_classes, mode,
-                     res):
+def gradcheck_layers(model, spec, theta, grad, fh, buf, ibuf, bns, yb, m, loss_code, n_classes,
+                     mode, res):
     """Relative error ‖g − ĝ‖/(‖g‖ + ‖ĝ‖) per layer between the analytic gradient `grad` and
     central differences of data loss + L2 on the loaded rows (same masks, same mode; running
     statistics untouched). Up to GC_MAX_PER_LAYER parameters per layer."""
@@ -220,8 +219,8 @@ def gradcheck_layers(spec, theta, grad, fh, buf, ibuf, bns, yb, m, loss_code, n_
             fm = 0.0
             for side in range(2):   # one call site of the (inlined) forward pass, not two
                 theta[q] = old + GC_H if side == 0 else old - GC_H
-                f = loss_grad(spec, theta, grad, fh, buf, ibuf, bns, yb, m, mode, np.int64(0),
-                              loss_code, n_classes, np.int64(0)) + l2_penalty(spec, theta, wd)
+                f = model(spec, theta, grad, fh, buf, ibuf, bns, yb, m, mode, np.int64(0),
+                          loss_code, n_classes, np.int64(0)) + l2_penalty(spec, theta, wd)
                 if side == 0:
                     fp = f
                 else:
@@ -237,7 +236,7 @@ def gradcheck_layers(spec, theta, grad, fh, buf, ibuf, bns, yb, m, loss_code, n_
 
 
 @njit(inline="always", cache=True, nogil=True, error_model="numpy")
-def hvp(spec, theta, fh, buf, ibuf, bns, yb, m, loss_code, n_classes, v, tp, g1, g2, hv):
+def hvp(model, spec, theta, fh, buf, ibuf, bns, yb, m, loss_code, n_classes, v, tp, g1, g2, hv):
     """Hv by central differences of gradients on the loaded rows (probe mode)."""
     P = theta.shape[0]
     for side in range(2):       # one call site of the (inlined) backprop, not two
@@ -249,14 +248,15 @@ def hvp(spec, theta, fh, buf, ibuf, bns, yb, m, loss_code, n_classes, v, tp, g1,
             g = g2
             for i in range(P):
                 tp[i] = theta[i] - HVP_H * v[i]
-        loss_grad(spec, tp, g, fh, buf, ibuf, bns, yb, m, np.int64(C.PROBE), np.int64(0),
-                  loss_code, n_classes, np.int64(1))
+        model(spec, tp, g, fh, buf, ibuf, bns, yb, m, np.int64(C.PROBE), np.int64(0), loss_code,
+              n_classes, np.int64(1))
     for i in range(P):
         hv[i] = (g1[i] - g2[i]) / (2.0 * HVP_H)
 
 
 @njit(inline="always", cache=True, nogil=True, error_model="numpy")
-def sharpness(spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, loss_code, n_classes, iters, work):
+def sharpness(model, spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, loss_code, n_classes, iters,
+              work):
     """Top Hessian eigenvalue (largest |λ|, signed) of the loss on rows 0..n (n ≤ cap) by power
     iteration, warm-started from work[0] (the previous eigenvector)."""
     load_range(spec, buf, X, Y, yb, np.int64(0), n)
@@ -268,8 +268,8 @@ def sharpness(spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, loss_code, n_classes
         nv = np.sqrt(dot(v, v))
         for i in range(P):
             v[i] /= nv
-        hvp(spec, theta, fh, buf, ibuf, bns, yb, n, loss_code, n_classes, v, work[2], work[3],
-            work[4], hv)
+        hvp(model, spec, theta, fh, buf, ibuf, bns, yb, n, loss_code, n_classes, v, work[2],
+            work[3], work[4], hv)
         lam = dot(v, hv)
         nh = np.sqrt(dot(hv, hv))
         if not np.isfinite(nh) or nh == 0.0:
@@ -293,10 +293,11 @@ def _fractions(values, lo, width, B):
     return steps[np.bincount(b, minlength=B + 2)]
 
 
-def _histograms_rows(spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, edges, act_h, pre_h):
+def _histograms_rows(model, spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, edges, act_h, pre_h):
     """histograms' interpreted twin: each layer's values binned at once."""
     load_range(spec, buf, X, Y, yb, np.int64(0), n)
-    forward(spec, theta, fh, buf, ibuf, bns, n, np.int64(C.PROBE), np.int64(0))
+    model(spec, theta, theta, fh, buf, ibuf, bns, yb, n, np.int64(C.PROBE), np.int64(0),
+          np.int64(C.NO_LOSS), np.int64(0), np.int64(0))
     L = spec.shape[0]
     B = edges.shape[0] - 1
     width = (edges[B] - edges[0]) / B
@@ -311,12 +312,13 @@ def _histograms_rows(spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, edges, act_h,
 
 @twin(_histograms_rows)
 @njit(inline="always", cache=True, nogil=True, error_model="numpy")
-def histograms(spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, edges, act_h, pre_h):
+def histograms(model, spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, edges, act_h, pre_h):
     """Fractions of act and preact values per bin for each layer, on rows 0..n (n ≤ cap) in
     probe mode. act_h, pre_h: (L, B + 2) for B bins on the fixed edges; column 0 counts the
     values below edges[0], column B + 1 those at or above edges[B] (never mixed into a bin)."""
     load_range(spec, buf, X, Y, yb, np.int64(0), n)
-    forward(spec, theta, fh, buf, ibuf, bns, n, np.int64(C.PROBE), np.int64(0))
+    model(spec, theta, theta, fh, buf, ibuf, bns, yb, n, np.int64(C.PROBE), np.int64(0),
+          np.int64(C.NO_LOSS), np.int64(0), np.int64(0))
     L = spec.shape[0]
     B = edges.shape[0] - 1
     lo = edges[0]
@@ -340,7 +342,7 @@ def histograms(spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, edges, act_h, pre_h
 
 
 @njit(inline="always", cache=True, nogil=True, error_model="numpy")
-def predict_grid(spec, theta, fh, buf, ibuf, bns, yb, window, G, out):
+def predict_grid(model, spec, theta, fh, buf, ibuf, bns, yb, window, G, out):
     """Predicted class over a G×G grid of the 2-D input window (x0, x1, y0, y1) in evaluation
     mode; row 0 is the top (y1), as the surface map draws."""
     cap = yb.shape[0]
@@ -357,7 +359,8 @@ def predict_grid(spec, theta, fh, buf, ibuf, bns, yb, window, G, out):
             gj = p % G
             buf[o + 2 * i] = window[0] + (window[1] - window[0]) * (gj + 0.5) / G
             buf[o + 2 * i + 1] = window[3] - (window[3] - window[2]) * (gi + 0.5) / G
-        forward(spec, theta, fh, buf, ibuf, bns, m, np.int64(C.EVAL), np.int64(0))
+        model(spec, theta, theta, fh, buf, ibuf, bns, yb, m, np.int64(C.EVAL), np.int64(0),
+              np.int64(C.NO_LOSS), np.int64(0), np.int64(0))
         z = _mat(buf, r[C.Z], m, c)
         for i in range(m):
             p = s + i
@@ -366,10 +369,10 @@ def predict_grid(spec, theta, fh, buf, ibuf, bns, yb, window, G, out):
 
 
 @njit(inline="always", cache=True, nogil=True, error_model="numpy")
-def snapshot_arrays(spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, edges, act_h, pre_h, window,
-                    G, grid):
+def snapshot_arrays(model, spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, edges, act_h, pre_h,
+                    window, G, grid):
     """What a snapshot needs (train.train_steps runs it; no compiled entry point of its own):
     the histograms on rows 0..n of X, and when G > 0 the G×G decision-boundary grid."""
-    histograms(spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, edges, act_h, pre_h)
+    histograms(model, spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, edges, act_h, pre_h)
     if G > 0:
-        predict_grid(spec, theta, fh, buf, ibuf, bns, yb, window, G, grid)
+        predict_grid(model, spec, theta, fh, buf, ibuf, bns, yb, window, G, grid)

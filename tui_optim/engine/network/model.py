@@ -29,8 +29,9 @@ _NB = dict(cache=True, nogil=True, error_model="numpy")
 # Which helpers are inlined: leaves (layers, losses, statistics, _mat) are compiled functions of
 # their own, compiled once and linked wherever called; numba's IR inlining re-types and re-lowers
 # a helper at every call site (inlining them cost 10 s of the network's cold compile, measured).
-# Helpers that call forward/backward (loss_grad, the instruments) are inlined into train_steps:
-# as compiled functions each would link forward and backward in and optimize them again.
+# The model's passes are one kernel, loss_grad, which train_steps and the instruments inlined
+# into it call through a pointer (LOSS_GRAD): every compiled function that links forward and
+# backward in optimizes them again, and train_steps waited for them to do so.
 
 
 class Layout:
@@ -306,12 +307,20 @@ def output_view(spec, buf, m):
     return _mat(buf, r[C.Z], m, r[C.N_OUT])
 
 
-@njit(inline="always", cache=True, nogil=True, error_model="numpy")
+# loss_grad's signature as train_steps calls it: through a pointer (jit_options.
+# call_through_pointer), so that the two compile side by side, each once
+LOSS_GRAD = ("float64(int64[:, ::1], float64[::1], float64[::1], float64[::1], float64[::1], "
+             "int64[::1], float64[::1], float64[:, ::1], int64, int64, int64, int64, int64, int64)")
+
+
+@njit(**_NB)
 def loss_grad(spec, theta, grad, fh, buf, ibuf, bns, yb, m, mode, update_running, loss_code,
               n_classes, want_grad):
-    """Data loss of the m loaded rows (mean) and, if want_grad, the gradient of
-    data loss + ½ wd ‖W‖² into grad."""
+    """The forward pass of the m loaded rows, then (loss_code ≠ NO_LOSS) their data loss (mean)
+    and, if want_grad, the gradient of data loss + ½ wd ‖W‖² into grad."""
     forward(spec, theta, fh, buf, ibuf, bns, m, mode, update_running)
+    if loss_code == C.NO_LOSS:
+        return 0.0
     r = spec[spec.shape[0] - 1]
     z = _mat(buf, r[C.Z], m, r[C.N_OUT])
     dz = _mat(buf, r[C.DZ], m, r[C.N_OUT])

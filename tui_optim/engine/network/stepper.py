@@ -16,12 +16,13 @@ from . import codes as C
 from .chain import ChainStepper, account_records, warm_up_chain
 from .datasets import load as load_dataset
 from .init import init_params, warm_up_init
-from .model import Layout
+from .model import LOSS_GRAD, Layout, loss_grad
 from .train import (CLIP_NONE, CLIP_NORM, CLIP_VALUE, FS_ACC, FS_CLIP, FS_SCALE, FS_SHARP,
                     FS_CURR0, FS_TRAIN, FS_VAL, IC_BATCH, IC_CLIP, IC_CURRICULUM, IC_EVAL,
                     IC_FROZEN, IC_GC, IC_LOSS, IC_NCLS, IC_NPROBE, IC_NTRAIN, IC_NVAL, IC_OPT,
                     IC_SCHED, IC_SHARP, IC_SHARP_ITERS, IS_POOL, IS_POS, NFS, NIC, NIS,
                     train_steps)
+from ..jit_options import call_through_pointer, compile_through_pointer
 from ..optimizers import CODES as OPT_CODES, LBFGS, NEWTON, init_state, optimizer_params
 from ..rng import seed_state
 from ..schedules import schedule_params
@@ -257,12 +258,7 @@ class NetworkStepper:
     def _advance_net(self, n: int) -> tuple[dict[str, np.ndarray], int | None]:
         Lc = self.n_cur
         out = np.empty((C.NGS + Lc * C.NLS, int(n)))
-        d = self.data
-        got = train_steps(int(n), self.spec, self.fh, self.theta, self.grad, self.V, self.sv,
-                          self.op, self.sp, self.icfg, self.istate, self.fstate, self.gcres,
-                          d.X_train, d.Y_train, d.X_val, d.Y_val, self.perm, self.buf, self.ibuf,
-                          self.bns, self.yb, self.rng, self.work, out,
-                          self.fh, self.work, self.work, self.fh, self.work, 0, 0)
+        got = self._train(int(n), out)
         m, div = account_records(self, got)
         rowmap = {}
         for j in range(Lc):
@@ -277,6 +273,22 @@ class NetworkStepper:
             else:
                 series[name] = np.full(m, np.nan)    # a layer not built yet (pretraining)
         return series, div
+
+    def _train_args(self, n, out, snapshot=None):
+        """train_steps' arguments after the model (a kernel of its own: PARTS). snapshot:
+        (edges, act_h, pre_h, window, grid, rows, grid side); none by default (placeholders
+        of the same types: one compiled kernel serves both)."""
+        d = self.data
+        if snapshot is None:
+            snapshot = (self.fh, self.work, self.work, self.fh, self.work, 0, 0)
+        return (n, self.spec, self.fh, self.theta, self.grad, self.V, self.sv, self.op, self.sp,
+                self.icfg, self.istate, self.fstate, self.gcres, d.X_train, d.Y_train, d.X_val,
+                d.Y_val, self.perm, self.buf, self.ibuf, self.bns, self.yb, self.rng, self.work,
+                out, *snapshot)
+
+    def _train(self, n, out, snapshot=None):
+        return call_through_pointer(train_steps, loss_grad, LOSS_GRAD,
+                                    self._train_args(n, out, snapshot))
 
     def snapshots(self) -> dict[str, np.ndarray]:
         snap: dict[str, np.ndarray] = {}
@@ -294,11 +306,8 @@ class NetworkStepper:
         pre_h = np.zeros((self.n_cur, B))
         grid = np.zeros((GRID, GRID))
         if finite:
-            train_steps(0, self.spec, self.fh, self.theta, self.grad, self.V, self.sv, self.op,
-                        self.sp, self.icfg, self.istate, self.fstate, self.gcres, d.X_train,
-                        d.Y_train, d.X_val, d.Y_val, self.perm, self.buf, self.ibuf, self.bns,
-                        self.yb, self.rng, self.work, self.work, self.edges, act_h, pre_h,
-                        self.window, grid, self.n_hist, GRID if self.two_d else 0)
+            self._train(0, self.work, (self.edges, act_h, pre_h, self.window, grid, self.n_hist,
+                                       GRID if self.two_d else 0))
         else:
             act_h[:] = np.nan
             pre_h[:] = np.nan
@@ -349,10 +358,13 @@ def _easy_first(data, ntr):
     return replace(data, X_train=np.ascontiguousarray(Xs), Y_train=np.ascontiguousarray(Ys))
 
 
-def warm_up(problem: Mapping | None = None, runs=None, progress=None) -> None:
+def warm_up(problem: Mapping | None = None, runs=None, progress=None, *,
+            parts: bool = True) -> None:
     """Compile (or load from the cache) the kernels a problem needs, on tiny problems: for a
     `type = "network"` problem the MLP kernels, for `"chain"` the chain kernels, without a
-    problem both. (`runs` is accepted for the engine's common warm-up signature.)"""
+    problem both. (`runs` is accepted for the engine's common warm-up signature.) parts=False:
+    compile all but the PARTS, without running anything (a process compiling beside the one
+    that compiles the PARTS)."""
     problem_type = None if problem is None else problem.get("type")
     if progress:
         progress(0, 1, problem_type or "network and chain")
@@ -362,36 +374,22 @@ def warm_up(problem: Mapping | None = None, runs=None, progress=None) -> None:
                "dropconnect": 0.1, "optimizer": "adam", "batch_size": 8, "eval_every": 2,
                "sharpness_every": 2, "gradcheck_every": 2, "clip": {"norm": 1.0}}
         s = NetworkStepper(problem, run, 3, 0)
-        s.advance(3)
-        s.snapshots()
+        if parts:
+            s.advance(3)
+            s.snapshots()
+        else:
+            compile_through_pointer(train_steps, LOSS_GRAD, s._train_args(0, s.work))
         warm_up_init(s.rng)
     if problem_type in (None, "chain"):
         warm_up_chain()
 
 
-# What a second process compiles into numba's cache while the first compiles train_steps, which
-# then loads them instead of compiling them itself (runner/build.py runs both): a cold start of
-# a network scenario 17 s instead of 24 on two cores (measured). train_steps compiles its
-# callees as it types its body, forward first: these are the ones it reaches last, listed in the
-# order it reaches them (the second process compiles them in this order: one reached before the
-# second process has it, the first compiles again). The signatures are those train_steps calls
-# them with (a test compiles both in a cold cache and checks that train_steps compiled none of
-# these itself). Per problem type: a chain's kernels are small.
-PARTS = {"network": (
-    ("..schedules", "lr_at", "(int64, float64[::1], float64, int64)"),
-    ("..optimizers", "grad_point", "(int64, float64[::1], float64[:, ::1], float64[::1], "
-                                   "float64[::1])"),
-    ("model", "backward", "(int64[:, ::1], float64[::1], float64[::1], float64[::1], "
-                          "float64[::1], int64[::1], float64[::1], int64, int64)"),
-    ("losses", "loss_and_grad", "(int64, float64[:, ::1], float64[:, ::1], float64[:, ::1], "
-                                "int64, int64)"),
-    ("instruments", "layer_stats", "(int64[:, ::1], float64[::1], int64, float64[:, ::1], int64)"),
-    ("instruments", "norms_and_copy", "(float64[::1], float64[::1], float64[::1], int64, int64)"),
-    ("..optimizers", "clip_gradient", "(int64, float64, float64[::1])"),
-    ("..optimizers", "first_order_update", "(int64, float64[::1], float64[:, ::1], float64[::1], "
-                                           "float64[::1], float64[::1], float64)"),
-    ("instruments", "sumsq_diff", "(float64[::1], float64[::1], int64, int64)"),
-)}
+# The kernels that compile in a process of their own, beside the one compiling the rest
+# (runner/build.py runs both), with the signatures the rest calls them with. train_steps calls
+# the model (forward, loss, backward: two thirds of the network's compile) through a pointer,
+# so neither waits for the other, nor optimizes the other's code again. Per problem type: a
+# chain's kernels are small.
+PARTS = {"network": (("model", "loss_grad", LOSS_GRAD),)}
 
 
 def compile_parts(problem_type: str) -> None:
@@ -401,7 +399,7 @@ def compile_parts(problem_type: str) -> None:
     from numba.core.sigutils import normalize_signature
 
     for module, name, signature in PARTS.get(problem_type, ()):
-        args, _ = normalize_signature(signature)
-        # a tuple of types, as a caller's typing asks: numba's cache keys on what it is given
-        getattr(import_module(f".{module}" if not module.startswith(".") else module,
-                              __package__), name).compile(tuple(args))
+        args, ret = normalize_signature(signature)
+        # with the return type, as passing it as a pointer asks: numba's cache keys on what it
+        # is given
+        getattr(import_module(f".{module}", __package__), name).compile(ret(*args))

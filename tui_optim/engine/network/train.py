@@ -36,20 +36,20 @@ NFS = 7
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def train_steps(n, spec, fh, theta, grad, V, sv, op, sp, icfg, istate, fstate, gcres,
+def train_steps(model, n, spec, fh, theta, grad, V, sv, op, sp, icfg, istate, fstate, gcres,
                 Xtr, Ytr, Xva, Yva, perm, buf, ibuf, bns, yb, rng, work, out,
                 edges, act_h, pre_h, window, grid, snap_rows, snap_grid):
     """Run n records; returns n, or −m when record m−1 is the first non-finite one (the run
-    diverged; the caller stops advancing it).
+    diverged; the caller stops advancing it). `model` is model.loss_grad, passed as a pointer
+    (jit_options.call_through_pointer): this kernel compiles without it, beside it.
 
     With snap_rows > 0 it takes a snapshot instead (n must be 0): the histograms on training
     rows 0..snap_rows on `edges` into act_h, pre_h and, when snap_grid > 0, the snap_grid²
-    decision-boundary grid over `window`. One compiled entry point for both: every compiled
-    function that calls the forward pass links its code in and optimizes it again (a separate
-    snapshot kernel cost 4 to 7 s of cold compile)."""
+    decision-boundary grid over `window`. One compiled entry point for both: one kernel to
+    compile, cache and load."""
     if snap_rows > 0:
-        snapshot_arrays(spec, theta, fh, buf, ibuf, bns, yb, Xtr, Ytr, snap_rows, edges, act_h,
-                        pre_h, window, snap_grid, grid)
+        snapshot_arrays(model, spec, theta, fh, buf, ibuf, bns, yb, Xtr, Ytr, snap_rows, edges,
+                        act_h, pre_h, window, snap_grid, grid)
         return 0
     L = spec.shape[0]
     P = theta.shape[0]
@@ -70,8 +70,8 @@ def train_steps(n, spec, fh, theta, grad, V, sv, op, sp, icfg, istate, fstate, g
                 X, Y, nrows = (Xva, Yva, icfg[IC_NVAL]) if which == 0 else (Xtr, Ytr, ntr)
                 if nrows == 0:
                     continue
-                el, acc = evaluate(spec, theta, fh, buf, ibuf, bns, yb, X, Y, nrows, loss_code,
-                                   ncls)
+                el, acc = evaluate(model, spec, theta, fh, buf, ibuf, bns, yb, X, Y, nrows,
+                                   loss_code, ncls)
                 if which == 0:
                     fstate[FS_VAL] = el
                     fstate[FS_ACC] = acc
@@ -81,7 +81,7 @@ def train_steps(n, spec, fh, theta, grad, V, sv, op, sp, icfg, istate, fstate, g
             if t == 0:
                 for i in range(P):
                     work[0, i] = normal(rng)
-            fstate[FS_SHARP] = sharpness(spec, theta, fh, buf, ibuf, bns, yb, Xtr, Ytr,
+            fstate[FS_SHARP] = sharpness(model, spec, theta, fh, buf, ibuf, bns, yb, Xtr, Ytr,
                                          icfg[IC_NPROBE], loss_code, ncls, icfg[IC_SHARP_ITERS],
                                          work)
         # -- the minibatch of update t+1 --------------------------------------------------
@@ -110,11 +110,11 @@ def train_steps(n, spec, fh, theta, grad, V, sv, op, sp, icfg, istate, fstate, g
         at = theta
         if grad_point(ocode, op, V, theta, look):
             at = look
-        loss = loss_grad(spec, at, grad, fh, buf, ibuf, bns, yb, m, np.int64(C.TRAIN),
+        loss = model(spec, at, grad, fh, buf, ibuf, bns, yb, m, np.int64(C.TRAIN),
                          np.int64(1), loss_code, ncls, np.int64(1))
         layer_stats(spec, buf, m, out, k)
         if icfg[IC_GC] > 0 and t % icfg[IC_GC] == 0:
-            gradcheck_layers(spec, at, grad, fh, buf, ibuf, bns, yb, m, loss_code, ncls,
+            gradcheck_layers(model, spec, at, grad, fh, buf, ibuf, bns, yb, m, loss_code, ncls,
                              np.int64(C.TRAIN), gcres)
         # -- record k --------------------------------------------------------------------
         gn2 = 0.0
