@@ -10,7 +10,8 @@ from tui_optim.engine.network.layers import (act_backward, act_forward, bn_backw
                                              bn_forward_train, dense_backward, dense_forward,
                                              tanh)
 from tui_optim.engine.network.losses import loss_and_grad
-from tui_optim.engine.network.model import Layout, l2_penalty, load_range, loss_grad, sample_masks
+from tui_optim.engine.network.model import (Layout, l2_penalty, load_range, loss_grad_linked,
+                                            sample_masks)
 from tui_optim.engine.rng import seed_state
 
 H = 1e-6
@@ -146,11 +147,11 @@ def _network_error(act=C.TANH, bn=False, skip=False, loss=C.CROSS_ENTROPY, dropo
     sample_masks(lay.spec, fh, buf, rng, m)     # one fixed mask for every evaluation
 
     def f():
-        return (loss_grad(lay.spec, theta, np.zeros_like(theta), fh, buf, ibuf, bns, yb, m, mode,
-                          False, loss, ncls, False) + l2_penalty(lay.spec, theta, wd))
+        return (loss_grad_linked(lay.spec, theta, np.zeros_like(theta), fh, buf, ibuf, bns, yb, m,
+                                 mode, False, loss, ncls, False) + l2_penalty(lay.spec, theta, wd))
 
     g = np.zeros_like(theta)
-    loss_grad(lay.spec, theta, g, fh, buf, ibuf, bns, yb, m, mode, False, loss, ncls, True)
+    loss_grad_linked(lay.spec, theta, g, fh, buf, ibuf, bns, yb, m, mode, False, loss, ncls, True)
     return rel_err(g, numgrad(f, theta))
 
 

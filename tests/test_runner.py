@@ -171,7 +171,8 @@ def test_a_cold_start_says_what_it_prepares_in_words_and_remembers_how_long_it_t
 
 def test_a_network_compile_splits_into_two_processes_that_share_no_work(tmp_path):
     """runner/build.py compiles a network's kernels in two processes at once: one the PARTS (the
-    model, which train_steps calls through a pointer), the other the rest without calling them.
+    model's kernels, which train_steps calls through pointers), the other the rest without
+    calling them.
     Neither may need the other (the rest compiles first here, in an empty cache) nor compile
     what the other does (but for one tiny leaf), and afterwards a warm-up compiles nothing: a
     signature that drifted from how train_steps passes the model would compile it a second
@@ -195,8 +196,8 @@ def test_a_network_compile_splits_into_two_processes_that_share_no_work(tmp_path
 
     rest = compiled("warm_up({'type': 'network'}, parts=False)")
     parts = compiled("compile_parts('network')")
-    assert {name for _, name, _ in PARTS["network"]} == {"loss_grad"}
-    assert {"loss_grad", "forward", "backward", "act_forward"} <= parts
+    assert {name for _, name, _ in PARTS["network"]} == {"forward", "backward", "loss_and_grad"}
+    assert {"forward", "backward", "act_forward", "loss_and_grad", "softmax_cross_entropy"} <= parts
     assert "train_steps" in rest
     # but one leaf both call, too small to wait for (a view of the buffer: 0.2 s)
     assert parts & rest == {"_mat"}, f"compiled by both: {sorted(parts & rest)}"

@@ -33,24 +33,28 @@ def twin(numpy_version):
     return choose
 
 
-def call_through_pointer(kernel, fn, fn_signature, args):
-    """kernel(fn, *args), with the kernel fn passed as a pointer (numba's first-class function
-    type, for `fn_signature`) instead of linked in: numba optimizes a kernel's callees again
-    inside it, so a kernel that links a big one compiles for seconds after it, on one core
-    (the network's train_steps: 7.5 s after forward and backward, measured). Through a pointer
-    the two compile side by side, each once. `kernel` compiles for these argument types alone
-    (compile_through_pointer), and is never specialized on fn: that would link it after all."""
+def call_through_pointers(kernel, fns, args):
+    """kernel(*functions, *args) for `fns`, pairs (njit function, numba signature string), each
+    function passed as a pointer (numba's first-class function type) instead of linked in:
+    numba optimizes a kernel's callees again inside it, so a kernel that links big ones
+    compiles for seconds after them, on one core (the network's train_steps: 7.5 s after
+    forward and backward, measured). Through pointers they compile side by side, each once.
+    `kernel` compiles for these argument types alone (compile_through_pointers) and is never
+    specialized on the functions: that would link them after all."""
     if not INTERPRETED and not kernel.signatures:
-        compile_through_pointer(kernel, fn_signature, args)
-    return kernel(fn, *args)
+        compile_through_pointers(kernel, [sig for _, sig in fns], args)
+    return kernel(*(f for f, _ in fns), *args)
 
 
-def compile_through_pointer(kernel, fn_signature, args):
-    """Compile kernel(fn, *args) for fn of `fn_signature` (a numba signature string), without
-    compiling fn: what a process compiling kernels beside fn's does."""
+def compile_through_pointers(kernel, signatures, args):
+    """Compile kernel(*functions, *args) for functions of `signatures` (numba signature
+    strings), without compiling them: what a process compiling kernels beside theirs does."""
     from numba import typeof, types
     from numba.core.sigutils import normalize_signature
 
-    fn_args, fn_return = normalize_signature(fn_signature)
-    kernel.compile((types.FunctionType(fn_return(*fn_args)), *(typeof(a) for a in args)))
+    def pointer(signature):
+        fn_args, fn_return = normalize_signature(signature)
+        return types.FunctionType(fn_return(*fn_args))
+
+    kernel.compile((*(pointer(s) for s in signatures), *(typeof(a) for a in args)))
     kernel.disable_compile()

@@ -13,7 +13,6 @@ LINEAR, SIGMOID, TANH, RELU, LEAKY_RELU, PRELU, ELU, MAXOUT = (ACTIVATIONS[n] fo
     "linear", "sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "maxout"))
 LOSSES = catalog.codes(catalog.LOSSES)
 CROSS_ENTROPY, BCE, MSE = (LOSSES[n] for n in ("cross_entropy", "bce", "mse"))
-NO_LOSS = -1        # model.loss_grad: the forward pass alone
 INITS = catalog.codes(catalog.INITS)
 I_ZEROS, I_CONSTANT, I_NORMAL, I_UNIFORM, I_XAVIER, I_HE, I_NORMALIZED, I_SPARSE = (INITS[n] for n in (
     "zeros", "constant", "normal", "uniform", "xavier", "he", "normalized", "sparse"))

@@ -15,7 +15,7 @@ from ..jit_options import twin
 from ..ordered import in_order
 from .layers import dot
 from .losses import count_correct, predicted_class
-from .model import _mat, l2_penalty, load_range
+from .model import _mat, l2_penalty, load_range, loss_grad
 
 _NB = dict(cache=True, nogil=True, error_model="numpy")
 
@@ -25,7 +25,8 @@ HVP_H = 1e-5
 
 
 @njit(inline="always", cache=True, nogil=True, error_model="numpy")
-def evaluate(model, spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, loss_code, n_classes):
+def evaluate(forward, loss_and_grad, spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, loss_code,
+             n_classes):
     """(mean loss, accuracy) over rows 0..n of X in evaluation mode, cap rows at a time.
     Accuracy is NaN for regression, both NaN when n == 0."""
     if n == 0:
@@ -38,9 +39,10 @@ def evaluate(model, spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, loss_code, n_c
     while s < n:
         m = min(cap, n - s)
         load_range(spec, buf, X, Y, yb, s, m)
-        total += m * model(spec, theta, theta, fh, buf, ibuf, bns, yb, m, np.int64(C.EVAL),
-                           np.int64(0), loss_code, n_classes, np.int64(0))
+        forward(spec, theta, fh, buf, ibuf, bns, m, np.int64(C.EVAL), np.int64(0))
         z = _mat(buf, r[C.Z], m, r[C.N_OUT])
+        dz = _mat(buf, r[C.DZ], m, r[C.N_OUT])
+        total += m * loss_and_grad(loss_code, z, yb[:m], dz, n_classes, np.int64(0))
         hits += count_correct(loss_code, z, yb[:m], n_classes)
         s += m
     acc = hits / n if n_classes > 0 else np.nan
@@ -199,8 +201,8 @@ def layer_stats(spec, buf, m, out, k):
 
 
 @njit(inline="always", cache=True, nogil=True, error_model="numpy")
-def gradcheck_layers(model, spec, theta, grad, fh, buf, ibuf, bns, yb, m, loss_code, n_classes,
-                     mode, res):
+def gradcheck_layers(forward, backward, loss_and_grad, spec, theta, grad, fh, buf, ibuf, bns, yb,
+                     m, loss_code, n_classes, mode, res):
     """Relative error ‖g − ĝ‖/(‖g‖ + ‖ĝ‖) per layer between the analytic gradient `grad` and
     central differences of data loss + L2 on the loaded rows (same masks, same mode; running
     statistics untouched). Up to GC_MAX_PER_LAYER parameters per layer."""
@@ -219,8 +221,9 @@ def gradcheck_layers(model, spec, theta, grad, fh, buf, ibuf, bns, yb, m, loss_c
             fm = 0.0
             for side in range(2):   # one call site of the (inlined) forward pass, not two
                 theta[q] = old + GC_H if side == 0 else old - GC_H
-                f = model(spec, theta, grad, fh, buf, ibuf, bns, yb, m, mode, np.int64(0),
-                          loss_code, n_classes, np.int64(0)) + l2_penalty(spec, theta, wd)
+                f = loss_grad(forward, backward, loss_and_grad, spec, theta, grad, fh, buf, ibuf,
+                              bns, yb, m, mode, np.int64(0), loss_code, n_classes,
+                              np.int64(0)) + l2_penalty(spec, theta, wd)
                 if side == 0:
                     fp = f
                 else:
@@ -236,7 +239,8 @@ def gradcheck_layers(model, spec, theta, grad, fh, buf, ibuf, bns, yb, m, loss_c
 
 
 @njit(inline="always", cache=True, nogil=True, error_model="numpy")
-def hvp(model, spec, theta, fh, buf, ibuf, bns, yb, m, loss_code, n_classes, v, tp, g1, g2, hv):
+def hvp(forward, backward, loss_and_grad, spec, theta, fh, buf, ibuf, bns, yb, m, loss_code,
+        n_classes, v, tp, g1, g2, hv):
     """Hv by central differences of gradients on the loaded rows (probe mode)."""
     P = theta.shape[0]
     for side in range(2):       # one call site of the (inlined) backprop, not two
@@ -248,15 +252,15 @@ def hvp(model, spec, theta, fh, buf, ibuf, bns, yb, m, loss_code, n_classes, v, 
             g = g2
             for i in range(P):
                 tp[i] = theta[i] - HVP_H * v[i]
-        model(spec, tp, g, fh, buf, ibuf, bns, yb, m, np.int64(C.PROBE), np.int64(0), loss_code,
-              n_classes, np.int64(1))
+        loss_grad(forward, backward, loss_and_grad, spec, tp, g, fh, buf, ibuf, bns, yb, m,
+                  np.int64(C.PROBE), np.int64(0), loss_code, n_classes, np.int64(1))
     for i in range(P):
         hv[i] = (g1[i] - g2[i]) / (2.0 * HVP_H)
 
 
 @njit(inline="always", cache=True, nogil=True, error_model="numpy")
-def sharpness(model, spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, loss_code, n_classes, iters,
-              work):
+def sharpness(forward, backward, loss_and_grad, spec, theta, fh, buf, ibuf, bns, yb, X, Y, n,
+              loss_code, n_classes, iters, work):
     """Top Hessian eigenvalue (largest |λ|, signed) of the loss on rows 0..n (n ≤ cap) by power
     iteration, warm-started from work[0] (the previous eigenvector)."""
     load_range(spec, buf, X, Y, yb, np.int64(0), n)
@@ -268,8 +272,8 @@ def sharpness(model, spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, loss_code, n_
         nv = np.sqrt(dot(v, v))
         for i in range(P):
             v[i] /= nv
-        hvp(model, spec, theta, fh, buf, ibuf, bns, yb, n, loss_code, n_classes, v, work[2],
-            work[3], work[4], hv)
+        hvp(forward, backward, loss_and_grad, spec, theta, fh, buf, ibuf, bns, yb, n, loss_code,
+            n_classes, v, work[2], work[3], work[4], hv)
         lam = dot(v, hv)
         nh = np.sqrt(dot(hv, hv))
         if not np.isfinite(nh) or nh == 0.0:
@@ -293,11 +297,10 @@ def _fractions(values, lo, width, B):
     return steps[np.bincount(b, minlength=B + 2)]
 
 
-def _histograms_rows(model, spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, edges, act_h, pre_h):
+def _histograms_rows(forward, spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, edges, act_h, pre_h):
     """histograms' interpreted twin: each layer's values binned at once."""
     load_range(spec, buf, X, Y, yb, np.int64(0), n)
-    model(spec, theta, theta, fh, buf, ibuf, bns, yb, n, np.int64(C.PROBE), np.int64(0),
-          np.int64(C.NO_LOSS), np.int64(0), np.int64(0))
+    forward(spec, theta, fh, buf, ibuf, bns, n, np.int64(C.PROBE), np.int64(0))
     L = spec.shape[0]
     B = edges.shape[0] - 1
     width = (edges[B] - edges[0]) / B
@@ -312,13 +315,12 @@ def _histograms_rows(model, spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, edges,
 
 @twin(_histograms_rows)
 @njit(inline="always", cache=True, nogil=True, error_model="numpy")
-def histograms(model, spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, edges, act_h, pre_h):
+def histograms(forward, spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, edges, act_h, pre_h):
     """Fractions of act and preact values per bin for each layer, on rows 0..n (n ≤ cap) in
     probe mode. act_h, pre_h: (L, B + 2) for B bins on the fixed edges; column 0 counts the
     values below edges[0], column B + 1 those at or above edges[B] (never mixed into a bin)."""
     load_range(spec, buf, X, Y, yb, np.int64(0), n)
-    model(spec, theta, theta, fh, buf, ibuf, bns, yb, n, np.int64(C.PROBE), np.int64(0),
-          np.int64(C.NO_LOSS), np.int64(0), np.int64(0))
+    forward(spec, theta, fh, buf, ibuf, bns, n, np.int64(C.PROBE), np.int64(0))
     L = spec.shape[0]
     B = edges.shape[0] - 1
     lo = edges[0]
@@ -342,7 +344,7 @@ def histograms(model, spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, edges, act_h
 
 
 @njit(inline="always", cache=True, nogil=True, error_model="numpy")
-def predict_grid(model, spec, theta, fh, buf, ibuf, bns, yb, window, G, out):
+def predict_grid(forward, spec, theta, fh, buf, ibuf, bns, yb, window, G, out):
     """Predicted class over a G×G grid of the 2-D input window (x0, x1, y0, y1) in evaluation
     mode; row 0 is the top (y1), as the surface map draws."""
     cap = yb.shape[0]
@@ -359,8 +361,7 @@ def predict_grid(model, spec, theta, fh, buf, ibuf, bns, yb, window, G, out):
             gj = p % G
             buf[o + 2 * i] = window[0] + (window[1] - window[0]) * (gj + 0.5) / G
             buf[o + 2 * i + 1] = window[3] - (window[3] - window[2]) * (gi + 0.5) / G
-        model(spec, theta, theta, fh, buf, ibuf, bns, yb, m, np.int64(C.EVAL), np.int64(0),
-              np.int64(C.NO_LOSS), np.int64(0), np.int64(0))
+        forward(spec, theta, fh, buf, ibuf, bns, m, np.int64(C.EVAL), np.int64(0))
         z = _mat(buf, r[C.Z], m, c)
         for i in range(m):
             p = s + i
@@ -369,10 +370,10 @@ def predict_grid(model, spec, theta, fh, buf, ibuf, bns, yb, window, G, out):
 
 
 @njit(inline="always", cache=True, nogil=True, error_model="numpy")
-def snapshot_arrays(model, spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, edges, act_h, pre_h,
+def snapshot_arrays(forward, spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, edges, act_h, pre_h,
                     window, G, grid):
     """What a snapshot needs (train.train_steps runs it; no compiled entry point of its own):
     the histograms on rows 0..n of X, and when G > 0 the G×G decision-boundary grid."""
-    histograms(model, spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, edges, act_h, pre_h)
+    histograms(forward, spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, edges, act_h, pre_h)
     if G > 0:
-        predict_grid(model, spec, theta, fh, buf, ibuf, bns, yb, window, G, grid)
+        predict_grid(forward, spec, theta, fh, buf, ibuf, bns, yb, window, G, grid)

@@ -81,6 +81,11 @@ def mean_squared_error(z, y, dz, n_classes, want_grad):
     return total / m
 
 
+# as train_steps passes it: as a pointer (model.FORWARD says why)
+LOSS_AND_GRAD = ("float64(int64, float64[:, ::1], float64[:, ::1], float64[:, ::1], int64, "
+                 "int64)")
+
+
 @njit(**_NB)
 def loss_and_grad(code, z, y, dz, n_classes, want_grad):
     if code == CROSS_ENTROPY:

@@ -29,9 +29,9 @@ _NB = dict(cache=True, nogil=True, error_model="numpy")
 # Which helpers are inlined: leaves (layers, losses, statistics, _mat) are compiled functions of
 # their own, compiled once and linked wherever called; numba's IR inlining re-types and re-lowers
 # a helper at every call site (inlining them cost 10 s of the network's cold compile, measured).
-# The model's passes are one kernel, loss_grad, which train_steps and the instruments inlined
-# into it call through a pointer (LOSS_GRAD): every compiled function that links forward and
-# backward in optimizes them again, and train_steps waited for them to do so.
+# Helpers that call forward/backward (loss_grad, the instruments) are inlined into train_steps,
+# which is passed forward, backward and the loss as pointers (FORWARD): every compiled function
+# that links them in optimizes them again, and train_steps waited on one core for that.
 
 
 class Layout:
@@ -307,20 +307,22 @@ def output_view(spec, buf, m):
     return _mat(buf, r[C.Z], m, r[C.N_OUT])
 
 
-# loss_grad's signature as train_steps calls it: through a pointer (jit_options.
-# call_through_pointer), so that the two compile side by side, each once
-LOSS_GRAD = ("float64(int64[:, ::1], float64[::1], float64[::1], float64[::1], float64[::1], "
-             "int64[::1], float64[::1], float64[:, ::1], int64, int64, int64, int64, int64, int64)")
+# forward's and backward's signatures as train_steps passes them: as pointers (jit_options.
+# call_through_pointers), so that they (and losses.loss_and_grad) compile beside train_steps,
+# each once
+FORWARD = ("none(int64[:, ::1], float64[::1], float64[::1], float64[::1], int64[::1], "
+           "float64[::1], int64, int64, int64)")
+BACKWARD = ("none(int64[:, ::1], float64[::1], float64[::1], float64[::1], float64[::1], "
+            "int64[::1], float64[::1], int64, int64)")
 
 
-@njit(**_NB)
-def loss_grad(spec, theta, grad, fh, buf, ibuf, bns, yb, m, mode, update_running, loss_code,
-              n_classes, want_grad):
-    """The forward pass of the m loaded rows, then (loss_code ≠ NO_LOSS) their data loss (mean)
-    and, if want_grad, the gradient of data loss + ½ wd ‖W‖² into grad."""
+@njit(inline="always", cache=True, nogil=True, error_model="numpy")
+def loss_grad(forward, backward, loss_and_grad, spec, theta, grad, fh, buf, ibuf, bns, yb, m,
+              mode, update_running, loss_code, n_classes, want_grad):
+    """Data loss of the m loaded rows (mean) and, if want_grad, the gradient of
+    data loss + ½ wd ‖W‖² into grad. forward, backward, loss_and_grad: the model's kernels
+    (passed as pointers)."""
     forward(spec, theta, fh, buf, ibuf, bns, m, mode, update_running)
-    if loss_code == C.NO_LOSS:
-        return 0.0
     r = spec[spec.shape[0] - 1]
     z = _mat(buf, r[C.Z], m, r[C.N_OUT])
     dz = _mat(buf, r[C.DZ], m, r[C.N_OUT])
@@ -328,3 +330,11 @@ def loss_grad(spec, theta, grad, fh, buf, ibuf, bns, yb, m, mode, update_running
     if want_grad:
         backward(spec, theta, grad, fh, buf, ibuf, bns, m, mode)
     return val
+
+
+@njit(**_NB)
+def loss_grad_linked(spec, theta, grad, fh, buf, ibuf, bns, yb, m, mode, update_running,
+                     loss_code, n_classes, want_grad):
+    """loss_grad with the model's kernels linked in: callable from Python (tests, tools)."""
+    return loss_grad(forward, backward, loss_and_grad, spec, theta, grad, fh, buf, ibuf, bns, yb,
+                     m, mode, update_running, loss_code, n_classes, want_grad)

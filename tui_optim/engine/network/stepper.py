@@ -16,13 +16,14 @@ from . import codes as C
 from .chain import ChainStepper, account_records, warm_up_chain
 from .datasets import load as load_dataset
 from .init import init_params, warm_up_init
-from .model import LOSS_GRAD, Layout, loss_grad
+from .losses import LOSS_AND_GRAD, loss_and_grad
+from .model import BACKWARD, FORWARD, Layout, backward, forward
 from .train import (CLIP_NONE, CLIP_NORM, CLIP_VALUE, FS_ACC, FS_CLIP, FS_SCALE, FS_SHARP,
                     FS_CURR0, FS_TRAIN, FS_VAL, IC_BATCH, IC_CLIP, IC_CURRICULUM, IC_EVAL,
                     IC_FROZEN, IC_GC, IC_LOSS, IC_NCLS, IC_NPROBE, IC_NTRAIN, IC_NVAL, IC_OPT,
                     IC_SCHED, IC_SHARP, IC_SHARP_ITERS, IS_POOL, IS_POS, NFS, NIC, NIS,
                     train_steps)
-from ..jit_options import call_through_pointer, compile_through_pointer
+from ..jit_options import call_through_pointers, compile_through_pointers
 from ..optimizers import CODES as OPT_CODES, LBFGS, NEWTON, init_state, optimizer_params
 from ..rng import seed_state
 from ..schedules import schedule_params
@@ -30,6 +31,8 @@ from ..schedules import schedule_params
 __all__ = ["NetworkStepper", "ChainStepper", "warm_up"]
 
 GRID = 48            # decision-boundary grid side
+# the model's kernels, train_steps' first arguments (passed as pointers), with their signatures
+MODEL = ((forward, FORWARD), (backward, BACKWARD), (loss_and_grad, LOSS_AND_GRAD))
 HIST_ROWS = 256      # training rows the histograms are taken on
 SHARP_ITERS = 20     # power-iteration steps per sharpness measurement (warm-started)
 
@@ -275,9 +278,9 @@ class NetworkStepper:
         return series, div
 
     def _train_args(self, n, out, snapshot=None):
-        """train_steps' arguments after the model (a kernel of its own: PARTS). snapshot:
-        (edges, act_h, pre_h, window, grid, rows, grid side); none by default (placeholders
-        of the same types: one compiled kernel serves both)."""
+        """train_steps' arguments after the MODEL's kernels (compiled on their own: PARTS).
+        snapshot: (edges, act_h, pre_h, window, grid, rows, grid side); none by default
+        (placeholders of the same types: one compiled kernel serves both)."""
         d = self.data
         if snapshot is None:
             snapshot = (self.fh, self.work, self.work, self.fh, self.work, 0, 0)
@@ -287,8 +290,7 @@ class NetworkStepper:
                 out, *snapshot)
 
     def _train(self, n, out, snapshot=None):
-        return call_through_pointer(train_steps, loss_grad, LOSS_GRAD,
-                                    self._train_args(n, out, snapshot))
+        return call_through_pointers(train_steps, MODEL, self._train_args(n, out, snapshot))
 
     def snapshots(self) -> dict[str, np.ndarray]:
         snap: dict[str, np.ndarray] = {}
@@ -378,7 +380,8 @@ def warm_up(problem: Mapping | None = None, runs=None, progress=None, *,
             s.advance(3)
             s.snapshots()
         else:
-            compile_through_pointer(train_steps, LOSS_GRAD, s._train_args(0, s.work))
+            compile_through_pointers(train_steps, [sig for _, sig in MODEL],
+                                     s._train_args(0, s.work))
         warm_up_init(s.rng)
     if problem_type in (None, "chain"):
         warm_up_chain()
@@ -386,10 +389,10 @@ def warm_up(problem: Mapping | None = None, runs=None, progress=None, *,
 
 # The kernels that compile in a process of their own, beside the one compiling the rest
 # (runner/build.py runs both), with the signatures the rest calls them with. train_steps calls
-# the model (forward, loss, backward: two thirds of the network's compile) through a pointer,
-# so neither waits for the other, nor optimizes the other's code again. Per problem type: a
-# chain's kernels are small.
-PARTS = {"network": (("model", "loss_grad", LOSS_GRAD),)}
+# them through pointers, so neither process waits for the other, nor optimizes the other's code
+# again. Per problem type: a chain's kernels are small.
+PARTS = {"network": (("model", "forward", FORWARD), ("model", "backward", BACKWARD),
+                     ("losses", "loss_and_grad", LOSS_AND_GRAD))}
 
 
 def compile_parts(problem_type: str) -> None:

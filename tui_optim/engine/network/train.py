@@ -15,7 +15,7 @@ from numba import njit
 from . import codes as C
 from .instruments import (evaluate, gradcheck_layers, layer_stats, norms_and_copy, sharpness,
                           snapshot_arrays, sumsq_diff)
-from .model import l2_penalty, load_range, load_rows, loss_grad, sample_masks
+from .model import load_range, load_rows, loss_grad, sample_masks
 from ..optimizers import (CLIP_NONE, CLIP_NORM, CLIP_VALUE, clip_gradient,  # noqa: F401 (CLIP_* re-exported)
                           first_order_update, grad_point)
 from ..rng import normal, shuffle
@@ -36,19 +36,20 @@ NFS = 7
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def train_steps(model, n, spec, fh, theta, grad, V, sv, op, sp, icfg, istate, fstate, gcres,
-                Xtr, Ytr, Xva, Yva, perm, buf, ibuf, bns, yb, rng, work, out,
+def train_steps(forward, backward, loss_and_grad, n, spec, fh, theta, grad, V, sv, op, sp, icfg,
+                istate, fstate, gcres, Xtr, Ytr, Xva, Yva, perm, buf, ibuf, bns, yb, rng, work, out,
                 edges, act_h, pre_h, window, grid, snap_rows, snap_grid):
     """Run n records; returns n, or −m when record m−1 is the first non-finite one (the run
-    diverged; the caller stops advancing it). `model` is model.loss_grad, passed as a pointer
-    (jit_options.call_through_pointer): this kernel compiles without it, beside it.
+    diverged; the caller stops advancing it). forward, backward, loss_and_grad: the model's
+    kernels (model.forward, model.backward, losses.loss_and_grad), passed as pointers
+    (jit_options.call_through_pointers): this kernel compiles without them, beside them.
 
     With snap_rows > 0 it takes a snapshot instead (n must be 0): the histograms on training
     rows 0..snap_rows on `edges` into act_h, pre_h and, when snap_grid > 0, the snap_grid²
     decision-boundary grid over `window`. One compiled entry point for both: one kernel to
     compile, cache and load."""
     if snap_rows > 0:
-        snapshot_arrays(model, spec, theta, fh, buf, ibuf, bns, yb, Xtr, Ytr, snap_rows, edges,
+        snapshot_arrays(forward, spec, theta, fh, buf, ibuf, bns, yb, Xtr, Ytr, snap_rows, edges,
                         act_h, pre_h, window, snap_grid, grid)
         return 0
     L = spec.shape[0]
@@ -70,8 +71,8 @@ def train_steps(model, n, spec, fh, theta, grad, V, sv, op, sp, icfg, istate, fs
                 X, Y, nrows = (Xva, Yva, icfg[IC_NVAL]) if which == 0 else (Xtr, Ytr, ntr)
                 if nrows == 0:
                     continue
-                el, acc = evaluate(model, spec, theta, fh, buf, ibuf, bns, yb, X, Y, nrows,
-                                   loss_code, ncls)
+                el, acc = evaluate(forward, loss_and_grad, spec, theta, fh, buf, ibuf, bns, yb,
+                                   X, Y, nrows, loss_code, ncls)
                 if which == 0:
                     fstate[FS_VAL] = el
                     fstate[FS_ACC] = acc
@@ -81,9 +82,9 @@ def train_steps(model, n, spec, fh, theta, grad, V, sv, op, sp, icfg, istate, fs
             if t == 0:
                 for i in range(P):
                     work[0, i] = normal(rng)
-            fstate[FS_SHARP] = sharpness(model, spec, theta, fh, buf, ibuf, bns, yb, Xtr, Ytr,
-                                         icfg[IC_NPROBE], loss_code, ncls, icfg[IC_SHARP_ITERS],
-                                         work)
+            fstate[FS_SHARP] = sharpness(forward, backward, loss_and_grad, spec, theta, fh, buf,
+                                         ibuf, bns, yb, Xtr, Ytr, icfg[IC_NPROBE], loss_code,
+                                         ncls, icfg[IC_SHARP_ITERS], work)
         # -- the minibatch of update t+1 --------------------------------------------------
         if bs >= ntr:
             load_range(spec, buf, Xtr, Ytr, yb, np.int64(0), ntr)
@@ -110,12 +111,12 @@ def train_steps(model, n, spec, fh, theta, grad, V, sv, op, sp, icfg, istate, fs
         at = theta
         if grad_point(ocode, op, V, theta, look):
             at = look
-        loss = model(spec, at, grad, fh, buf, ibuf, bns, yb, m, np.int64(C.TRAIN),
-                         np.int64(1), loss_code, ncls, np.int64(1))
+        loss = loss_grad(forward, backward, loss_and_grad, spec, at, grad, fh, buf, ibuf, bns,
+                         yb, m, np.int64(C.TRAIN), np.int64(1), loss_code, ncls, np.int64(1))
         layer_stats(spec, buf, m, out, k)
         if icfg[IC_GC] > 0 and t % icfg[IC_GC] == 0:
-            gradcheck_layers(model, spec, at, grad, fh, buf, ibuf, bns, yb, m, loss_code, ncls,
-                             np.int64(C.TRAIN), gcres)
+            gradcheck_layers(forward, backward, loss_and_grad, spec, at, grad, fh, buf, ibuf, bns,
+                             yb, m, loss_code, ncls, np.int64(C.TRAIN), gcres)
         # -- record k --------------------------------------------------------------------
         gn2 = 0.0
         pn2 = 0.0
@@ -155,12 +156,3 @@ def train_steps(model, n, spec, fh, theta, grad, V, sv, op, sp, icfg, istate, fs
             out[C.NGS + l * C.NLS + 1, k] = np.sqrt(d2) / np.sqrt(w2) if w2 > 0.0 else np.nan
         istate[IS_T] = t + 1
     return n
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def data_loss(spec, theta, fh, buf, ibuf, bns, yb, X, Y, n, loss_code, ncls):
-    """Mean training-mode loss over rows 0..n (n ≤ cap) plus L2, no masks (tests, tools)."""
-    load_range(spec, buf, X, Y, yb, np.int64(0), n)
-    g = np.zeros(theta.shape[0])
-    return loss_grad(spec, theta, g, fh, buf, ibuf, bns, yb, n, np.int64(C.PROBE), np.int64(0),
-                     loss_code, ncls, np.int64(0)) + l2_penalty(spec, theta, fh[C.FH_WD])
