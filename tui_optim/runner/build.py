@@ -275,10 +275,13 @@ def _prepare_in_child(problem: Any, runs: Any, report: Callable[[int, int, str],
         raise RuntimeError("preparing the kernels stopped")
     started: list[subprocess.Popen] = []
     try:
-        child = _start_child(pickle.dumps(
-            (problem.type, dict(problem.values), [dict(r.values) for r in runs])), stopped)
+        split = _KERNELS[problem.type][1]
+        child = _start_child(pickle.dumps((problem.type, dict(problem.values),
+                                           [dict(r.values) for r in runs], not split)), stopped)
         started.append(child)
-        started += _start_helpers([problem.type], stopped)
+        if split:
+            started.append(_start_child(pickle.dumps(("parts", problem.type, None, True)),
+                                        stopped, quiet=True))
         import_module(_STEPPERS[problem.type][0])   # to load the kernels after: during their start
         for raw in child.stdout:                         # "i<TAB>n<TAB>what" per engine step
             i, n, what = raw.decode("utf-8", "replace").rstrip("\n").split("\t", 2)
@@ -295,18 +298,18 @@ def _prepare_in_child(problem: Any, runs: Any, report: Callable[[int, int, str],
 
 def prepare_all(progress: Callable[[float], None] | None = None) -> float:
     """Compile every kernel a scenario can call into numba's cache (`tui-optim prepare`: once
-    after installing, and every first start then loads instead of compiling), in processes side
-    by side: every surface kernel; the network and chain kernels, with the network's PARTS in a
-    third. progress(seconds so far) about once a second. Returns the seconds it took; raises
+    after installing, and every first start then loads instead of compiling), in two processes
+    side by side: every surface kernel; the network and chain kernels (about as much work: a
+    third process, for the network's PARTS, kept the surface kernels waiting for a core).
+    progress(seconds so far) about once a second. Returns the seconds it took; raises
     RuntimeError when a process failed (its last line of error in the message)."""
     import pickle
 
     since = time.monotonic()
     children: list[subprocess.Popen] = []
     try:
-        for job in (("surface", None, None), ("network", None, None)):
+        for job in (("surface", None, None, True), ("network", None, None, True)):
             children.append(_start_child(pickle.dumps(job), lambda: False))
-        children += _start_helpers(list(_KERNELS), lambda: False)
         said = 0
         while any(c.poll() is None for c in children):     # a few lines each: no pipe fills
             time.sleep(0.1)
@@ -319,15 +322,6 @@ def prepare_all(progress: Callable[[float], None] | None = None) -> float:
         if c.returncode != 0:
             raise _failure(c)
     return time.monotonic() - since
-
-
-def _start_helpers(problem_types: list[str], stopped: Callable[[], bool]
-                   ) -> list[subprocess.Popen]:
-    """The helper processes compiling the PARTS of those of `problem_types` that have any."""
-    import pickle
-
-    return [_start_child(pickle.dumps(("parts", t, None)), stopped, quiet=True)
-            for t in problem_types if _KERNELS[t][1]]
 
 
 def _reap(children: list[subprocess.Popen]) -> None:

@@ -1,8 +1,8 @@
 """`python -m tui_optim.runner.prepare`: compile a scenario's kernels into numba's cache, in a
-process of its own (runner/build.py explains why), reading (problem type, problem, runs) as a
-pickle on stdin from its parent, and printing each engine step as "i<TAB>n<TAB>what"; or, given
-("parts", problem type, None), the engine module's PARTS, silently (the helper beside it). A
-type with PARTS has them compiled beside this one: here all but them, without running them."""
+process of its own (runner/build.py explains why), reading (problem type, problem, runs, parts)
+as a pickle on stdin from its parent, and printing each engine step as "i<TAB>n<TAB>what"; with
+parts False, all but the engine module's PARTS, without running them (a second process compiles
+those: given ("parts", problem type, ...), silently)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from importlib import import_module
 
 
 def main() -> int:
-    from tui_optim.runner.build import _KERNELS, _STEPPERS
+    from tui_optim.runner.build import _STEPPERS
 
-    ptype, problem, runs = pickle.loads(sys.stdin.buffer.read())   # from our own parent only
+    ptype, problem, runs, parts = pickle.loads(sys.stdin.buffer.read())   # from our own parent
     if ptype == "parts":
         import_module(_STEPPERS[problem][0]).compile_parts(problem)
         return 0
@@ -23,7 +23,7 @@ def main() -> int:
     def step(i: int, n: int, what: str) -> None:
         print(f"{i}\t{n}\t{what}", flush=True)
 
-    beside = {"parts": False} if ptype in _KERNELS and _KERNELS[ptype][1] else {}
+    beside = {} if parts else {"parts": False}
     import_module(module).warm_up(problem=problem, runs=runs, progress=step, **beside)
     return 0
 
