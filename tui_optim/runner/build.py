@@ -75,11 +75,13 @@ class FastKernels:
 
     def _make_way(self) -> None:
         """While a first start compiles in two processes, the thread of the interpreted runs
-        gives way to them (RUNS_NICENESS nicer): a network's kernels came after 13.6 to 14.8 s
-        instead of 18.0 to 20.5 s, the interpreted runs a third as fast meanwhile (measured,
-        16_init_histograms). An unprivileged thread cannot be made less nice again: it stays
-        so for its session, which tells only on a busy machine, where the screen then goes
-        first. Linux only: elsewhere a thread id is not a process id to renice."""
+        gives way to them (RUNS_NICENESS nicer, the most there is): on 2 cores a network's
+        kernels came 0.2 to 1.6 s sooner than at 10 nicer (13.9 to 16.7 s against 14.7 to
+        16.9 s, 16_init_histograms, measured in pairs); its interpreted runs move at a fraction of a step a second meanwhile, and a surface's
+        keep their pace (a step takes microseconds). An unprivileged thread cannot be made less
+        nice again: it stays so for its session, which tells only on a busy machine, where the
+        screen then goes first. Linux only: elsewhere a thread id is not a process id to
+        renice."""
         tid = self._runs_thread
         if not self._compiling or tid is None or sys.platform != "linux":
             return
@@ -124,7 +126,7 @@ class FastKernels:
 
 
 LOADING = "loading kernels…"
-RUNS_NICENESS = 10          # FastKernels._make_way
+RUNS_NICENESS = 19          # FastKernels._make_way
 PREPARING = "preparing fast kernels (first start only)"
 FAST_READY = "fast kernels ready"          # the runs move to the compiled tier now
 FAST_FAILED = "the fast kernels failed"
