@@ -42,19 +42,24 @@ def call_through_pointers(kernel, fns, args):
     `kernel` compiles for these argument types alone (compile_through_pointers) and is never
     specialized on the functions: that would link them after all."""
     if not INTERPRETED and not kernel.signatures:
-        compile_through_pointers(kernel, [sig for _, sig in fns], args)
+        compile_through_pointers(kernel, fns, args)
     return kernel(*(f for f, _ in fns), *args)
 
 
-def compile_through_pointers(kernel, signatures, args):
-    """Compile kernel(*functions, *args) for functions of `signatures` (numba signature
-    strings), without compiling them: what a process compiling kernels beside theirs does."""
+def compile_through_pointers(kernel, fns, args):
+    """Compile kernel(*functions, *args) as call_through_pointers calls it, without compiling
+    the functions: what a process compiling kernels beside theirs does."""
     from numba import typeof, types
+
+    pointers = (types.FunctionType(full_signature(sig)) for _, sig in fns)
+    kernel.compile((*pointers, *(typeof(a) for a in args)))
+    kernel.disable_compile()
+
+
+def full_signature(signature):
+    """numba's Signature of a signature string, return type included: how a function passed
+    as a pointer is compiled, and so cached (numba's cache keys on what it is given)."""
     from numba.core.sigutils import normalize_signature
 
-    def pointer(signature):
-        fn_args, fn_return = normalize_signature(signature)
-        return types.FunctionType(fn_return(*fn_args))
-
-    kernel.compile((*(pointer(s) for s in signatures), *(typeof(a) for a in args)))
-    kernel.disable_compile()
+    args, ret = normalize_signature(signature)
+    return ret(*args)

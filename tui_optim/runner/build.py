@@ -77,11 +77,11 @@ class FastKernels:
         """While a first start compiles in two processes, the thread of the interpreted runs
         gives way to them (RUNS_NICENESS nicer, the most there is): on 2 cores a network's
         kernels came 0.2 to 1.6 s sooner than at 10 nicer (13.9 to 16.7 s against 14.7 to
-        16.9 s, 16_init_histograms, measured in pairs); its interpreted runs move at a fraction of a step a second meanwhile, and a surface's
-        keep their pace (a step takes microseconds). An unprivileged thread cannot be made less
-        nice again: it stays so for its session, which tells only on a busy machine, where the
-        screen then goes first. Linux only: elsewhere a thread id is not a process id to
-        renice."""
+        16.9 s, 16_init_histograms, measured in pairs). Its interpreted runs move at a fraction
+        of a step a second meanwhile; a surface's keep their pace (a step takes microseconds).
+        An unprivileged thread cannot be made less nice again: it stays so for its session,
+        which tells only on a busy machine, where the screen then goes first. Linux only:
+        elsewhere a thread id is not a process id to renice."""
         tid = self._runs_thread
         if not self._compiling or tid is None or sys.platform != "linux":
             return

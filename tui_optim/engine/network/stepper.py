@@ -23,7 +23,7 @@ from .train import (CLIP_NONE, CLIP_NORM, CLIP_VALUE, FS_ACC, FS_CLIP, FS_SCALE,
                     IC_FROZEN, IC_GC, IC_LOSS, IC_NCLS, IC_NPROBE, IC_NTRAIN, IC_NVAL, IC_OPT,
                     IC_SCHED, IC_SHARP, IC_SHARP_ITERS, IS_POOL, IS_POS, NFS, NIC, NIS,
                     train_steps)
-from ..jit_options import call_through_pointers, compile_through_pointers
+from ..jit_options import call_through_pointers, compile_through_pointers, full_signature
 from ..optimizers import CODES as OPT_CODES, LBFGS, NEWTON, init_state, optimizer_params
 from ..rng import seed_state
 from ..schedules import schedule_params
@@ -384,8 +384,7 @@ def warm_up(problem: Mapping | None = None, runs=None, progress=None, *,
             from ..interpreted import module
 
             s = module("network.stepper").NetworkStepper(problem, run, 3, 0)
-            compile_through_pointers(train_steps, [sig for _, sig in MODEL],
-                                     s._train_args(0, s.work))
+            compile_through_pointers(train_steps, MODEL, s._train_args(0, s.work))
     if problem_type in (None, "chain"):
         warm_up_chain()
 
@@ -394,22 +393,14 @@ def warm_up(problem: Mapping | None = None, runs=None, progress=None, *,
 # (runner/build.py runs both), with the signatures the rest calls them with. train_steps calls
 # them through pointers, so neither process waits for the other, nor optimizes the other's code
 # again. Per problem type: a chain's kernels are small.
-PARTS = {"network": (("model", "forward", FORWARD), ("model", "backward", BACKWARD),
-                     ("losses", "loss_and_grad", LOSS_AND_GRAD))}
+PARTS = {"network": MODEL}
 
 
 def compile_parts(problem_type: str) -> None:
     """Compile the PARTS of a problem type into numba's cache; for a network also the init
     kernels (only building a stepper calls them, and warm_up(parts=False) builds its own on
     the interpreted tier): 0.8 s less for the process compiling train_steps, the longer one."""
-    from importlib import import_module
-
-    from numba.core.sigutils import normalize_signature
-
-    for module, name, signature in PARTS.get(problem_type, ()):
-        args, ret = normalize_signature(signature)
-        # with the return type, as passing it as a pointer asks: numba's cache keys on what it
-        # is given
-        getattr(import_module(f".{module}", __package__), name).compile(ret(*args))
+    for kernel, signature in PARTS.get(problem_type, ()):
+        kernel.compile(full_signature(signature))
     if problem_type == "network":
         warm_up_init(seed_state(0))
