@@ -16,6 +16,7 @@ import numpy as np
 from numba import njit
 
 from . import optimizers as O
+from .jit_options import KERNEL
 from .surfaces import HIMMELBLAU, QUADRATIC, ROSENBROCK, SADDLE, fg2d
 
 
@@ -24,7 +25,7 @@ def _path_loop(rule, code):
     and `code` constants of its closure: LLVM compiles just that rule's arithmetic and that
     surface's formulas, vectorized, and only the pairs used are compiled (the six rules on four
     surfaces in one kernel took numba 56 s)."""
-    @njit(cache=True, nogil=True, error_model="numpy")
+    @njit(**KERNEL)
     def loop(sp, op, xs, ys, state, q, loss):
         """n steps of `rule` on P paths: state rows 0, 1 are m of x and y, rows 2, 3 their v
         (optimizers.coord_step); q = [ρ1^t, ρ2^t]."""

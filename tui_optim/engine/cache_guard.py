@@ -2,11 +2,12 @@
 
 numba keys a cached function on its own file's timestamp only: edit surfaces.py and the cached
 generic_kernel (in surface_kernel.py), which has the old surfaces compiled into it, is silently
-reused; edit layers.py and the network's cached train_steps is. So each group of kernels (the
-surface kernels, the batch kernels, the network kernels) calls `flush_stale(modules)` once
-at import, before any of its kernels runs. The sources a module's kernels are built from are
-found, not listed: every `tui_optim.engine` module reachable from it through its globals
-(modules it imports, and the modules of the functions and constants it imports), transitively.
+reused; edit layers.py and the network's cached forward and backward (model.py) are. So each
+group of kernels (the surface kernels, the batch kernels, the network kernels) calls
+`flush_stale(modules)` once at import, before any of its kernels runs. The sources a module's
+kernels are built from are found, not listed: every `tui_optim.engine` module reachable from it
+through its globals (modules it imports, and the modules of the functions and constants it
+imports), transitively.
 A stamp of those files' (path, mtime, size) per module sits next to numba's cache; when it
 differs, that module's cached dispatchers are flushed once and recompile on first use.
 """

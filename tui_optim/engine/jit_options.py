@@ -1,4 +1,5 @@
-"""The njit options of the engine, in one place, with the reason for each.
+"""The njit options of the engine, in one place, with the reason for each; and how a kernel
+takes other kernels as pointers (call_through_pointers).
 
 KERNEL: cached (a start after the first loads machine code instead of compiling), GIL released
 (the dashboard's event loop keeps running while a kernel works), and `error_model="numpy"`
@@ -41,7 +42,7 @@ def call_through_pointers(kernel, fns, args):
     forward and backward, measured). Through pointers they compile side by side, each once.
     `kernel` compiles for these argument types alone (compile_through_pointers) and is never
     specialized on the functions: that would link them after all."""
-    if not INTERPRETED and not kernel.signatures:
+    if not INTERPRETED and not kernel.overloads:
         compile_through_pointers(kernel, fns, args)
     return kernel(*(f for f, _ in fns), *args)
 

@@ -74,7 +74,7 @@ class FastKernels:
         self._make_way()
 
     def _make_way(self) -> None:
-        """While a first start compiles in two processes, the thread of the interpreted runs
+        """While a first start compiles, the thread of the interpreted runs
         gives way to them (RUNS_NICENESS nicer, the most there is): on 2 cores a network's
         kernels came 0.2 to 1.6 s sooner than at 10 nicer (13.9 to 16.7 s against 14.7 to
         16.9 s, 16_init_histograms, measured in pairs). Its interpreted runs move at a fraction
@@ -278,11 +278,12 @@ def _prepare_in_child(problem: Any, runs: Any, report: Callable[[int, int, str],
     started: list[subprocess.Popen] = []
     try:
         split = _KERNELS[problem.type][1]
-        child = _start_child(pickle.dumps((problem.type, dict(problem.values),
-                                           [dict(r.values) for r in runs], not split)), stopped)
+        child = _start_child(pickle.dumps(("rest" if split else "all", problem.type,
+                                           dict(problem.values), [dict(r.values) for r in runs])),
+                             stopped)
         started.append(child)
         if split:
-            started.append(_start_child(pickle.dumps(("parts", problem.type, None, True)),
+            started.append(_start_child(pickle.dumps(("parts", problem.type, None, None)),
                                         stopped, quiet=True))
         # to load the kernels after, ready while they start: the engine, and numba's registries
         # (its first load from the cache imports them: 0.26 s, measured)
@@ -315,7 +316,7 @@ def prepare_all(progress: Callable[[float], None] | None = None) -> float:
     since = time.monotonic()
     children: list[subprocess.Popen] = []
     try:
-        for job in (("surface", None, None, True), ("network", None, None, True)):
+        for job in (("all", "surface", None, None), ("all", "network", None, None)):
             children.append(_start_child(pickle.dumps(job), lambda: False))
         said = 0
         while any(c.poll() is None for c in children):     # a few lines each: no pipe fills

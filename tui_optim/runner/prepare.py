@@ -1,8 +1,8 @@
 """`python -m tui_optim.runner.prepare`: compile a scenario's kernels into numba's cache, in a
-process of its own (runner/build.py explains why), reading (problem type, problem, runs, parts)
-as a pickle on stdin from its parent, and printing each engine step as "i<TAB>n<TAB>what"; with
-parts False, all but the engine module's PARTS, without running them (a second process compiles
-those: given ("parts", problem type, ...), silently)."""
+process of its own (runner/build.py explains why), reading (role, problem type, problem, runs)
+as a pickle on stdin from its parent. Roles: "all" the problem's kernels, "rest" all but the
+engine module's PARTS without running them (a "parts" process compiles those beside it,
+silently); these two print each engine step as "i<TAB>n<TAB>what"."""
 
 from __future__ import annotations
 
@@ -14,17 +14,17 @@ from importlib import import_module
 def main() -> int:
     from tui_optim.runner.build import _STEPPERS
 
-    ptype, problem, runs, parts = pickle.loads(sys.stdin.buffer.read())   # from our own parent
-    if ptype == "parts":
-        import_module(_STEPPERS[problem][0]).compile_parts(problem)
+    role, ptype, problem, runs = pickle.loads(sys.stdin.buffer.read())   # from our own parent
+    engine = import_module(_STEPPERS[ptype][0])
+    if role == "parts":
+        engine.compile_parts(ptype)
         return 0
-    module, _ = _STEPPERS[ptype]
 
     def step(i: int, n: int, what: str) -> None:
         print(f"{i}\t{n}\t{what}", flush=True)
 
-    beside = {} if parts else {"parts": False}
-    import_module(module).warm_up(problem=problem, runs=runs, progress=step, **beside)
+    rest = {"parts": False} if role == "rest" else {}
+    engine.warm_up(problem=problem, runs=runs, progress=step, **rest)
     return 0
 
 

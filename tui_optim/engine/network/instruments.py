@@ -219,7 +219,7 @@ def gradcheck_layers(forward, backward, loss_and_grad, spec, theta, grad, fh, bu
             old = theta[q]
             fp = 0.0
             fm = 0.0
-            for side in range(2):   # one call site of the (inlined) forward pass, not two
+            for side in range(2):   # one call site of the inlined loss_grad, not two
                 theta[q] = old + GC_H if side == 0 else old - GC_H
                 f = loss_grad(forward, backward, loss_and_grad, spec, theta, grad, fh, buf, ibuf,
                               bns, yb, m, mode, np.int64(0), loss_code, n_classes,
@@ -243,7 +243,7 @@ def hvp(forward, backward, loss_and_grad, spec, theta, fh, buf, ibuf, bns, yb, m
         n_classes, v, tp, g1, g2, hv):
     """Hv by central differences of gradients on the loaded rows (probe mode)."""
     P = theta.shape[0]
-    for side in range(2):       # one call site of the (inlined) backprop, not two
+    for side in range(2):       # one call site of the inlined loss_grad, not two
         if side == 0:
             g = g1
             for i in range(P):

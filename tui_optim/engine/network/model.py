@@ -29,9 +29,10 @@ _NB = dict(cache=True, nogil=True, error_model="numpy")
 # Which helpers are inlined: leaves (layers, losses, statistics, _mat) are compiled functions of
 # their own, compiled once and linked wherever called; numba's IR inlining re-types and re-lowers
 # a helper at every call site (inlining them cost 10 s of the network's cold compile, measured).
-# Helpers that call forward/backward (loss_grad, the instruments) are inlined into train_steps,
-# which is passed forward, backward and the loss as pointers (FORWARD): every compiled function
-# that links them in optimizes them again, and train_steps waited on one core for that.
+# forward, backward and losses.loss_and_grad are passed to train_steps as pointers (FORWARD):
+# every compiled function that links them in optimizes them again, and train_steps waited on
+# one core for that. The helpers that call them (loss_grad, the instruments) are inlined into
+# train_steps: as compiled functions of their own they cost as much CPU in all (measured).
 
 
 class Layout:
@@ -299,12 +300,6 @@ def l2_penalty(spec, theta, wd):
         for q in range(spec[l, C.N_IN] * spec[l, C.N_OUT] * spec[l, C.K]):
             s += theta[o + q] * theta[o + q]
     return 0.5 * wd * s
-
-
-@njit(inline="always", cache=True, nogil=True, error_model="numpy")
-def output_view(spec, buf, m):
-    r = spec[spec.shape[0] - 1]
-    return _mat(buf, r[C.Z], m, r[C.N_OUT])
 
 
 # forward's and backward's signatures as train_steps passes them: as pointers (jit_options.

@@ -365,7 +365,7 @@ def warm_up(problem: Mapping | None = None, runs=None, progress=None, *,
     """Compile (or load from the cache) the kernels a problem needs, on tiny problems: for a
     `type = "network"` problem the MLP kernels, for `"chain"` the chain kernels, without a
     problem both. (`runs` is accepted for the engine's common warm-up signature.) parts=False:
-    compile train_steps (and the chain kernels) without running anything, the rest being
+    compile train_steps without running anything, the rest being
     compile_parts' (a process compiling beside the one that compiles the PARTS)."""
     problem_type = None if problem is None else problem.get("type")
     if progress:
