@@ -170,39 +170,65 @@ def test_a_cold_start_says_what_it_prepares_in_words_and_remembers_how_long_it_t
 
 
 def test_a_network_compile_splits_into_two_processes_that_share_no_work(tmp_path):
-    """runner/build.py compiles a network's kernels in two processes at once: one the PARTS (the
-    model's kernels, which train_steps calls through pointers), the other the rest without
-    calling them.
+    """runner/build.py compiles a network's kernels in two processes at once, at the network's
+    own optimization level (runner/prepare.py): one the PARTS (the model's kernels and the
+    others train_steps calls through pointers), the other the rest without calling them.
     Neither may need the other (the rest compiles first here, in an empty cache) nor compile
     what the other does (but for one tiny leaf), and afterwards a warm-up compiles nothing: a
-    signature that drifted from how train_steps passes the model would compile it a second
-    time, in the dashboard's own process."""
+    signature that drifted from how train_steps passes the parts would compile them a second
+    time, in the dashboard's own process. What they compiled trains to the interpreted tier's
+    bits (the tier tests compare it with kernels compiled at numba's default level)."""
+    from tui_optim.engine import interpreted
+    from tui_optim.engine.jit_options import OPT_LEVELS
     from tui_optim.engine.network.stepper import PARTS
 
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    env.pop("NUMBA_OPT", None)
     root = os.path.dirname(os.path.dirname(__file__))
+    problem = {"type": "network", "dataset": "spiral", "n_samples": 60, "classes": 3}
+    run = {"layers": [5, 4], "activation": "elu", "batch_norm": True, "dropout": 0.2,
+           "optimizer": "adam", "batch_size": 8, "eval_every": 3, "sharpness_every": 4,
+           "gradcheck_every": 5, "clip": {"norm": 1.0}}
 
-    def compiled(code: str) -> set[str]:
-        listen = ("from numba.core import event\n"
+    def compiled(code: str) -> list[str]:
+        listen = ("from tui_optim.runner.prepare import use_opt_level\n"
+                  "use_opt_level('network')\n"
+                  "from numba.core import event, config\n"
+                  "print('opt', int(config.OPT))\n"
                   "class L(event.Listener):\n"
                   "    def on_start(self, ev):\n"
                   "        f = ev.data['dispatcher'].py_func\n"
                   "        if f.__module__.startswith('tui_optim'): print(f.__name__)\n"
                   "    def on_end(self, ev): pass\n"
                   "event.register('numba:compile', L())\n"
-                  "from tui_optim.engine.network.stepper import compile_parts, warm_up\n")
-        return set(subprocess.run([sys.executable, "-c", listen + code], env=env, check=True,
-                                  cwd=root, capture_output=True, text=True).stdout.split())
+                  "from tui_optim.engine.network.stepper import NetworkStepper, compile_parts, "
+                  "warm_up\n")
+        out = subprocess.run([sys.executable, "-c", listen + code], env=env, check=True,
+                             cwd=root, capture_output=True, text=True).stdout.split()
+        assert out[:2] == ["opt", str(OPT_LEVELS["network"])]
+        return out[2:]
 
-    rest = compiled("warm_up({'type': 'network'}, parts=False)")
-    parts = compiled("compile_parts('network')")
-    assert {k.py_func.__name__ for k, _ in PARTS["network"]} == {"forward", "backward",
-                                                                  "loss_and_grad"}
-    assert {"forward", "backward", "act_forward", "loss_and_grad", "softmax_cross_entropy"} <= parts
+    rest = set(compiled("warm_up({'type': 'network'}, parts=False)"))
+    parts = set(compiled("compile_parts('network')"))
+    assert {k.py_func.__name__ for k, _ in PARTS["network"]} == {
+        "forward", "backward", "loss_and_grad", "first_order_update", "layer_stats"}
+    assert {"forward", "backward", "act_forward", "loss_and_grad", "softmax_cross_entropy",
+            "first_order_update", "layer_stats"} <= parts
     assert "train_steps" in rest
     # but one leaf both call, too small to wait for (a view of the buffer: 0.2 s)
     assert parts & rest == {"_mat"}, f"compiled by both: {sorted(parts & rest)}"
-    assert compiled("warm_up({'type': 'network'})") == set()
+    saved = tmp_path / "series.npz"
+    assert compiled(f"warm_up({{'type': 'network'}})\n"
+                    f"import numpy\n"
+                    f"numpy.savez({str(saved)!r}, "
+                    f"**NetworkStepper({problem!r}, {run!r}, 12, 3).advance(12)[0])\n") == []
+    with np.errstate(all="ignore"):
+        expected, _ = interpreted.module("network.stepper").NetworkStepper(
+            problem, run, 12, 3).advance(12)
+    with np.load(saved) as got:
+        assert sorted(got.files) == sorted(expected)
+        for k in expected:
+            assert got[k].tobytes() == np.asarray(expected[k]).tobytes(), k
     # the runner starts the second process for exactly these types, without importing numba
     from tui_optim.runner.build import _KERNELS
 

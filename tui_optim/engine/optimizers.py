@@ -172,6 +172,12 @@ def coord_step(code, x, m, v, g, lr, alpha, rho, r1, r2, c1, c2, delta):
     return x - lr * (m * c1) / (np.sqrt(v * c2) + delta), m, v
 
 
+# how the network's train_steps calls first_order_update (through a pointer:
+# jit_options.call_through_pointers); the surface kernels link it in
+FIRST_ORDER_UPDATE = ("none(int64, float64[::1], float64[:, ::1], float64[::1], float64[::1], "
+                      "float64[::1], float64)")
+
+
 @twin(_first_order_update_arrays)
 @njit(**PER_STEP)
 def first_order_update(code, op, V, sv, theta, g, lr):

@@ -6,6 +6,7 @@ silently); these two print each engine step as "i<TAB>n<TAB>what"."""
 
 from __future__ import annotations
 
+import os
 import pickle
 import sys
 from importlib import import_module
@@ -15,6 +16,7 @@ def main() -> int:
     from tui_optim.runner.build import _STEPPERS
 
     role, ptype, problem, runs = pickle.loads(sys.stdin.buffer.read())   # from our own parent
+    use_opt_level(ptype)
     engine = import_module(_STEPPERS[ptype][0])
     if role == "parts":
         engine.compile_parts(ptype)
@@ -26,6 +28,16 @@ def main() -> int:
     rest = {"parts": False} if role == "rest" else {}
     engine.warm_up(problem=problem, runs=runs, progress=step, **rest)
     return 0
+
+
+def use_opt_level(ptype: str) -> None:
+    """Have numba compile this process's kernels at jit_options.OPT_LEVELS[ptype] (when it
+    names one, and NUMBA_OPT does not): before numba builds its code generator, which takes
+    the level then (numba re-reads NUMBA_OPT at every compile for the rest)."""
+    from tui_optim.engine.jit_options import OPT_LEVELS
+
+    if ptype in OPT_LEVELS:
+        os.environ.setdefault("NUMBA_OPT", str(OPT_LEVELS[ptype]))
 
 
 if __name__ == "__main__":

@@ -157,6 +157,10 @@ def sumsq_diff(x, y, lo, hi):
     return (q0 + q1) + (q2 + q3)
 
 
+# how train_steps calls layer_stats (through a pointer: jit_options.call_through_pointers)
+LAYER_STATS = "none(int64[:, ::1], float64[::1], int64, float64[:, ::1], int64)"
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def layer_stats(spec, buf, m, out, k):
     """act_mean, act_std, preact_std, dead, spread of every layer on the last forward's m rows,

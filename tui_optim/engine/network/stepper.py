@@ -16,6 +16,7 @@ from . import codes as C
 from .chain import ChainStepper, account_records, warm_up_chain
 from .datasets import load as load_dataset
 from .init import init_params, warm_up_init
+from .instruments import LAYER_STATS, layer_stats
 from .losses import LOSS_AND_GRAD, loss_and_grad
 from .model import BACKWARD, FORWARD, Layout, backward, forward
 from .train import (CLIP_NONE, CLIP_NORM, CLIP_VALUE, FS_ACC, FS_CLIP, FS_SCALE, FS_SHARP,
@@ -24,15 +25,18 @@ from .train import (CLIP_NONE, CLIP_NORM, CLIP_VALUE, FS_ACC, FS_CLIP, FS_SCALE,
                     IC_SCHED, IC_SHARP, IC_SHARP_ITERS, IS_POOL, IS_POS, NFS, NIC, NIS,
                     train_steps)
 from ..jit_options import call_through_pointers, compile_through_pointers, full_signature
-from ..optimizers import CODES as OPT_CODES, LBFGS, NEWTON, init_state, optimizer_params
+from ..optimizers import (CODES as OPT_CODES, FIRST_ORDER_UPDATE, LBFGS, NEWTON,
+                          first_order_update, init_state, optimizer_params)
 from ..rng import seed_state
 from ..schedules import schedule_params
 
 __all__ = ["NetworkStepper", "ChainStepper", "warm_up"]
 
 GRID = 48            # decision-boundary grid side
-# the model's kernels, train_steps' first arguments (passed as pointers), with their signatures
-MODEL = ((forward, FORWARD), (backward, BACKWARD), (loss_and_grad, LOSS_AND_GRAD))
+# train_steps' first arguments, passed as pointers, with their signatures: the model's kernels,
+# the optimizer's update and the per-layer measurements (compiled on their own: PARTS)
+POINTERS = ((forward, FORWARD), (backward, BACKWARD), (loss_and_grad, LOSS_AND_GRAD),
+            (first_order_update, FIRST_ORDER_UPDATE), (layer_stats, LAYER_STATS))
 HIST_ROWS = 256      # training rows the histograms are taken on
 SHARP_ITERS = 20     # power-iteration steps per sharpness measurement (warm-started)
 
@@ -278,7 +282,7 @@ class NetworkStepper:
         return series, div
 
     def _train_args(self, n, out, snapshot=None):
-        """train_steps' arguments after the MODEL's kernels (compiled on their own: PARTS).
+        """train_steps' arguments after its POINTERS.
         snapshot: (edges, act_h, pre_h, window, grid, rows, grid side); none by default
         (placeholders of the same types: one compiled kernel serves both)."""
         d = self.data
@@ -290,7 +294,7 @@ class NetworkStepper:
                 out, *snapshot)
 
     def _train(self, n, out, snapshot=None):
-        return call_through_pointers(train_steps, MODEL, self._train_args(n, out, snapshot))
+        return call_through_pointers(train_steps, POINTERS, self._train_args(n, out, snapshot))
 
     def snapshots(self) -> dict[str, np.ndarray]:
         snap: dict[str, np.ndarray] = {}
@@ -384,7 +388,7 @@ def warm_up(problem: Mapping | None = None, runs=None, progress=None, *,
             from ..interpreted import module
 
             s = module("network.stepper").NetworkStepper(problem, run, 3, 0)
-            compile_through_pointers(train_steps, MODEL, s._train_args(0, s.work))
+            compile_through_pointers(train_steps, POINTERS, s._train_args(0, s.work))
     if problem_type in (None, "chain"):
         warm_up_chain()
 
@@ -393,7 +397,7 @@ def warm_up(problem: Mapping | None = None, runs=None, progress=None, *,
 # (runner/build.py runs both), with the signatures the rest calls them with. train_steps calls
 # them through pointers, so neither process waits for the other, nor optimizes the other's code
 # again. Per problem type: a chain's kernels are small.
-PARTS = {"network": MODEL}
+PARTS = {"network": POINTERS}
 
 
 def compile_parts(problem_type: str) -> None:

@@ -13,11 +13,11 @@ import numpy as np
 from numba import njit
 
 from . import codes as C
-from .instruments import (evaluate, gradcheck_layers, layer_stats, norms_and_copy, sharpness,
-                          snapshot_arrays, sumsq_diff)
+from .instruments import (evaluate, gradcheck_layers, norms_and_copy, sharpness, snapshot_arrays,
+                          sumsq_diff)
 from .model import load_range, load_rows, loss_grad, sample_masks
 from ..optimizers import (CLIP_NONE, CLIP_NORM, CLIP_VALUE, clip_gradient,  # noqa: F401 (CLIP_* re-exported)
-                          first_order_update, grad_point)
+                          grad_point)
 from ..rng import normal, shuffle
 from ..schedules import lr_at
 
@@ -36,13 +36,16 @@ NFS = 7
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def train_steps(forward, backward, loss_and_grad, n, spec, fh, theta, grad, V, sv, op, sp, icfg,
-                istate, fstate, gcres, Xtr, Ytr, Xva, Yva, perm, buf, ibuf, bns, yb, rng, work, out,
-                edges, act_h, pre_h, window, grid, snap_rows, snap_grid):
+def train_steps(forward, backward, loss_and_grad, first_order_update, layer_stats, n, spec, fh,
+                theta, grad, V, sv, op, sp, icfg, istate, fstate, gcres, Xtr, Ytr, Xva, Yva, perm,
+                buf, ibuf, bns, yb, rng, work, out, edges, act_h, pre_h, window, grid, snap_rows,
+                snap_grid):
     """Run n records; returns n, or −m when record m−1 is the first non-finite one (the run
     diverged; the caller stops advancing it). forward, backward, loss_and_grad: the model's
-    kernels (model.forward, model.backward, losses.loss_and_grad), passed as pointers
-    (jit_options.call_through_pointers): this kernel compiles without them, beside them.
+    kernels (model.forward, model.backward, losses.loss_and_grad); first_order_update, the
+    optimizer's (engine.optimizers), and layer_stats, the per-layer measurements
+    (instruments): all passed as pointers (jit_options.call_through_pointers), so this kernel
+    compiles without them, beside them.
 
     With snap_rows > 0 it takes a snapshot instead (n must be 0): the histograms on training
     rows 0..snap_rows on `edges` into act_h, pre_h and, when snap_grid > 0, the snap_grid²
