@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static double now(void) {
@@ -179,18 +180,23 @@ static void time_loop(const char *name, long (*loop)(int, long, double *), int w
     printf("%s %.6g %.17g\n", name, best, out[done - 1]);
 }
 
+/* reference_loops [n [repeats [name]]]: every loop, or only the one called `name` (so a bench
+   can time it right beside the kernel it is compared with) */
 int main(int argc, char **argv) {
     long n = argc > 1 ? atol(argv[1]) : 100000;
     int repeats = argc > 2 ? atoi(argv[2]) : 7;
+    const char *only = argc > 3 ? argv[3] : NULL;
     double *out = malloc(sizeof(double) * 5 * n);
-    time_loop("sgd", run_sgd, 0, n, repeats, out);
+    if (!only || !strcmp(only, "sgd")) time_loop("sgd", run_sgd, 0, n, repeats, out);
     const char *names[] = {"momentum", "nesterov", "adagrad", "rmsprop", "adam"};
-    for (int rule = 0; rule < 5; rule++) time_loop(names[rule], run_rule, rule, n, repeats, out);
+    for (int rule = 0; rule < 5; rule++)
+        if (!only || !strcmp(only, names[rule])) time_loop(names[rule], run_rule, rule, n, repeats, out);
     const char *batches[] = {"batch-sgd", "batch-momentum", "batch-nesterov", "batch-adagrad",
                              "batch-rmsprop", "batch-adam"};
     long nb = 2000;
     double *bout = malloc(sizeof(double) * nb * BATCH);
-    for (int rule = 0; rule < 6; rule++) time_loop(batches[rule], run_batch, rule, nb, repeats, bout);
+    for (int rule = 0; rule < 6; rule++)
+        if (!only || !strcmp(only, batches[rule])) time_loop(batches[rule], run_batch, rule, nb, repeats, bout);
     free(bout);
     free(out);
     return 0;
