@@ -171,6 +171,17 @@ def test_layer_twins_match_their_kernels():
         assert compiled.dot(v, w) == twin.dot(v, w)
     u = np.concatenate([_awkward(4000, rng), [np.nan, np.inf, -np.inf, 19.99, 20.0, -0.0]])
     assert np.array([compiled.tanh(x) for x in u]).tobytes() == twin._tanh_array(u).tobytes()
+    for m, n in [(1, 1), (2, 3), (32, 16), (7, 40)]:
+        z = _awkward((m, n), rng)
+        gamma, beta = _awkward(n, rng), _awkward(n, rng)
+        outs = []
+        for mod in (compiled, twin):
+            arrays = (np.empty((m, n)), np.empty((m, n)), np.empty(n), np.empty(n))
+            with np.errstate(all="ignore"):
+                mod.bn_forward_train(z, gamma, beta, 1e-5, *arrays)
+            outs.append(arrays)
+        for x, y in zip(*outs):
+            assert x.tobytes() == y.tobytes(), ("bn_forward_train", m, n)
 
 
 def test_instrument_and_optimizer_twins_match_their_kernels():
@@ -288,10 +299,11 @@ def test_a_chain_whose_loss_pow_would_round_differently_switches_without_a_seam(
     assert_switch_is_seamless(scenario.problem, scenario.runs[0], 250, 300)
 
 
-@pytest.mark.parametrize("act", ["tanh", "relu", "sigmoid"])
+@pytest.mark.parametrize("act", ["tanh", "relu", "sigmoid", "leaky_relu", "prelu", "elu"])
 def test_activation_twins_keep_nan_and_signed_zeros(act):
     """max(u, 0) keeps NaN and −0.0 in the kernel; the twins must too (a NaN hidden on one
-    tier would move where a run diverges)."""
+    tier would move where a run diverges), and give the kernel's bits on infinities and on
+    values whose exp overflows or underflows."""
     from tui_optim.engine.network.codes import ACTIVATIONS
 
     compiled = importlib.import_module("tui_optim.engine.network.layers")
@@ -299,18 +311,19 @@ def test_activation_twins_keep_nan_and_signed_zeros(act):
     rng = np.random.default_rng(5)
     u = np.concatenate([[np.nan, -0.0, 0.0, np.inf, -np.inf, 800.0, -800.0],
                         _awkward(93, rng)]).reshape(4, 25)
+    slope = np.linspace(-0.5, 0.5, 25)          # PReLU's, one per unit
     code = ACTIVATIONS[act]
     outs = []
     for mod in (compiled, twin):
         a, h = np.empty_like(u), np.empty_like(u)
-        du = np.empty_like(u)
+        du, dslope = np.empty_like(u), np.zeros(25)
         none = np.zeros((1, 1))
         with np.errstate(all="ignore"):
-            mod.act_forward(code, u, a, h, none, none, np.zeros((1, 1), np.int64), np.zeros(1),
+            mod.act_forward(code, u, a, h, none, none, np.zeros((1, 1), np.int64), slope,
                             1, 0.01, 1.0, False, False)
             mod.act_backward(code, u, a, u * 0.5, du, none, np.zeros((1, 1), np.int64),
-                             np.zeros(1), np.zeros(1), 1, 0.01, 1.0, False)
-        outs.append((a, h, du))
+                             slope, dslope, 1, 0.01, 1.0, False)
+        outs.append((a, h, du, dslope))
     for x, y in zip(*outs):
         assert x.tobytes() == y.tobytes(), act
 

@@ -175,6 +175,26 @@ def _normalize_column(z, j, mean, r, g, bt, zh, u):
         u[i, j] = g * h + bt
 
 
+def _bn_forward_train_rows(z, gamma, beta, eps, zh, u, mu, inv):
+    """bn_forward_train's interpreted twin: every column at once, its sums a row at a time (so
+    each column still adds its rows in order)."""
+    m, n = z.shape
+    s = np.zeros(n)
+    for i in range(m):
+        s += z[i]
+    mean = s / m
+    v = np.zeros(n)
+    for i in range(m):
+        d = z[i] - mean
+        v += d * d
+    r = 1.0 / np.sqrt(v / m + eps)
+    mu[:n] = mean
+    inv[:n] = r
+    zh[:] = (z - mean) * r
+    u[:] = gamma[:n] * zh + beta[:n]
+
+
+@twin(_bn_forward_train_rows)
 @njit(cache=True, nogil=True, error_model="numpy")
 def bn_forward_train(z, gamma, beta, eps, zh, u, mu, inv):
     """Batch statistics: ẑ = (z − μ_B)/√(σ_B² + δ), u = γ ẑ + β. Keeps μ_B and 1/√(σ_B²+δ)."""
@@ -293,8 +313,8 @@ _LIBM_EXP = np.frompyfunc(math.exp, 1, 1)
 
 
 def _act_forward_rows(act, u, a, h, xin, mask, arg, slope, k, leaky, elu_alpha, use_mask, skip):
-    """act_forward's interpreted twin: tanh, ReLU and sigmoid on whole arrays, the rest by its
-    loops."""
+    """act_forward's interpreted twin: tanh, ReLU, sigmoid, leaky ReLU, PReLU and ELU on whole
+    arrays, maxout and the identity by its loops."""
     if act == TANH:
         a[:] = _tanh_array(u)
     elif act == RELU:                   # max(u, 0.0): u unless 0 is greater (NaN, -0.0 stay)
@@ -303,6 +323,13 @@ def _act_forward_rows(act, u, a, h, xin, mask, arg, slope, k, leaky, elu_alpha, 
         pos = u >= 0.0
         e = _LIBM_EXP(np.where(pos, -u, u)).astype(np.float64)
         a[:] = np.where(pos, 1.0 / (1.0 + e), e / (1.0 + e))
+    elif act == LEAKY_RELU:             # the kernel's branch: x if x > 0 (NaN goes to the other)
+        a[:] = np.where(u > 0.0, u, leaky * u)
+    elif act == PRELU:
+        a[:] = np.where(u > 0.0, u, slope[:a.shape[1]] * u)
+    elif act == ELU:                    # exp (libm) of the other branch's elements only
+        e = _LIBM_EXP(np.where(u > 0.0, 0.0, u)).astype(np.float64)
+        a[:] = np.where(u > 0.0, u, elu_alpha * (e - 1.0))
     else:
         _act_forward_rows.loops(act, u, a, h, xin, mask, arg, slope, k, leaky, elu_alpha,
                                 use_mask, skip)
