@@ -6,9 +6,9 @@ lr, ‖θ‖, step size and distance to θ* as well). Targets on a 2-core machin
 recorded steps/s and SGD ≥ 100 M for one 2-D run, 1024-path batch ≥ 70 M point-steps/s,
 cold compile < 15 s, cached start < 1 s; they were set where a C Adam loop ran at ~28 M, so the
 same rules in C (reference_loops.c) are timed here too, as this machine's own yardstick, each C
-loop in turn with the kernel it is compared with (beside_c). Timings are best-of-repeats; the
-machine is shared, so load from other processes shows up as slower figures (the load average is
-printed).
+loop in turn with the kernel it is compared with (in_turn), as a session is with its kernel.
+Timings are best-of-repeats; the machine is shared, so load from other processes shows up as
+slower figures (the load average is printed).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -285,15 +286,15 @@ class CReference:
         return float(out.split()[1])
 
 
-def beside_c(c: CReference, name: str, ours, n: int, repeats: int, rounds: int = 3):
-    """(C's rate, ours()), each the best of `rounds` taken in turn: this VM's speed drifts by
-    15 % within minutes, so a share of two figures taken minutes apart says more about the VM
-    than about the kernel."""
-    cs, mine = [], []
+def in_turn(first, second, rounds: int = 3):
+    """(best of first(), best of second()), called alternately `rounds` times: this VM's speed
+    drifts by 15 % within minutes, so a ratio of two figures taken minutes apart says more about
+    the VM than about the code. None when first() is (no C compiler)."""
+    a, b = [], []
     for _ in range(rounds):
-        cs.append(c.rate(name, n, repeats))
-        mine.append(ours())
-    return (None if cs[0] is None else max(cs)), max(mine)
+        a.append(first())
+        b.append(second())
+    return (None if None in a else max(a)), max(b)
 
 
 def main() -> None:
@@ -330,17 +331,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         c = CReference(folder)
         for opt, lr, target in (("sgd", LR_SGD, 100e6), ("adam", LR_ADAM, 25e6)):
-            c_rate, kernel = beside_c(c, opt, lambda: kernel_rate(opt, lr, 100_000, rep),
-                                      100_000, rep)
+            c_rate, kernel = in_turn(partial(c.rate, opt, 100_000, rep),
+                                     partial(kernel_rate, opt, lr, 100_000, rep))
             versus_c(opt, c_rate, kernel, target=target)
             add(f"{opt}: SurfaceStepper.advance, 100k-step chunks",
                 stepper_rate(opt, lr, 100_000, 5, rep), "steps/s", None)
             add(f"{opt}: SurfaceStepper.advance, 10k-step chunks",
                 stepper_rate(opt, lr, 10_000, 20, rep), "steps/s", None)
-            whole = kernel_rate(opt, lr, 100_000, rep, derived=True)
+            whole, session = in_turn(
+                partial(kernel_rate, opt, lr, 100_000, rep, derived=True),
+                partial(session_rate, opt, lr,
+                        (10 if opt == "sgd" else 2) * (10**6 if quick else 10**7)))
             add(f"{opt}: kernel + derived rows (every series a session streams)", whole, "steps/s")
-            session = max(session_rate(opt, lr, (10 if opt == "sgd" else 2) *
-                                       (10**6 if quick else 10**7)) for _ in range(2))
             add(f"{opt}: headless session, every record streamed", session, "steps/s", None)
             rows.append(("  = share of the kernel + derived rows", session / whole, "%", None))
             add(f"{opt}: NumPy loop", numpy_rate(opt, 5_000 if quick else 20_000), "steps/s",
@@ -351,14 +353,14 @@ def main() -> None:
             if tr is not None:
                 add(f"{opt}: torch.optim", tr, "steps/s", None)
         for opt in BATCH_RULES:
-            c_rate, rate = beside_c(c, f"batch-{opt}", lambda: batch_rate(opt, 1024, 2000, rep),
-                                    2000, rep)
+            c_rate, rate = in_turn(partial(c.rate, f"batch-{opt}", 2000, rep),
+                                   partial(batch_rate, opt, 1024, 2000, rep))
             versus_c(opt, c_rate, rate, batch=True, target=70e6 if opt == "adam" else None)
         # the rules of the 2-D register loop (_first_order_2d), the C loops' rates (the batch's)
         for opt in ("momentum", "nesterov", "adagrad", "rmsprop"):
             lr = BATCH_RULES[opt]
-            c_rate, kernel = beside_c(c, opt, lambda: kernel_rate(opt, lr, 100_000, rep),
-                                      100_000, rep)
+            c_rate, kernel = in_turn(partial(c.rate, opt, 100_000, rep),
+                                     partial(kernel_rate, opt, lr, 100_000, rep))
             versus_c(opt, c_rate, kernel)
             busy = kernel_rate(opt, lr, 100_000, rep, schedule={"name": "cosine"}, noise=0.1,
                                clip={"norm": 10.0}, average={"kind": "polyak"})
