@@ -229,10 +229,49 @@ def test_a_network_compile_splits_into_two_processes_that_share_no_work(tmp_path
         assert sorted(got.files) == sorted(expected)
         for k in expected:
             assert got[k].tobytes() == np.asarray(expected[k]).tobytes(), k
-    # the runner starts the second process for exactly these types, without importing numba
-    from tui_optim.runner.build import _KERNELS
+    # the runner starts the second process for these types (and the surface's generic loop),
+    # known without importing numba; each engine module says what that process compiles
+    from importlib import import_module
 
-    assert {t for t, (_, split) in _KERNELS.items() if split} == set(PARTS)
+    from tui_optim.runner.build import _KERNELS, _STEPPERS
+
+    split = {t for t, (_, second) in _KERNELS.items() if second}
+    assert split == set(PARTS) | {"surface"}
+    assert all(callable(import_module(_STEPPERS[t][0]).compile_parts) for t in split)
+
+
+def test_a_surface_compile_leaves_the_generic_loop_to_a_second_process(tmp_path):
+    """A surface scenario's generic loop (most of its compile) compiles in a process of its own
+    (compile_parts) beside the rest (warm_up(parts=False)): neither compiles what the other
+    does, a scenario without a generic run gives the second nothing to do, and afterwards the
+    dashboard's warm-up compiles nothing."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    root = os.path.dirname(os.path.dirname(__file__))
+
+    def compiled(name: str, code: str) -> set[str]:
+        script = ("from numba.core import event\n"
+                  "class L(event.Listener):\n"
+                  "    def on_start(self, ev):\n"
+                  "        f = ev.data['dispatcher'].py_func\n"
+                  "        if f.__module__.startswith('tui_optim'): print(f.__name__)\n"
+                  "    def on_end(self, ev): pass\n"
+                  "event.register('numba:compile', L())\n"
+                  "from tui_optim.scenario import load_scenario\n"
+                  "from tui_optim.engine.surface_stepper import compile_parts, warm_up\n"
+                  f"sc = load_scenario({name!r})\n"
+                  "p, r = dict(sc.problem.values), [dict(x.values) for x in sc.runs]\n")
+        return set(subprocess.run([sys.executable, "-c", script + code], env=env, check=True,
+                                  cwd=root, capture_output=True, text=True).stdout.split())
+
+    # Newton on the generic loop, plain SGD on its own
+    rest = compiled("05_saddle_points", "warm_up(problem=p, runs=r, parts=False)")
+    parts = compiled("05_saddle_points", "compile_parts('surface', p, r)")
+    assert "generic_kernel" in parts and "generic_kernel" not in rest
+    assert {"_plain_sgd_2d", "grid_values", "fill_hess_min_eig"} <= rest
+    assert parts & rest == set(), f"compiled by both: {sorted(parts & rest)}"
+    assert compiled("05_saddle_points", "warm_up(problem=p, runs=r)") == set()
+    # momentum on the register loop: nothing for a second process
+    assert compiled("03_momentum_ravine", "compile_parts('surface', p, r)") == set()
 
 
 def test_the_interpreted_runs_make_way_for_a_first_start_compile_and_only_for_it():

@@ -171,15 +171,26 @@ class SurfaceStepper:
             return K._first_order_2d(n, self._cfg_i, self._cfg_f, spec.sp, self._op, self._V,
                                      self._sv, self._sched_p, self._rng, self._theta,
                                      self._avg, self._istate, out)
-        m = K.generic_kernel(n, self._cfg_i, self._cfg_f, spec.sp, spec.X, spec.Y, self._perm,
-                             self._op, self._V, self._sv, self._sched_p, self._sigmas,
-                             self._rng, self._theta, self._prev, self._avg, self._theta_star,
-                             spec.origin, spec.e0, spec.e1, self._istate, out, self._work,
-                             self._Hw)
+        m = self._generic(n, out)
+        self._hessian_rows(out, m)
+        return m
+
+    def _generic(self, n: int, out: np.ndarray) -> int:
+        """The generic loop (any optimizer, dimension, surface and setting) for n records."""
+        spec = self.spec
+        return K.generic_kernel(n, self._cfg_i, self._cfg_f, spec.sp, spec.X, spec.Y, self._perm,
+                                self._op, self._V, self._sv, self._sched_p, self._sigmas,
+                                self._rng, self._theta, self._prev, self._avg, self._theta_star,
+                                spec.origin, spec.e0, spec.e1, self._istate, out, self._work,
+                                self._Hw)
+
+    def _hessian_rows(self, out: np.ndarray, m: int) -> None:
+        """λ_min of the Hessian at each of the m records, into its row of out (when the run
+        records it: the generic loop leaves it to this kernel)."""
         if self._cfg_i[K.I_ROW_HEIG] >= 0:
+            spec = self.spec
             K.fill_hess_min_eig(spec.code, spec.sp, spec.X, spec.Y, out, m,
                                 self._cfg_i[K.I_ROW_X], self._cfg_i[K.I_ROW_HEIG], spec.dim)
-        return m
 
     def _derive(self, out: np.ndarray, m: int) -> None:
         """The rows the 2-D fast paths leave to fill_plain_rows: ε (unless the kernel recorded
@@ -268,7 +279,7 @@ def _warm_sparse() -> None:
 
 
 def warm_up(progress=None, include_batch: bool = False, problem: Mapping | None = None,
-            runs=None) -> None:
+            runs=None, *, parts: bool = True) -> None:
     """Compile (or load from numba's cache) the surface kernels by running tiny problems.
 
     Without `problem`: every kernel a scenario can call (plain SGD, plain Adam, the generic
@@ -277,7 +288,9 @@ def warm_up(progress=None, include_batch: bool = False, problem: Mapping | None 
     advanced 2 steps; a scenario of plain 2-D SGD runs then never compiles the generic loop.
     progress(i, total, what) is called before each step, for a "loading kernels…" status.
     The multi-path batch kernels (engine.batch) are not used by the stepper; include_batch
-    compiles them too.
+    compiles them too. parts=False: the runs on the generic loop are built and their snapshots
+    taken but not advanced (the Hessian rows' kernel compiled on no records), their loop being
+    compile_parts' (a process compiling beside this one).
     """
     if problem is not None:
         cases = [(f"run {i + 1}", problem, run) for i, run in enumerate(runs or [{}])]
@@ -300,7 +313,10 @@ def warm_up(progress=None, include_batch: bool = False, problem: Mapping | None 
         if progress is not None:
             progress(i, total, what)
         st = SurfaceStepper(problem, run, 4, 0)
-        st.advance(2)
+        if parts or st._path != K.PATH_GENERIC:
+            st.advance(2)
+        else:
+            st._hessian_rows(np.empty((max(len(st.series_names), 8), 1)), 0)
         st.snapshots()
     if include_batch:
         if progress is not None:
@@ -308,3 +324,16 @@ def warm_up(progress=None, include_batch: bool = False, problem: Mapping | None 
         from .batch import warm_up_batch
 
         warm_up_batch()
+
+
+def compile_parts(problem_type: str, problem: Mapping | None = None, runs=None) -> None:
+    """Compile the generic loop for those of `runs` that take it, in a process beside the one
+    compiling the rest (warm_up(parts=False)): it is most of a surface compile (10 of 16 s of
+    CPU for 05_saddle_points, whose Newton run takes it), and nothing else waits for it. The
+    other runs need nothing from here: a scenario without a generic run compiles nothing."""
+    if problem is None or problem.get("surface") == "sparse_coding":    # its own kernel
+        return
+    for run in runs or []:
+        st = SurfaceStepper(problem, run, 4, 0)
+        if st._path == K.PATH_GENERIC:
+            st._generic(2, np.empty((max(len(st.series_names), 8), 2)))

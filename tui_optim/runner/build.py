@@ -22,9 +22,9 @@ _STEPPERS = {
     "chain": ("tui_optim.engine.network.stepper", "ChainStepper"),
 }
 # problem type -> (the engine module whose kernels every run of that type calls: none of them in
-# numba's cache means a first start (surely_cold); whether its stepper module lists PARTS for a
-# second process to compile, known here without importing numba)
-_KERNELS = {"surface": ("surface_kernel", False), "network": ("network.train", True),
+# numba's cache means a first start (surely_cold); whether its stepper module compiles some
+# kernels in a second process (compile_parts), known here without importing numba)
+_KERNELS = {"surface": ("surface_kernel", True), "network": ("network.train", True),
             "chain": ("network.chain", False)}
 
 
@@ -269,8 +269,9 @@ def _warm_up_here(problem: Any, runs: Any, report: Callable[[int, int, str], Non
 def _prepare_in_child(problem: Any, runs: Any, report: Callable[[int, int, str], None],
                       stopped: Callable[[], bool]) -> None:
     """Run the engine's warm-up in `python -m tui_optim.runner.prepare`, relaying its steps;
-    not at all once `stopped()`. Beside it, on the other core, a second one compiles what
-    the engine module lists as its PARTS (the network's model), which the first never calls."""
+    not at all once `stopped()`. Beside it, on the other core, a second one runs the engine
+    module's compile_parts (the network's model and update, a surface's generic loop), which
+    the first never calls."""
     import pickle
 
     if stopped():
@@ -283,7 +284,9 @@ def _prepare_in_child(problem: Any, runs: Any, report: Callable[[int, int, str],
                              stopped)
         started.append(child)
         if split:
-            started.append(_start_child(pickle.dumps(("parts", problem.type, None, None)),
+            started.append(_start_child(pickle.dumps(("parts", problem.type,
+                                                      dict(problem.values),
+                                                      [dict(r.values) for r in runs])),
                                         stopped, quiet=True))
         # to load the kernels after, ready while they start: the engine, and numba's registries
         # (its first load from the cache imports them: 0.26 s, measured)

@@ -20,7 +20,7 @@ def main() -> int:
     use_opt_level(ptype)
     engine = import_module(_STEPPERS[ptype][0])
     if role == "parts":
-        engine.compile_parts(ptype)
+        engine.compile_parts(ptype, problem, runs)
         return 0
 
     def step(i: int, n: int, what: str) -> None:

@@ -400,8 +400,9 @@ def warm_up(problem: Mapping | None = None, runs=None, progress=None, *,
 PARTS = {"network": POINTERS}
 
 
-def compile_parts(problem_type: str) -> None:
-    """Compile the PARTS of a problem type into numba's cache; for a network also the init
+def compile_parts(problem_type: str, problem=None, runs=None) -> None:
+    """Compile the PARTS of a problem type into numba's cache (whatever the problem and runs:
+    train_steps takes them for every run); for a network also the init
     kernels (only building a stepper calls them, and warm_up(parts=False) builds its own on
     the interpreted tier): 0.8 s less for the process compiling train_steps, the longer one."""
     for kernel, signature in PARTS.get(problem_type, ()):
