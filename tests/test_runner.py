@@ -240,10 +240,11 @@ def test_a_network_compile_splits_into_two_processes_that_share_no_work(tmp_path
     assert all(callable(import_module(_STEPPERS[t][0]).compile_parts) for t in split)
 
 
-def test_a_surface_compile_leaves_the_generic_loop_to_a_second_process(tmp_path):
-    """A surface scenario's generic loop (most of its compile) compiles in a process of its own
-    (compile_parts) beside the rest (warm_up(parts=False)): neither compiles what the other
-    does, a scenario without a generic run gives the second nothing to do, and afterwards the
+def test_a_surface_compile_leaves_the_update_and_hessians_to_a_second_process(tmp_path):
+    """The update a surface's generic loop calls through a pointer (Newton, L-BFGS and the
+    rest) and the Hessian rows compile in a process of their own (compile_parts) beside the
+    rest (warm_up(parts=False), the loop included): neither compiles what the other does, a
+    scenario without a generic run gives the second nothing to do, and afterwards the
     dashboard's warm-up compiles nothing."""
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
     root = os.path.dirname(os.path.dirname(__file__))
@@ -266,8 +267,8 @@ def test_a_surface_compile_leaves_the_generic_loop_to_a_second_process(tmp_path)
     # Newton on the generic loop, plain SGD on its own
     rest = compiled("05_saddle_points", "warm_up(problem=p, runs=r, parts=False)")
     parts = compiled("05_saddle_points", "compile_parts('surface', p, r)")
-    assert "generic_kernel" in parts and "generic_kernel" not in rest
-    assert {"_plain_sgd_2d", "grid_values", "fill_hess_min_eig"} <= rest
+    assert {"update", "fill_hess_min_eig"} <= parts
+    assert {"generic_kernel", "_plain_sgd_2d", "grid_values"} <= rest
     assert parts & rest == set(), f"compiled by both: {sorted(parts & rest)}"
     assert compiled("05_saddle_points", "warm_up(problem=p, runs=r)") == set()
     # momentum on the register loop: nothing for a second process

@@ -52,14 +52,17 @@ def call_through_pointers(kernel, fns, args):
     forward and backward, measured). Through pointers they compile side by side, each once.
     `kernel` compiles for these argument types alone (compile_through_pointers) and is never
     specialized on the functions: that would link them after all."""
-    if not INTERPRETED and not kernel.overloads:
+    if not INTERPRETED:
         compile_through_pointers(kernel, fns, args)
     return kernel(*(f for f, _ in fns), *args)
 
 
 def compile_through_pointers(kernel, fns, args):
     """Compile kernel(*functions, *args) as call_through_pointers calls it, without compiling
-    the functions: what a process compiling kernels beside theirs does."""
+    the functions: what a process compiling kernels beside theirs does. Once: a pointer kernel
+    has one set of argument types."""
+    if kernel.overloads:
+        return
     from numba import typeof, types
 
     pointers = (types.FunctionType(full_signature(sig)) for _, sig in fns)

@@ -256,6 +256,12 @@ def damped_newton_step(Hw, g, step, damp, lr, theta):
         theta[i] -= lr * step[i]
 
 
+# how the surface engine's generic_kernel calls update (through a pointer:
+# jit_options.call_through_pointers)
+UPDATE = ("none(int64, float64[::1], float64[:, ::1], float64[::1], float64[::1], float64[::1], "
+          "float64, int64, float64[::1], float64[:, ::1], float64[::1], float64[:, ::1])")
+
+
 @njit(**PER_STEP)
 def update(code, op, V, sv, theta, g, lr, scode, sp, X, Y, Hw):
     """One update of θ in place with gradient g (already noised/clipped) and rate lr: the

@@ -231,10 +231,12 @@ def _noise_and_clip(g, noise, rng, clip, clip_c):
 
 
 @njit(**PER_STEP)
-def generic_kernel(n, cfg_i, cfg_f, sp, X, Y, perm, op, V, sv, sched_p, sigmas, rng, theta,
-                   prev, avg, theta_star, origin, e0, e1, istate, out, work, Hw):
+def generic_kernel(update, n, cfg_i, cfg_f, sp, X, Y, perm, op, V, sv, sched_p, sigmas, rng,
+                   theta, prev, avg, theta_star, origin, e0, e1, istate, out, work, Hw):
     """The generic loop: every surface, optimizer, schedule, noise, clipping, averaging,
     minibatch and continuation. Returns the number of records written (< n on divergence).
+    update: optimizers.update, passed as a pointer (jit_options.call_through_pointers), so this
+    loop compiles beside it, in another process (surface_stepper.compile_parts).
     work (5 × d) and Hw (d × d) are scratch the caller owns (this loop allocates nothing, see
     jit_options.PER_STEP)."""
     if istate[S_DEAD] != 0:
@@ -325,7 +327,7 @@ def generic_kernel(n, cfg_i, cfg_f, sp, X, Y, perm, op, V, sv, sched_p, sigmas, 
         _noise_and_clip(g, noise, rng, clip, clip_c)
         for i in range(d):
             prev[i] = theta[i]
-        O.update(ocode, op, V, sv, theta, g, lr, scode, sp, X, Y, Hw)
+        update(ocode, op, V, sv, theta, g, lr, scode, sp, X, Y, Hw)
         istate[S_T] = t + 1
     return n
 

@@ -25,7 +25,8 @@ import numpy as np
 from . import optimizers as O
 from . import series
 from . import surface_kernel as K
-from .jit_options import INTERPRETED
+from .jit_options import (INTERPRETED, call_through_pointers, compile_through_pointers,
+                          full_signature)
 from .rng import seed_state
 from .schedules import schedule_params
 from .surface_specs import SurfaceSpec, shared_surface
@@ -177,12 +178,15 @@ class SurfaceStepper:
 
     def _generic(self, n: int, out: np.ndarray) -> int:
         """The generic loop (any optimizer, dimension, surface and setting) for n records."""
+        return call_through_pointers(K.generic_kernel, GENERIC_POINTERS, self._generic_args(n, out))
+
+    def _generic_args(self, n: int, out: np.ndarray) -> tuple:
+        """generic_kernel's arguments after its GENERIC_POINTERS."""
         spec = self.spec
-        return K.generic_kernel(n, self._cfg_i, self._cfg_f, spec.sp, spec.X, spec.Y, self._perm,
-                                self._op, self._V, self._sv, self._sched_p, self._sigmas,
-                                self._rng, self._theta, self._prev, self._avg, self._theta_star,
-                                spec.origin, spec.e0, spec.e1, self._istate, out, self._work,
-                                self._Hw)
+        return (n, self._cfg_i, self._cfg_f, spec.sp, spec.X, spec.Y, self._perm, self._op,
+                self._V, self._sv, self._sched_p, self._sigmas, self._rng, self._theta,
+                self._prev, self._avg, self._theta_star, spec.origin, spec.e0, spec.e1,
+                self._istate, out, self._work, self._Hw)
 
     def _hessian_rows(self, out: np.ndarray, m: int) -> None:
         """λ_min of the Hessian at each of the m records, into its row of out (when the run
@@ -288,9 +292,9 @@ def warm_up(progress=None, include_batch: bool = False, problem: Mapping | None 
     advanced 2 steps; a scenario of plain 2-D SGD runs then never compiles the generic loop.
     progress(i, total, what) is called before each step, for a "loading kernels…" status.
     The multi-path batch kernels (engine.batch) are not used by the stepper; include_batch
-    compiles them too. parts=False: the runs on the generic loop are built and their snapshots
-    taken but not advanced (the Hessian rows' kernel compiled on no records), their loop being
-    compile_parts' (a process compiling beside this one).
+    compiles them too. parts=False: the runs on the generic loop are built, their loop compiled
+    and their snapshots taken, but not advanced: the update the loop calls and the Hessian rows
+    are compile_parts' (a process compiling beside this one).
     """
     if problem is not None:
         cases = [(f"run {i + 1}", problem, run) for i, run in enumerate(runs or [{}])]
@@ -316,7 +320,8 @@ def warm_up(progress=None, include_batch: bool = False, problem: Mapping | None 
         if parts or st._path != K.PATH_GENERIC:
             st.advance(2)
         else:
-            st._hessian_rows(np.empty((max(len(st.series_names), 8), 1)), 0)
+            out = np.empty((max(len(st.series_names), 8), 1))
+            compile_through_pointers(K.generic_kernel, GENERIC_POINTERS, st._generic_args(0, out))
         st.snapshots()
     if include_batch:
         if progress is not None:
@@ -326,14 +331,23 @@ def warm_up(progress=None, include_batch: bool = False, problem: Mapping | None 
         warm_up_batch()
 
 
+# The kernels the generic loop takes as pointers, with their signatures: the optimizers'
+# update (Newton, L-BFGS and the rest: half of the generic loop's compile), compiled on its own
+GENERIC_POINTERS = ((O.update, O.UPDATE),)
+
+
 def compile_parts(problem_type: str, problem: Mapping | None = None, runs=None) -> None:
-    """Compile the generic loop for those of `runs` that take it, in a process beside the one
-    compiling the rest (warm_up(parts=False)): it is most of a surface compile (10 of 16 s of
-    CPU for 05_saddle_points, whose Newton run takes it), and nothing else waits for it. The
-    other runs need nothing from here: a scenario without a generic run compiles nothing."""
+    """Compile the GENERIC_POINTERS and the Hessian rows for those of `runs` that take the
+    generic loop, in a process beside the one compiling the rest (warm_up(parts=False)), which
+    compiles the loop itself without them: the loop and its update were most of a surface
+    compile (10 of 16 s of CPU for 05_saddle_points, whose Newton run takes it). A scenario
+    without a generic run compiles nothing here."""
     if problem is None or problem.get("surface") == "sparse_coding":    # its own kernel
         return
     for run in runs or []:
         st = SurfaceStepper(problem, run, 4, 0)
         if st._path == K.PATH_GENERIC:
-            st._generic(2, np.empty((max(len(st.series_names), 8), 2)))
+            for kernel, signature in GENERIC_POINTERS:
+                if not kernel.signatures:
+                    kernel.compile(full_signature(signature))
+            st._hessian_rows(np.empty((max(len(st.series_names), 8), 1)), 0)
