@@ -132,10 +132,10 @@ FAST_READY = "fast kernels ready"          # the runs move to the compiled tier 
 FAST_FAILED = "the fast kernels failed"
 
 # Seconds a cold start of each problem type took, measured idle on a 2-core AMD EPYC
-# (Session.compile: a surface scenario 7 to 15 s; a network scenario 10 to 14 s, its compile
+# (Session.compile: a surface scenario 6 to 12 s, a network scenario 10 to 14 s, each compile
 # split over two processes; a chain 4 to 5 s, 2026-12-02). The first cold start on a machine
 # estimates from these; later ones from what this machine measured last time (COSTS_FILE).
-DEFAULT_COSTS = {"surface": 15.0, "network": 12.0, "chain": 5.0}
+DEFAULT_COSTS = {"surface": 10.0, "network": 12.0, "chain": 5.0}
 COSTS_FILE = "compile-seconds.json"
 
 
