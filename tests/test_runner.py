@@ -169,6 +169,16 @@ def test_a_cold_start_says_what_it_prepares_in_words_and_remembers_how_long_it_t
     assert 0 < measured < 600 and json.loads(costs.read_text())["surface"] == measured
 
 
+# a script's prefix: print the name of every engine function numba compiles from here on
+_PRINT_COMPILES = ("from numba.core import event\n"
+                   "class L(event.Listener):\n"
+                   "    def on_start(self, ev):\n"
+                   "        f = ev.data['dispatcher'].py_func\n"
+                   "        if f.__module__.startswith('tui_optim'): print(f.__name__)\n"
+                   "    def on_end(self, ev): pass\n"
+                   "event.register('numba:compile', L())\n")
+
+
 def test_a_network_compile_splits_into_two_processes_that_share_no_work(tmp_path):
     """runner/build.py compiles a network's kernels in two processes at once, at the network's
     own optimization level (runner/prepare.py): one the PARTS (the model's kernels and the
@@ -193,14 +203,8 @@ def test_a_network_compile_splits_into_two_processes_that_share_no_work(tmp_path
     def compiled(code: str) -> list[str]:
         listen = ("from tui_optim.runner.prepare import use_opt_level\n"
                   "use_opt_level('network')\n"
-                  "from numba.core import event, config\n"
-                  "print('opt', int(config.OPT))\n"
-                  "class L(event.Listener):\n"
-                  "    def on_start(self, ev):\n"
-                  "        f = ev.data['dispatcher'].py_func\n"
-                  "        if f.__module__.startswith('tui_optim'): print(f.__name__)\n"
-                  "    def on_end(self, ev): pass\n"
-                  "event.register('numba:compile', L())\n"
+                  "from numba.core import config\n"
+                  "print('opt', int(config.OPT))\n" + _PRINT_COMPILES +
                   "from tui_optim.engine.network.stepper import NetworkStepper, compile_parts, "
                   "warm_up\n")
         out = subprocess.run([sys.executable, "-c", listen + code], env=env, check=True,
@@ -250,13 +254,7 @@ def test_a_surface_compile_leaves_the_update_and_hessians_to_a_second_process(tm
     root = os.path.dirname(os.path.dirname(__file__))
 
     def compiled(name: str, code: str) -> set[str]:
-        script = ("from numba.core import event\n"
-                  "class L(event.Listener):\n"
-                  "    def on_start(self, ev):\n"
-                  "        f = ev.data['dispatcher'].py_func\n"
-                  "        if f.__module__.startswith('tui_optim'): print(f.__name__)\n"
-                  "    def on_end(self, ev): pass\n"
-                  "event.register('numba:compile', L())\n"
+        script = (_PRINT_COMPILES +
                   "from tui_optim.scenario import load_scenario\n"
                   "from tui_optim.engine.surface_stepper import compile_parts, warm_up\n"
                   f"sc = load_scenario({name!r})\n"

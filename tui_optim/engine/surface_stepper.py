@@ -32,6 +32,11 @@ from .schedules import schedule_params
 from .surface_specs import SurfaceSpec, shared_surface
 from .surfaces import DATA_CODES, SPARSE_CODING, grid_values
 
+# The kernels the generic loop takes as pointers, with their signatures: the optimizers'
+# update (Newton, L-BFGS and the rest: half of the generic loop's compile), compiled on its own
+# (compile_parts)
+GENERIC_POINTERS = ((O.update, O.UPDATE),)
+
 GRID_ROWS = 80
 GRID_COLS = 160
 CURVE_POINTS = 400
@@ -331,11 +336,6 @@ def warm_up(progress=None, include_batch: bool = False, problem: Mapping | None 
         warm_up_batch()
 
 
-# The kernels the generic loop takes as pointers, with their signatures: the optimizers'
-# update (Newton, L-BFGS and the rest: half of the generic loop's compile), compiled on its own
-GENERIC_POINTERS = ((O.update, O.UPDATE),)
-
-
 def compile_parts(problem_type: str, problem: Mapping | None = None, runs=None) -> None:
     """Compile the GENERIC_POINTERS and the Hessian rows for those of `runs` that take the
     generic loop, in a process beside the one compiling the rest (warm_up(parts=False)), which
@@ -348,6 +348,5 @@ def compile_parts(problem_type: str, problem: Mapping | None = None, runs=None) 
         st = SurfaceStepper(problem, run, 4, 0)
         if st._path == K.PATH_GENERIC:
             for kernel, signature in GENERIC_POINTERS:
-                if not kernel.signatures:
-                    kernel.compile(full_signature(signature))
+                kernel.compile(full_signature(signature))
             st._hessian_rows(np.empty((max(len(st.series_names), 8), 1)), 0)

@@ -1,8 +1,8 @@
 """`python -m tui_optim.runner.prepare`: compile a scenario's kernels into numba's cache, in a
 process of its own (runner/build.py explains why), reading (role, problem type, problem, runs)
-as a pickle on stdin from its parent. Roles: "all" the problem's kernels, "rest" all but the
-engine module's PARTS without running them (a "parts" process compiles those beside it,
-silently); these two print each engine step as "i<TAB>n<TAB>what". It compiles at the LLVM
+as a pickle on stdin from its parent. Roles: "all" the problem's kernels, "rest" all but what
+the engine module's compile_parts compiles, and "parts" that, silently, beside a "rest"
+process; the other two print each engine step as "i<TAB>n<TAB>what". It compiles at the LLVM
 level jit_options.OPT_LEVELS gives the problem type (use_opt_level)."""
 
 from __future__ import annotations
