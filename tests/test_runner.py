@@ -233,7 +233,7 @@ def test_a_network_compile_splits_into_two_processes_that_share_no_work(tmp_path
         assert sorted(got.files) == sorted(expected)
         for k in expected:
             assert got[k].tobytes() == np.asarray(expected[k]).tobytes(), k
-    # the runner starts the second process for these types (and the surface's generic loop),
+    # the runner starts the second process for these types (and the surface's update),
     # known without importing numba; each engine module says what that process compiles
     from importlib import import_module
 

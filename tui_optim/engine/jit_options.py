@@ -70,6 +70,13 @@ def compile_through_pointers(kernel, fns, args):
     kernel.disable_compile()
 
 
+def compile_pointers(fns):
+    """Compile each of `fns` (pairs as call_through_pointers takes them) as a kernel taking it
+    calls it: what a process compiling them beside that kernel does."""
+    for f, signature in fns:
+        f.compile(full_signature(signature))
+
+
 def full_signature(signature):
     """numba's Signature of a signature string, return type included: how a function passed
     as a pointer is compiled, and so cached (numba's cache keys on what it is given)."""

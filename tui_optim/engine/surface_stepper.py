@@ -25,8 +25,8 @@ import numpy as np
 from . import optimizers as O
 from . import series
 from . import surface_kernel as K
-from .jit_options import (INTERPRETED, call_through_pointers, compile_through_pointers,
-                          full_signature)
+from .jit_options import (INTERPRETED, call_through_pointers, compile_pointers,
+                          compile_through_pointers)
 from .rng import seed_state
 from .schedules import schedule_params
 from .surface_specs import SurfaceSpec, shared_surface
@@ -151,8 +151,7 @@ class SurfaceStepper:
         n = int(n)
         if self._istate[K.S_DEAD] or n <= 0:
             return {name: np.empty(0) for name in self.series_names}, None
-        # at least 8 rows: the 2-D fast paths always write row 7 (dist, or scratch)
-        out = np.empty((max(len(self.series_names), 8), n))
+        out = self._out(n)
         m = self._kernel(n, out)
         self._derive(out, m)
         series = {name: out[i, :m] for i, name in enumerate(self.series_names)}
@@ -161,6 +160,11 @@ class SurfaceStepper:
             diverged_at = self.steps_done + m - 1
         self.steps_done += m
         return series, diverged_at
+
+    def _out(self, n: int) -> np.ndarray:
+        """The kernels' record rows for n records: at least 8 rows (the 2-D fast paths always
+        write row 7: dist, or scratch)."""
+        return np.empty((max(len(self.series_names), 8), n))
 
     def _kernel(self, n: int, out: np.ndarray) -> int:
         """Run the path's kernel for n records into out (rows × n); the records made."""
@@ -325,8 +329,8 @@ def warm_up(progress=None, include_batch: bool = False, problem: Mapping | None 
         if parts or st._path != K.PATH_GENERIC:
             st.advance(2)
         else:
-            out = np.empty((max(len(st.series_names), 8), 1))
-            compile_through_pointers(K.generic_kernel, GENERIC_POINTERS, st._generic_args(0, out))
+            compile_through_pointers(K.generic_kernel, GENERIC_POINTERS,
+                                     st._generic_args(0, st._out(1)))
         st.snapshots()
     if include_batch:
         if progress is not None:
@@ -344,9 +348,9 @@ def compile_parts(problem_type: str, problem: Mapping | None = None, runs=None) 
     without a generic run compiles nothing here."""
     if problem is None or problem.get("surface") == "sparse_coding":    # its own kernel
         return
-    for run in runs or []:
-        st = SurfaceStepper(problem, run, 4, 0)
-        if st._path == K.PATH_GENERIC:
-            for kernel, signature in GENERIC_POINTERS:
-                kernel.compile(full_signature(signature))
-            st._hessian_rows(np.empty((max(len(st.series_names), 8), 1)), 0)
+    generic = [st for st in (SurfaceStepper(problem, run, 4, 0) for run in runs or [])
+               if st._path == K.PATH_GENERIC]
+    if generic:
+        compile_pointers(GENERIC_POINTERS)
+    for st in generic:
+        st._hessian_rows(st._out(1), 0)

@@ -270,8 +270,8 @@ def _prepare_in_child(problem: Any, runs: Any, report: Callable[[int, int, str],
                       stopped: Callable[[], bool]) -> None:
     """Run the engine's warm-up in `python -m tui_optim.runner.prepare`, relaying its steps;
     not at all once `stopped()`. Beside it, on the other core, a second one runs the engine
-    module's compile_parts (the network's model and update, a surface's generic loop), which
-    the first never calls."""
+    module's compile_parts (the network's model and update; the update a surface's generic loop
+    calls, and its Hessian rows), which the first never calls."""
     import pickle
 
     if stopped():
@@ -279,15 +279,11 @@ def _prepare_in_child(problem: Any, runs: Any, report: Callable[[int, int, str],
     started: list[subprocess.Popen] = []
     try:
         split = _KERNELS[problem.type][1]
-        child = _start_child(pickle.dumps(("rest" if split else "all", problem.type,
-                                           dict(problem.values), [dict(r.values) for r in runs])),
-                             stopped)
+        job = (problem.type, dict(problem.values), [dict(r.values) for r in runs])
+        child = _start_child(pickle.dumps(("rest" if split else "all", *job)), stopped)
         started.append(child)
         if split:
-            started.append(_start_child(pickle.dumps(("parts", problem.type,
-                                                      dict(problem.values),
-                                                      [dict(r.values) for r in runs])),
-                                        stopped, quiet=True))
+            started.append(_start_child(pickle.dumps(("parts", *job)), stopped, quiet=True))
         # to load the kernels after, ready while they start: the engine, and numba's registries
         # (its first load from the cache imports them: 0.26 s, measured)
         import_module(_STEPPERS[problem.type][0])
@@ -310,8 +306,9 @@ def _prepare_in_child(problem: Any, runs: Any, report: Callable[[int, int, str],
 def prepare_all(progress: Callable[[float], None] | None = None) -> float:
     """Compile every kernel a scenario can call into numba's cache (`tui-optim prepare`: once
     after installing, and every first start then loads instead of compiling), in two processes
-    side by side: every surface kernel; the network and chain kernels (about as much work: a
-    third process, for the network's PARTS, kept the surface kernels waiting for a core).
+    side by side: every surface kernel; the network and chain kernels (about as much work;
+    splitting either as a first start does put three processes on two cores and kept the
+    surface kernels waiting for one).
     progress(seconds so far) about once a second. Returns the seconds it took; raises
     RuntimeError when a process failed (its last line of error in the message)."""
     import pickle

@@ -24,7 +24,7 @@ from .train import (CLIP_NONE, CLIP_NORM, CLIP_VALUE, FS_ACC, FS_CLIP, FS_SCALE,
                     IC_FROZEN, IC_GC, IC_LOSS, IC_NCLS, IC_NPROBE, IC_NTRAIN, IC_NVAL, IC_OPT,
                     IC_SCHED, IC_SHARP, IC_SHARP_ITERS, IS_POOL, IS_POS, NFS, NIC, NIS,
                     train_steps)
-from ..jit_options import call_through_pointers, compile_through_pointers, full_signature
+from ..jit_options import call_through_pointers, compile_pointers, compile_through_pointers
 from ..optimizers import (CODES as OPT_CODES, FIRST_ORDER_UPDATE, LBFGS, NEWTON,
                           first_order_update, init_state, optimizer_params)
 from ..rng import seed_state
@@ -370,7 +370,7 @@ def warm_up(problem: Mapping | None = None, runs=None, progress=None, *,
     `type = "network"` problem the MLP kernels, for `"chain"` the chain kernels, without a
     problem both. (`runs` is accepted for the engine's common warm-up signature.) parts=False:
     compile train_steps without running anything, the rest being
-    compile_parts' (a process compiling beside the one that compiles the PARTS)."""
+    compile_parts' (a process compiling the PARTS beside this one)."""
     problem_type = None if problem is None else problem.get("type")
     if progress:
         progress(0, 1, problem_type or "network and chain")
@@ -405,7 +405,6 @@ def compile_parts(problem_type: str, problem=None, runs=None) -> None:
     train_steps takes them for every run); for a network also the init
     kernels (only building a stepper calls them, and warm_up(parts=False) builds its own on
     the interpreted tier): 0.8 s less for the process compiling train_steps, the longer one."""
-    for kernel, signature in PARTS.get(problem_type, ()):
-        kernel.compile(full_signature(signature))
+    compile_pointers(PARTS.get(problem_type, ()))
     if problem_type == "network":
         warm_up_init(seed_state(0))
